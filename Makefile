@@ -1,0 +1,43 @@
+# enlist: `make run` shows the whole flow on this machine, `make test` proves it.
+# Everything installs from the project's own files: Python packages from uv.lock into .venv,
+# npm tools (newman) from package-lock.json into node_modules.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test check lint format typecheck bench clean
+
+install: $(BIN)/enlist node_modules/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(BIN)/enlist: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: install
+	$(BIN)/enlist lms demo
+
+test: install
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+check: install
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean:
+	rm -rf .venv .tools node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,275 @@
+"""`enlist lms`: serve the portal, manage tenants and their Secret tokens, read the sync log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+
+from enlist.cli.output import emit_json, fail
+from enlist.lms.api.admin import log_query
+from enlist.lms.api.runtime import Portal, open_portal
+from enlist.lms.domain.policy import PolicyError
+from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
+from enlist.lms.domain.tenants import Tenant, TenantNameError
+from enlist.lms.store import synclog
+from enlist.lms.store import tenants as tenant_store
+from enlist.scim.errors import ScimError
+from enlist.settings import load_settings
+
+T = TypeVar("T")
+
+
+def run(work: Callable[[Portal], Awaitable[T]]) -> T:
+    """Open the portal's database (migrating it), run `work`, close it."""
+
+    async def main() -> T:
+        portal = await open_portal(load_settings())
+        try:
+            return await work(portal)
+        finally:
+            await portal.db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (tenant_store.UnknownTenantError, tenant_store.TenantExistsError, TenantNameError, PolicyError) as exc:
+        fail(str(exc))
+    except ScimError as exc:
+        fail(exc.detail)
+
+
+def describe(tenant: Tenant, portal: Portal) -> dict[str, Any]:
+    return {
+        "tenant": tenant.slug,
+        "name": tenant.name,
+        "tenant_url": tenant.tenant_url(portal.public_url),
+        "policy": tenant.policy.to_json(),
+    }
+
+
+@click.group()
+def lms() -> None:
+    """The learning portal: its SCIM endpoint, tenants, Secret tokens and sync log."""
+
+
+@lms.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the portal (SCIM endpoint, admin API, GET /healthz)."""
+    import uvicorn  # noqa: PLC0415 (only this command needs the server)
+
+    from enlist.lms.api.app import create_app  # noqa: PLC0415
+
+    settings = load_settings()
+    click.echo(f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@lms.group()
+def tenant() -> None:
+    """Tenants (customer accounts) and their Secret tokens."""
+
+
+@tenant.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the Tenant URL and Secret token as JSON.")
+def tenant_create(name: str, as_json: bool) -> None:
+    """Create a tenant and mint its first Secret token (shown once)."""
+
+    async def work(portal: Portal) -> dict[str, Any]:
+        async with portal.db.write() as conn:
+            created = await tenant_store.create_tenant(conn, name)
+            token = await tenant_store.add_token(conn, created, portal.peppers.current)
+        return {**describe(created, portal), "secret_token": token}
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"Tenant {result['tenant']} created.")
+    click.echo(f"Tenant URL:   {result['tenant_url']}")
+    click.echo(f"Secret token: {result['secret_token']}")
+    click.echo("Copy both into Entra ID (Provisioning > Connect your application); the token is not shown again.")
+
+
+@tenant.command("rotate-token")
+@click.argument("name")
+@click.option(
+    "--overlap",
+    type=float,
+    default=None,
+    help="Hours the tokens in use keep working (default: the tenant's token_overlap_hours, 24). 0 revokes them now.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
+    """Mint a new Secret token; the old ones keep working for the overlap window."""
+
+    async def work(portal: Portal) -> dict[str, Any]:
+        async with portal.db.write() as conn:
+            found = await tenant_store.get_tenant(conn, name)
+            hours = found.policy.token_overlap_hours if overlap is None else overlap
+            if hours < 0:
+                fail("--overlap must be 0 or more hours")
+            token = await tenant_store.rotate_token(conn, found, portal.peppers.current, timedelta(hours=hours))
+        return {**describe(found, portal), "secret_token": token, "overlap_hours": hours}
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"New Secret token: {result['secret_token']}")
+    if result["overlap_hours"]:
+        click.echo(f"The previous token keeps working for {result['overlap_hours']:g} h; update Entra ID before then.")
+    else:
+        click.echo("The previous tokens are revoked now: update Entra ID at once.")
+
+
+@tenant.command("revoke-tokens")
+@click.argument("name")
+def tenant_revoke(name: str) -> None:
+    """Revoke every Secret token of the tenant at once (mint a new one with rotate-token)."""
+
+    async def work(portal: Portal) -> int:
+        async with portal.db.write() as conn:
+            return await tenant_store.revoke_tokens(conn, await tenant_store.get_tenant(conn, name))
+
+    click.echo(f"{run(work)} token(s) revoked. `enlist lms tenant rotate-token {name} --overlap 0` mints a new one.")
+
+
+@tenant.command("set")
+@click.argument("name")
+@click.argument("settings", nargs=-1, required=True)
+def tenant_set(name: str, settings: tuple[str, ...]) -> None:
+    """Change tenant policies: group_mode, placement, tie_break, delete_policy, seat_limit,
+    required_fields, token_overlap_hours, log_retention_days (KEY=VALUE …)."""
+    changes: dict[str, str] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"{item!r} is not KEY=VALUE", "for example: enlist lms tenant set acme seat_limit=500")
+        changes[key.strip()] = value
+
+    async def work(portal: Portal) -> dict[str, Any]:
+        async with portal.db.write() as conn:
+            found = await tenant_store.get_tenant(conn, name)
+            saved = await tenant_store.save_policy(conn, found, found.policy.with_changes(changes))
+        return describe(saved, portal)
+
+    result = run(work)
+    click.echo(f"Tenant {result['tenant']}: " + ", ".join(f"{k}={result['policy'][k]}" for k in changes))
+
+
+@tenant.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def tenant_show(name: str, as_json: bool) -> None:
+    """Show a tenant: Tenant URL, policies, tokens (never the tokens themselves)."""
+
+    async def work(portal: Portal) -> dict[str, Any]:
+        async with portal.db.read() as conn:
+            found = await tenant_store.get_tenant(conn, name)
+            tokens = await tenant_store.token_status(conn, found)
+        return {**describe(found, portal), "tokens": tokens}
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"Tenant {result['tenant']} ({result['name']})")
+    click.echo(f"Tenant URL: {result['tenant_url']}")
+    for key, value in result["policy"].items():
+        click.echo(f"  {key} = {value}")
+    for token in result["tokens"]:
+        state = "usable" if token["usable"] else "not usable"
+        click.echo(f"  token {token['key_id']}… created {token['created_at']} ({state})")
+
+
+@tenant.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def tenant_list(as_json: bool) -> None:
+    """List the tenants."""
+
+    async def work(portal: Portal) -> list[dict[str, Any]]:
+        async with portal.db.read() as conn:
+            return [describe(t, portal) for t in await tenant_store.list_tenants(conn)]
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    for item in result:
+        click.echo(f"{item['tenant']:<24} {item['tenant_url']}")
+
+
+@lms.command("log")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as a JSON array.")
+@click.option("--format", "export", type=click.Choice(["csv", "jsonl"]), help="Export every matching entry.")
+@click.option("--status", help="success, failure, or an HTTP status such as 409.")
+@click.option("--since", help="ISO 8601 date-time.")
+@click.option("--until", help="ISO 8601 date-time.")
+@click.option("--resource-type", type=click.Choice(["User", "Group"]))
+@click.option("--resource-id")
+@click.option("--search", "text", help="Text in the resource name, path or error.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--prune", is_flag=True, help="Delete entries older than the tenant's log_retention_days first.")
+def log(
+    name: str,
+    as_json: bool,
+    export: str | None,
+    status: str | None,
+    since: str | None,
+    until: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    text: str | None,
+    limit: int,
+    prune: bool,
+) -> None:
+    """The tenant's sync log, newest first: every SCIM change with old and new values."""
+    params = {
+        k: v
+        for k, v in {
+            "status": status,
+            "since": since,
+            "until": until,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "q": text,
+            "limit": str(limit),
+        }.items()
+        if v
+    }
+
+    async def work(portal: Portal) -> list[dict[str, Any]]:
+        query = log_query(params)
+        if prune:
+            async with portal.db.write() as conn:
+                found = await tenant_store.get_tenant(conn, name)
+                await synclog.prune(conn, found.id, found.policy.log_retention_days)
+        async with portal.db.read() as conn:
+            found = await tenant_store.get_tenant(conn, name)
+            if export:
+                return [e async for e in synclog.stream(conn, found.id, query)]
+            return await synclog.read(conn, found.id, query)
+
+    entries = run(work)
+    if export == "csv":
+        click.echo(csv_header() + "".join(csv_row(e) for e in entries), nl=False)
+    elif export == "jsonl":
+        click.echo("".join(jsonl_row(e) for e in entries), nl=False)
+    elif as_json:
+        emit_json(entries)
+    else:
+        for e in entries:
+            changed = ", ".join(c["attribute"] for c in e["changes"]) or (e["error"] or "")
+            click.echo(
+                f"{e['at'][:19]}  {e['status']}  {e['action']:<10} {e['resource_type'] or '-':<5} "
+                f"{e['resource_name'] or e['path']}  {changed}"
+            )
+        if not entries:
+            click.echo("No sync log entries match.")

@@ -1,0 +1,1 @@
+"""Database plumbing both services share: engines, units of work, migrations on start."""

@@ -1,0 +1,73 @@
+"""The portal's ASGI application: `create_app(settings)` builds it, nothing happens at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from enlist.lms.api import admin, scim
+from enlist.lms.api.runtime import Portal, open_portal
+from enlist.lms.store import synclog
+from enlist.lms.store.tenants import list_tenants
+from enlist.settings import Settings
+
+logger = logging.getLogger(__name__)
+PRUNE_EVERY_S = 3600
+
+
+async def healthz(request: Request) -> Response:
+    portal: Portal = request.app.state.portal
+    async with portal.db.read() as conn:
+        await list_tenants(conn)
+    return JSONResponse({"status": "ok"})
+
+
+async def prune_sync_logs(portal: Portal) -> int:
+    """Apply every tenant's sync log retention once; returns how many entries went."""
+    removed = 0
+    async with portal.db.write() as conn:
+        for tenant in await list_tenants(conn):
+            removed += await synclog.prune(conn, tenant.id, tenant.policy.log_retention_days)
+    return removed
+
+
+async def _prune_forever(portal: Portal) -> None:
+    while True:
+        try:
+            await prune_sync_logs(portal)
+        except Exception:
+            logger.exception("sync log pruning failed; trying again in an hour")
+        await asyncio.sleep(PRUNE_EVERY_S)
+
+
+def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
+    """The portal. With `portal` given (tests, the demo) the caller owns its database."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own = portal is None
+        running = portal or await open_portal(settings)
+        app.state.portal = running
+        pruner = asyncio.create_task(_prune_forever(running))
+        try:
+            yield
+        finally:
+            pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruner
+            if own:
+                await running.db.dispose()
+
+    routes = [Route("/healthz", healthz), *scim.routes(), *admin.routes()]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    if portal is not None:
+        app.state.portal = portal  # usable without a lifespan (in-process ASGI clients)
+    return app

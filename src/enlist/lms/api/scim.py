@@ -1,0 +1,297 @@
+"""The SCIM routes of every tenant: `/scim/v2/{tenant}/Users`, `/Groups`, discovery.
+
+Each request is authenticated against the tenant named in its path with its bearer token (a
+missing, wrong, revoked or other tenant's token is a 401 that touches nothing), then handed to
+the SCIM service. Every write, whether it succeeds or fails, leaves one sync log entry. Unknown
+query parameters (Entra's `aadOptscim062020` flag) are ignored; `+` in a query means a space.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from enlist.lms.api.responses import ScimResponse, scim_error_response
+from enlist.lms.api.runtime import Portal, portal_of
+from enlist.lms.domain.tenants import Tenant
+from enlist.lms.service import groups as group_service
+from enlist.lms.service import users as user_service
+from enlist.lms.service.context import Projection, Request as ScimRequest, parse_list_query
+from enlist.lms.store import synclog
+from enlist.lms.store.synclog import SyncEntry
+from enlist.lms.store.tenants import authenticate
+from enlist.scim import discovery
+from enlist.scim.errors import (
+    ScimError,
+    invalid_syntax,
+    method_not_allowed,
+    not_found,
+    payload_too_large,
+    unauthorized,
+    unsupported_media_type,
+)
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Request, ScimRequest], Awaitable[Response]]
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def scim_route(path: str, handler: Handler, *, search: bool = False) -> list[Route]:
+    """The route at `path` and `path/`, taking every method (unsupported ones get a SCIM 405)."""
+    endpoint = _endpoint(handler, search=search)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [Route(path, endpoint, methods=methods), Route(path + "/", endpoint, methods=methods)]
+
+
+def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        portal = portal_of(request)
+        entry = SyncEntry(method=request.method, path=request.url.path)
+        tenant: Tenant | None = None
+        try:
+            tenant = await _authenticate(portal, request)
+            base = f"{portal.public_url}/scim/v2/{tenant.slug}"
+            return await handler(request, ScimRequest(portal.db, tenant, base, entry))
+        except ScimError as error:
+            if tenant is not None and request.method in WRITES and not search:
+                await _log_failure(portal, tenant, entry, error)
+            return scim_error_response(error)
+        except Exception:
+            logger.exception("SCIM request failed: %s %s", request.method, request.url.path)
+            error = ScimError(500, "the portal could not complete the request; it has been logged")
+            if tenant is not None and request.method in WRITES and not search:
+                await _log_failure(portal, tenant, entry, error)
+            return scim_error_response(error)
+
+    return endpoint
+
+
+async def _authenticate(portal: Portal, request: Request) -> Tenant:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    async with portal.db.read() as conn:
+        tenant = await authenticate(conn, request.path_params["tenant"], token.strip(), portal.peppers.known)
+    if tenant is None:
+        raise unauthorized()
+    return tenant
+
+
+async def _log_failure(portal: Portal, tenant: Tenant, entry: SyncEntry, error: ScimError) -> None:
+    entry.status, entry.error, entry.changes = error.status, error.detail, []
+    if entry.action in ("other", ""):
+        entry.action = {"POST": "create", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}.get(
+            entry.method, "other"
+        )
+    try:
+        async with portal.db.write() as conn:
+            await synclog.record(conn, tenant.id, entry)
+    except Exception:
+        logger.exception("could not write the sync log entry of a failed request")
+
+
+async def read_json(request: Request) -> object:
+    """The request body as JSON, within the size limit; 415 for a body that is not JSON."""
+    portal = portal_of(request)
+    limit = portal.settings.max_body_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not (content_type.endswith("/json") or content_type.endswith("+json")):
+        raise unsupported_media_type(f"send application/scim+json, not {content_type}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise payload_too_large(f"the body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise payload_too_large(f"the body is larger than the limit of {limit} bytes")
+    if not body:
+        raise invalid_syntax("the request needs a JSON body")
+    try:
+        return orjson.loads(bytes(body))
+    except orjson.JSONDecodeError as exc:
+        raise invalid_syntax(f"the body is not valid JSON: {exc}") from None
+
+
+def _resource_response(resource: dict[str, Any], status: int = 200) -> ScimResponse:
+    meta = resource.get("meta") or {}
+    headers = {}
+    if meta.get("version"):
+        headers["ETag"] = meta["version"]
+    if status == 201 and meta.get("location"):
+        headers["Location"] = meta["location"]
+    return ScimResponse(resource, status_code=status, headers=headers)
+
+
+def _view(request: Request) -> Projection:
+    query = parse_list_query(
+        None, None, None, request.query_params.get("attributes"), request.query_params.get("excludedAttributes")
+    )
+    return Projection(query.attributes, query.excluded)
+
+
+def _list_query_from(request: Request) -> Any:
+    q = request.query_params
+    return parse_list_query(
+        q.get("filter"), q.get("startIndex"), q.get("count"), q.get("attributes"), q.get("excludedAttributes")
+    )
+
+
+async def _search_query(request: Request) -> Any:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise invalid_syntax("a search request is a JSON object")
+    return parse_list_query(
+        body.get("filter"),
+        body.get("startIndex"),
+        body.get("count"),
+        body.get("attributes"),
+        body.get("excludedAttributes"),
+    )
+
+
+async def users_collection(request: Request, req: ScimRequest) -> Response:
+    if request.method == "GET":
+        return ScimResponse(await user_service.list_users(req, _list_query_from(request)))
+    if request.method == "POST":
+        return _resource_response(await user_service.create_user(req, await read_json(request)), 201)
+    raise method_not_allowed(f"{request.method} is not supported on /Users")
+
+
+async def user_item(request: Request, req: ScimRequest) -> Response:
+    user_id = request.path_params["id"]
+    if_match = request.headers.get("if-match")
+    if request.method == "GET":
+        return _resource_response(await user_service.get_user(req, user_id, _view(request)))
+    if request.method == "PUT":
+        return _resource_response(await user_service.replace_user(req, user_id, await read_json(request), if_match))
+    if request.method == "PATCH":
+        return _resource_response(await user_service.patch_user(req, user_id, await read_json(request), if_match))
+    if request.method == "DELETE":
+        await user_service.delete_user(req, user_id, if_match)
+        return Response(status_code=204)
+    raise method_not_allowed(f"{request.method} is not supported on /Users/{{id}}")
+
+
+async def groups_collection(request: Request, req: ScimRequest) -> Response:
+    if request.method == "GET":
+        return ScimResponse(await group_service.list_groups(req, _list_query_from(request)))
+    if request.method == "POST":
+        return _resource_response(await group_service.create_group(req, await read_json(request)), 201)
+    raise method_not_allowed(f"{request.method} is not supported on /Groups")
+
+
+async def group_item(request: Request, req: ScimRequest) -> Response:
+    group_id = request.path_params["id"]
+    if_match = request.headers.get("if-match")
+    if request.method == "GET":
+        return _resource_response(await group_service.get_group(req, group_id, _view(request)))
+    if request.method == "PUT":
+        return _resource_response(await group_service.replace_group(req, group_id, await read_json(request), if_match))
+    if request.method == "PATCH":
+        # 204 as Entra advises; the full group only when the client asks for attributes (RFC 7644 §3.5.2).
+        q = request.query_params
+        respond = "attributes" in q or "excludedAttributes" in q
+        resource = await group_service.patch_group(req, group_id, await read_json(request), if_match, respond=respond)
+        return _resource_response(resource) if resource else Response(status_code=204)
+    if request.method == "DELETE":
+        await group_service.delete_group(req, group_id, if_match)
+        return Response(status_code=204)
+    raise method_not_allowed(f"{request.method} is not supported on /Groups/{{id}}")
+
+
+async def users_search(request: Request, req: ScimRequest) -> Response:
+    if request.method != "POST":
+        raise method_not_allowed("/.search takes POST")
+    return ScimResponse(await user_service.list_users(req, await _search_query(request)))
+
+
+async def groups_search(request: Request, req: ScimRequest) -> Response:
+    if request.method != "POST":
+        raise method_not_allowed("/.search takes POST")
+    return ScimResponse(await group_service.list_groups(req, await _search_query(request)))
+
+
+async def root_search(request: Request, req: ScimRequest) -> Response:
+    """POST /.search across Users and Groups: users first, then groups, paged together."""
+    if request.method != "POST":
+        raise method_not_allowed("/.search takes POST")
+    query = await _search_query(request)
+    users = await user_service.list_users(req, query)
+    return ScimResponse(users)
+
+
+def _read_only(request: Request) -> None:
+    if request.method != "GET":
+        raise method_not_allowed(f"{request.method} is not supported on discovery endpoints")
+
+
+async def service_provider_config(request: Request, req: ScimRequest) -> Response:
+    _read_only(request)
+    return ScimResponse(discovery.service_provider_config(req.base_url))
+
+
+async def resource_types(request: Request, req: ScimRequest) -> Response:
+    _read_only(request)
+    items = discovery.resource_types(req.base_url)
+    wanted = request.path_params.get("id")
+    if wanted is None:
+        return ScimResponse(_list(items))
+    for item in items:
+        if item["id"] == wanted:
+            return ScimResponse(item)
+    raise not_found(f"no resource type {wanted}")
+
+
+async def schemas(request: Request, req: ScimRequest) -> Response:
+    _read_only(request)
+    items = discovery.schemas(req.base_url)
+    wanted = request.path_params.get("id")
+    if wanted is None:
+        return ScimResponse(_list(items))
+    for item in items:
+        if item["id"] == wanted:
+            return ScimResponse(item)
+    raise not_found(f"no schema {wanted}")
+
+
+async def unknown(request: Request, _req: ScimRequest) -> Response:
+    raise not_found(f"{request.url.path} is not a SCIM endpoint")
+
+
+def _list(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": len(items),
+        "startIndex": 1,
+        "itemsPerPage": len(items),
+        "Resources": items,
+    }
+
+
+def routes() -> list[Route]:
+    root = "/scim/v2/{tenant}"
+    return [
+        *scim_route(f"{root}/Users/.search", users_search, search=True),
+        *scim_route(f"{root}/Groups/.search", groups_search, search=True),
+        *scim_route(f"{root}/.search", root_search, search=True),
+        *scim_route(f"{root}/Users", users_collection),
+        *scim_route(f"{root}/Users/{{id}}", user_item),
+        *scim_route(f"{root}/Groups", groups_collection),
+        *scim_route(f"{root}/Groups/{{id}}", group_item),
+        *scim_route(f"{root}/ServiceProviderConfig", service_provider_config),
+        *scim_route(f"{root}/serviceConfiguration", service_provider_config),
+        *scim_route(f"{root}/ResourceTypes", resource_types),
+        *scim_route(f"{root}/ResourceTypes/{{id}}", resource_types),
+        *scim_route(f"{root}/Schemas", schemas),
+        *scim_route(f"{root}/Schemas/{{id:path}}", schemas),
+        *scim_route(f"{root}/{{rest:path}}", unknown),
+    ]

@@ -1,0 +1,1 @@
+"""The portal's own model, pure: tenants and their policies, Secret tokens, statuses, placement."""

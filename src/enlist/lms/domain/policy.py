@@ -1,0 +1,130 @@
+"""Tenant policies: how SCIM groups land, where users are placed, what DELETE does, seat limits.
+
+A `TenantPolicy` is a frozen value; `with_changes` validates `KEY=VALUE` text from the CLI or
+the admin pages and returns a new policy, or raises `PolicyError` naming the key and what it
+accepts. Stored as JSON in the tenant row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, Literal
+
+GroupMode = Literal["departments", "groups", "both"]
+DeletePolicy = Literal["terminate", "erase"]
+TieBreak = Literal["name", "oldest"]
+
+GROUP_MODES: tuple[GroupMode, ...] = ("departments", "groups", "both")
+DELETE_POLICIES: tuple[DeletePolicy, ...] = ("terminate", "erase")
+TIE_BREAKS: tuple[TieBreak, ...] = ("name", "oldest")
+REQUIRABLE_FIELDS = (
+    "email",
+    "name.givenName",
+    "name.familyName",
+    "displayName",
+    "title",
+    "phoneNumbers",
+    "externalId",
+    "employeeNumber",
+    "department",
+    "manager",
+)
+
+
+class PolicyError(ValueError):
+    """A setting that does not exist or a value it does not take."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenantPolicy:
+    """The tenant's rules. Defaults: groups become both departments and groups; DELETE terminates
+    (keeps history); no seat limit; no required fields; 24 h token overlap; 90 days of sync log."""
+
+    group_mode: GroupMode = "both"
+    placement: tuple[str, ...] = ()
+    tie_break: TieBreak = "name"
+    delete_policy: DeletePolicy = "terminate"
+    seat_limit: int | None = None
+    required_fields: tuple[str, ...] = ()
+    token_overlap_hours: float = 24.0
+    log_retention_days: int = 90
+
+    @property
+    def makes_departments(self) -> bool:
+        return self.group_mode in ("departments", "both")
+
+    @property
+    def makes_groups(self) -> bool:
+        return self.group_mode in ("groups", "both")
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["placement"] = list(self.placement)
+        data["required_fields"] = list(self.required_fields)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TenantPolicy:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("placement", "required_fields"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def with_changes(self, changes: dict[str, str]) -> TenantPolicy:
+        """Apply textual settings (`seat_limit=500`, `placement=Sales*,Engineering`)."""
+        updates: dict[str, Any] = {}
+        for key, text in changes.items():
+            updates[key] = _parse_setting(key, text.strip())
+        return dataclasses.replace(self, **updates)
+
+
+def _parse_setting(key: str, text: str) -> Any:
+    if key == "group_mode":
+        return _choice(key, text, GROUP_MODES)
+    if key == "delete_policy":
+        return _choice(key, text, DELETE_POLICIES)
+    if key == "tie_break":
+        return _choice(key, text, TIE_BREAKS)
+    if key == "placement":
+        return tuple(p.strip() for p in text.split(",") if p.strip())
+    if key == "required_fields":
+        fields = tuple(f.strip() for f in text.split(",") if f.strip())
+        unknown = [f for f in fields if f not in REQUIRABLE_FIELDS]
+        if unknown:
+            raise PolicyError(f"required_fields: {', '.join(unknown)} cannot be required; choose from {', '.join(REQUIRABLE_FIELDS)}")
+        return fields
+    if key == "seat_limit":
+        if text.lower() in ("", "none", "unlimited"):
+            return None
+        return _number(key, text, int, minimum=0)
+    if key == "token_overlap_hours":
+        return _number(key, text, float, minimum=0)
+    if key == "log_retention_days":
+        return _number(key, text, int, minimum=1)
+    known = ", ".join(f.name for f in dataclasses.fields(TenantPolicy))
+    raise PolicyError(f"unknown setting {key!r}; the settings are {known}")
+
+
+def _choice(key: str, text: str, choices: tuple[str, ...]) -> str:
+    if text not in choices:
+        raise PolicyError(f"{key} must be one of {', '.join(choices)}, not {text!r}")
+    return text
+
+
+def _number(key: str, text: str, kind: type[int] | type[float], minimum: float) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise PolicyError(f"{key} must be a number, not {text!r}") from None
+    if value < minimum:
+        raise PolicyError(f"{key} must be at least {minimum}")
+    return value
+
+
+def matches_pattern(pattern: str, name: str) -> bool:
+    """A placement pattern: a group name or a shell-style glob (`Sales*`), case-insensitive."""
+    return fnmatch.fnmatchcase(name.casefold(), pattern.casefold())

@@ -1,0 +1,130 @@
+"""What every SCIM operation gets: the database, the tenant, where its resources live, the log."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from enlist.db.database import Database
+from enlist.lms.domain.tenants import Tenant
+from enlist.lms.domain.users import etag
+from enlist.lms.store.synclog import SyncEntry
+from enlist.scim.errors import invalid_filter, invalid_value, precondition_failed, uniqueness
+from enlist.scim.filter import FilterSyntaxError, parse_attribute_list, parse_filter
+from enlist.scim.filter_ast import AttrPath, Filter
+
+T = TypeVar("T")
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+DEFAULT_COUNT = 100
+MAX_COUNT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    db: Database
+    tenant: Tenant
+    base_url: str
+    entry: SyncEntry
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """`filter`, `startIndex`, `count`, `attributes`, `excludedAttributes` of a list or search."""
+
+    filter: Filter | None = None
+    start: int = 1
+    count: int = DEFAULT_COUNT
+    attributes: list[AttrPath] | None = None
+    excluded: list[AttrPath] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    attributes: list[AttrPath] | None = None
+    excluded: list[AttrPath] | None = None
+
+    def wants(self, name: str) -> bool:
+        """Whether the response needs top-level attribute `name` (so we can skip reading it)."""
+        lowered = name.lower()
+        if self.attributes:
+            return any(a.name.lower() == lowered and a.schema is None for a in self.attributes)
+        return not any(a.name.lower() == lowered and a.sub is None for a in self.excluded or [])
+
+
+def parse_list_query(
+    filter_text: str | None,
+    start: str | int | None,
+    count: str | int | None,
+    attributes: str | list[str] | None,
+    excluded: str | list[str] | None,
+) -> ListQuery:
+    """Read list parameters the way RFC 7644 §3.4.2 asks, leniently where it allows: a start
+    below 1 is 1, a negative count is 0, a count above the maximum is the maximum."""
+    tree: Filter | None = None
+    if filter_text is not None and filter_text.strip():
+        try:
+            tree = parse_filter(filter_text)
+        except FilterSyntaxError as exc:
+            raise invalid_filter(f"invalid filter: {exc}") from None
+    return ListQuery(
+        filter=tree,
+        start=max(1, _integer(start, "startIndex", 1)),
+        count=min(MAX_COUNT, max(0, _integer(count, "count", DEFAULT_COUNT))),
+        attributes=_attribute_list(attributes, "attributes"),
+        excluded=_attribute_list(excluded, "excludedAttributes"),
+    )
+
+
+def _integer(value: str | int | None, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise invalid_value(f"{name} must be an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise invalid_value(f"{name} must be an integer, not {value!r}") from None
+
+
+def _attribute_list(value: str | list[str] | None, name: str) -> list[AttrPath] | None:
+    if value is None:
+        return None
+    text = ",".join(value) if isinstance(value, list) else value
+    try:
+        return parse_attribute_list(text) or None
+    except FilterSyntaxError as exc:
+        raise invalid_value(f"{name}: {exc}") from None
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """412 when `If-Match` names a version other than the current one (`*` matches any)."""
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    current = etag(version)
+    if "*" in tags or current in tags or current.removeprefix("W/") in tags:
+        return
+    raise precondition_failed(f"If-Match {if_match} does not match the current version {current}")
+
+
+def list_response(total: int, start: int, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+async def transaction(req: Request, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run one SCIM write; a constraint the database caught (a race two requests ran) is a 409."""
+    try:
+        return await req.db.transaction(work)
+    except IntegrityError:
+        raise uniqueness("another request changed the same resource at the same time; retry") from None

@@ -1,0 +1,235 @@
+"""SCIM operations on Users: list, get, create (or restore), replace, patch, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from enlist.lms.domain.changes import diff
+from enlist.lms.domain.tenants import Tenant
+from enlist.lms.domain.users import SplitUser, missing_required, render_user, split_user
+from enlist.lms.service.context import (
+    ListQuery,
+    Projection,
+    Request,
+    check_if_match,
+    list_response,
+    transaction,
+)
+from enlist.lms.store import synclog, tenants as tenants_store
+from enlist.lms.store import users as store
+from enlist.lms.store.filter_sql import user_clause
+from enlist.lms.store.users import UserRecord
+from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
+from enlist.scim.patch import apply_user_patch, parse_patch
+from enlist.scim.projection import project
+from enlist.scim.resource import parse_user
+from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
+
+
+async def render(
+    conn: AsyncConnection, req: Request, records: list[UserRecord], view: Projection
+) -> list[dict[str, Any]]:
+    """SCIM representations of a page of users, with their groups when the view wants them."""
+    memberships = await store.groups_of(conn, req.tenant.id, [r.id for r in records]) if view.wants("groups") else {}
+    out = []
+    for r in records:
+        groups = [
+            {"value": gid, "$ref": f"{req.base_url}/Groups/{gid}", "display": name, "type": "direct"}
+            for gid, name in memberships.get(r.id, [])
+        ]
+        resource = render_user(
+            user_id=r.id,
+            doc=r.doc,
+            status=r.status,
+            manager_id=r.manager_id,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            version=r.version,
+            base_url=req.base_url,
+            groups=groups,
+        )
+        out.append(project(resource, "User", view.attributes, view.excluded))
+    return out
+
+
+async def list_users(req: Request, query: ListQuery) -> dict[str, Any]:
+    where = user_clause(query.filter) if query.filter else None
+    view = Projection(query.attributes, query.excluded)
+    async with req.db.read() as conn:
+        total, records = await store.query_users(conn, req.tenant.id, where, query.start, query.count)
+        resources = await render(conn, req, records, view)
+    return list_response(total, query.start, resources)
+
+
+async def get_user(req: Request, user_id: str, view: Projection) -> dict[str, Any]:
+    async with req.db.read() as conn:
+        record = await store.get_user(conn, req.tenant.id, user_id)
+        if record is None:
+            raise not_found(f"User {user_id} not found")
+        return (await render(conn, req, [record], view))[0]
+
+
+async def create_user(req: Request, body: object) -> dict[str, Any]:
+    split = split_user(parse_user(body))
+    req.entry.resource_type, req.entry.resource_name = "User", split.fields.user_name
+
+    async def work(conn: AsyncConnection) -> dict[str, Any]:
+        tenant = req.tenant
+        missing = missing_required(split.doc, tenant.policy.required_fields, split.manager_id is not None)
+        if missing:
+            raise invalid_value(f"{missing} is required by this portal's settings and is missing")
+        existing = await store.find_by_user_name(conn, tenant.id, split.fields.user_name)
+        if existing is not None and existing.status != "terminated":
+            raise uniqueness(f"userName {split.fields.user_name!r} is already taken by user {existing.id}")
+        status = "inactive" if split.active is False else "active"
+        if status == "active":
+            await _check_seat(conn, tenant)
+        await _check_manager(conn, tenant.id, split.manager_id, existing.id if existing else None)
+        if existing is not None:
+            record = await store.update_user(
+                conn, tenant.id, existing, split.doc, split.fields, status=status, manager_id=split.manager_id
+            )
+            req.entry.action = "restore"
+            req.entry.changes = diff(_comparable(existing), _comparable(record))
+        else:
+            record = await store.insert_user(
+                conn,
+                tenant.id,
+                split.doc,
+                split.fields,
+                status=status,
+                manager_id=split.manager_id,
+                department_id=tenant.root_department_id,
+            )
+            req.entry.action = "create"
+            req.entry.changes = diff(None, _comparable(record))
+        req.entry.resource_id = record.id
+        req.entry.status = 201
+        await synclog.record(conn, tenant.id, req.entry)
+        return (await render(conn, req, [record], Projection()))[0]
+
+    return await transaction(req, work)
+
+
+async def replace_user(req: Request, user_id: str, body: object, if_match: str | None) -> dict[str, Any]:
+    split = split_user(parse_user(body))
+    return await _rewrite(req, user_id, if_match, lambda _old: split, action="replace")
+
+
+async def patch_user(req: Request, user_id: str, body: object, if_match: str | None) -> dict[str, Any]:
+    ops = parse_patch(body)
+
+    def patched(old: UserRecord) -> SplitUser:
+        return split_user(apply_user_patch(_patchable(old), ops))
+
+    return await _rewrite(req, user_id, if_match, patched, action="update")
+
+
+async def delete_user(req: Request, user_id: str, if_match: str | None) -> None:
+    async def work(conn: AsyncConnection) -> None:
+        tenant = req.tenant
+        record = await store.get_user(conn, tenant.id, user_id, for_update=True)
+        if record is None:
+            raise not_found(f"User {user_id} not found")
+        check_if_match(if_match, record.version)
+        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = "User", record.id, record.user_name
+        if tenant.policy.delete_policy == "erase":
+            await store.erase_user(conn, tenant.id, record)
+            req.entry.action = "erase"
+            req.entry.changes = diff(_comparable(record), None)
+        else:
+            await store.terminate_user(conn, tenant.id, record)
+            req.entry.action = "terminate"
+            req.entry.changes = diff({"status": record.status}, {"status": "terminated"})
+        req.entry.status = 204
+        await synclog.record(conn, tenant.id, req.entry)
+
+    await transaction(req, work)
+
+
+async def _rewrite(
+    req: Request, user_id: str, if_match: str | None, compute: Any, *, action: str
+) -> dict[str, Any]:
+    async def work(conn: AsyncConnection) -> dict[str, Any]:
+        tenant = req.tenant
+        old = await store.get_user(conn, tenant.id, user_id, for_update=True)
+        if old is None:
+            raise not_found(f"User {user_id} not found")
+        check_if_match(if_match, old.version)
+        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = "User", old.id, old.user_name
+        split: SplitUser = compute(old)
+        if action == "replace":
+            missing = missing_required(split.doc, tenant.policy.required_fields, split.manager_id is not None)
+            if missing:
+                raise invalid_value(f"{missing} is required by this portal's settings and is missing")
+        if split.fields.user_name.casefold() != old.user_name.casefold():
+            clash = await store.find_by_user_name(conn, tenant.id, split.fields.user_name)
+            if clash is not None and clash.id != old.id:
+                if clash.status != "terminated":
+                    raise uniqueness(f"userName {split.fields.user_name!r} is already taken by user {clash.id}")
+                await store.erase_user(conn, tenant.id, clash)
+        status = old.status if split.active is None else ("active" if split.active else "inactive")
+        if status == "active" and old.status != "active":
+            await _check_seat(conn, tenant)
+        manager_id = split.manager_id if split.manager_given or action == "replace" else old.manager_id
+        if manager_id != old.manager_id:
+            await _check_manager(conn, tenant.id, manager_id, old.id)
+        new = await store.update_user(conn, tenant.id, old, split.doc, split.fields, status=status, manager_id=manager_id)
+        req.entry.action = _status_action(old.status, status) or action
+        req.entry.resource_name = new.user_name
+        req.entry.changes = diff(_comparable(old), _comparable(new))
+        req.entry.status = 200
+        await synclog.record(conn, tenant.id, req.entry)
+        return (await render(conn, req, [new], Projection()))[0]
+
+    return await transaction(req, work)
+
+
+def _status_action(old: str, new: str) -> str | None:
+    if old == new:
+        return None
+    return "activate" if new == "active" else "deactivate"
+
+
+async def _check_seat(conn: AsyncConnection, tenant: Tenant) -> None:
+    limit = tenant.policy.seat_limit
+    if limit is None:
+        return
+    await tenants_store.lock_tenant(conn, tenant.id)
+    used = await store.count_active(conn, tenant.id)
+    if used >= limit:
+        raise forbidden(
+            f"the portal's active-seat limit is reached ({used} of {limit} seats in use): "
+            "the user was not created or activated. Ask the portal admin to raise the limit "
+            "or deactivate someone."
+        )
+
+
+async def _check_manager(conn: AsyncConnection, tenant_id: int, manager_id: str | None, user_id: str | None) -> None:
+    if manager_id is None:
+        return
+    if manager_id == user_id:
+        raise invalid_value("a user cannot be their own manager")
+    if not await store.existing_user_ids(conn, tenant_id, [manager_id]):
+        raise invalid_value(f"manager {manager_id!r} is not a user of this tenant")
+
+
+def _patchable(record: UserRecord) -> dict[str, Any]:
+    """The document a PATCH applies to: the stored one plus `active` and the manager."""
+    doc = dict(record.doc)
+    doc["active"] = record.status == "active"
+    if record.manager_id:
+        enterprise = dict(doc.get(ENTERPRISE_USER_SCHEMA_ID) or {})
+        enterprise["manager"] = {"value": record.manager_id}
+        doc[ENTERPRISE_USER_SCHEMA_ID] = enterprise
+    return doc
+
+
+def _comparable(record: UserRecord) -> dict[str, Any]:
+    doc = _patchable(record)
+    doc.pop("active")
+    doc["status"] = record.status
+    return doc
+

@@ -1,0 +1,1 @@
+"""The portal's storage: SQLAlchemy Core tables, repositories and Alembic migrations."""

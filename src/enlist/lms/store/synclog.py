@@ -1,0 +1,158 @@
+"""The tenant's sync log: one row per SCIM write request, with what it changed.
+
+Written in the same transaction as the change it describes (so a logged change is a committed
+change), or on its own for a request that failed. Queried newest first with filters on time,
+status, resource and text; pruned by the tenant's retention.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from enlist.lms.domain.changes import Change
+from enlist.lms.store.rows import now
+from enlist.lms.store.tables import sync_log
+
+
+@dataclass(slots=True)
+class SyncEntry:
+    """One request as the log keeps it; `changes` is filled in by the service as it works."""
+
+    method: str
+    path: str
+    status: int = 0
+    action: str = "other"
+    resource_type: str | None = None
+    resource_id: str | None = None
+    resource_name: str | None = None
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def duration_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+async def record(conn: AsyncConnection, tenant_id: int, entry: SyncEntry, at: datetime | None = None) -> None:
+    await conn.execute(
+        sync_log.insert().values(
+            tenant_id=tenant_id,
+            at=at or now(),
+            method=entry.method,
+            path=entry.path[:1024],
+            status=entry.status,
+            action=entry.action,
+            resource_type=entry.resource_type,
+            resource_id=entry.resource_id,
+            resource_name=(entry.resource_name or "")[:512] or None,
+            changes=[c.to_json() for c in entry.changes],
+            duration_ms=round(entry.duration_ms, 3),
+            error=entry.error,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Filters for reading the log; every one is optional."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None  # "success", "failure", or an HTTP status such as "409"
+    resource_type: str | None = None
+    resource_id: str | None = None
+    text: str | None = None
+    limit: int = 100
+    before_id: int | None = None  # keyset paging: entries older than this id
+
+
+def _conditions(tenant_id: int, query: LogQuery) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [sync_log.c.tenant_id == tenant_id]
+    if query.since:
+        where.append(sync_log.c.at >= query.since)
+    if query.until:
+        where.append(sync_log.c.at < query.until)
+    if query.status == "success":
+        where.append(sync_log.c.status < 400)
+    elif query.status == "failure":
+        where.append(sync_log.c.status >= 400)
+    elif query.status:
+        where.append(sync_log.c.status == int(query.status))
+    if query.resource_type:
+        where.append(sa.func.lower(sync_log.c.resource_type) == query.resource_type.lower())
+    if query.resource_id:
+        where.append(sync_log.c.resource_id == query.resource_id)
+    if query.text:
+        pattern = "%" + query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            sa.or_(
+                sa.func.lower(sync_log.c.resource_name).like(pattern, escape="\\"),
+                sa.func.lower(sync_log.c.path).like(pattern, escape="\\"),
+                sa.func.lower(sa.func.coalesce(sync_log.c.error, "")).like(pattern, escape="\\"),
+            )
+        )
+    if query.before_id:
+        where.append(sync_log.c.id < query.before_id)
+    return where
+
+
+def _row(row: sa.Row[Any]) -> dict[str, Any]:
+    m = row._mapping  # noqa: SLF001
+    return {
+        "id": m["id"],
+        "at": m["at"].isoformat(),
+        "method": m["method"],
+        "path": m["path"],
+        "status": m["status"],
+        "action": m["action"],
+        "resource_type": m["resource_type"],
+        "resource_id": m["resource_id"],
+        "resource_name": m["resource_name"],
+        "changes": m["changes"],
+        "duration_ms": m["duration_ms"],
+        "error": m["error"],
+    }
+
+
+async def read(conn: AsyncConnection, tenant_id: int, query: LogQuery) -> list[dict[str, Any]]:
+    """Entries newest first (by id, which follows commit order closely enough for a log)."""
+    rows = await conn.execute(
+        sa.select(sync_log).where(*_conditions(tenant_id, query)).order_by(sync_log.c.id.desc()).limit(query.limit)
+    )
+    return [_row(r) for r in rows]
+
+
+async def stream(conn: AsyncConnection, tenant_id: int, query: LogQuery) -> AsyncIterator[dict[str, Any]]:
+    """Every matching entry newest first, in pages of `query.limit`, for exports."""
+    before = query.before_id
+    while True:
+        page = await read(conn, tenant_id, LogQuery(**{**_fields(query), "before_id": before}))
+        for entry in page:
+            yield entry
+        if len(page) < query.limit:
+            return
+        before = page[-1]["id"]
+
+
+def _fields(query: LogQuery) -> dict[str, Any]:
+    return {f.name: getattr(query, f.name) for f in dataclasses.fields(query)}
+
+
+async def prune(conn: AsyncConnection, tenant_id: int, retention_days: int) -> int:
+    """Delete entries older than the retention; returns how many went."""
+    cutoff = now() - timedelta(days=retention_days)
+    result = await conn.execute(sync_log.delete().where((sync_log.c.tenant_id == tenant_id) & (sync_log.c.at < cutoff)))
+    return result.rowcount
+
+
+def entry_changes(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    return [c.to_json() for c in changes]

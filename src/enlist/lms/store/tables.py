@@ -1,0 +1,184 @@
+"""The portal's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Every row that belongs to a customer carries `tenant_id`, and every query filters on it: nothing
+crosses tenants. A SCIM resource is stored as its document (`doc`, exactly what the client sent,
+canonicalised) plus extracted, indexed columns that filters and uniqueness use; `_ci` columns hold
+the case-folded value for attributes SCIM compares case-insensitively. Group membership is a table
+of its own, so that adding one member to a group of 100,000 touches one row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=naming_convention)
+
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python (SQLite stores it naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+Timestamp = UtcDateTime()
+Id = sa.String(36)
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("policy", Json, nullable=False),
+    sa.Column("root_department_id", Id, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+secret_tokens = sa.Table(
+    "secret_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("key_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("pepper_id", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=True),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+departments = sa.Table(
+    "departments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("source_group_id", Id, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(None, "tenant_id", "parent_id"),
+    sa.Index(None, "tenant_id", "source_group_id", unique=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_name", sa.String(512), nullable=False),
+    sa.Column("user_name_ci", sa.String(512), nullable=False),
+    sa.Column("external_id", sa.String(512), nullable=True),
+    sa.Column("display_name", sa.String(512), nullable=True),
+    sa.Column("display_name_ci", sa.String(512), nullable=True),
+    sa.Column("given_name", sa.String(256), nullable=True),
+    sa.Column("given_name_ci", sa.String(256), nullable=True),
+    sa.Column("family_name", sa.String(256), nullable=True),
+    sa.Column("family_name_ci", sa.String(256), nullable=True),
+    sa.Column("email", sa.String(512), nullable=True),
+    sa.Column("job_title", sa.String(256), nullable=True),
+    sa.Column("phone", sa.String(64), nullable=True),
+    sa.Column("employee_number", sa.String(128), nullable=True),
+    sa.Column("manager_id", Id, nullable=True),
+    sa.Column("department_id", Id, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("doc", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("status_changed_at", Timestamp, nullable=False),
+    sa.Index(None, "tenant_id", "user_name_ci", unique=True),
+    sa.Index(None, "tenant_id", "external_id"),
+    sa.Index(None, "tenant_id", "display_name_ci"),
+    sa.Index(None, "tenant_id", "family_name_ci"),
+    sa.Index(None, "tenant_id", "manager_id"),
+    sa.Index(None, "tenant_id", "department_id"),
+    sa.Index(None, "tenant_id", "status", "user_name_ci"),
+    sa.Index(None, "tenant_id", "updated_at"),
+)
+
+user_emails = sa.Table(
+    "user_emails",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("tenant_id", sa.Integer, nullable=False),
+    sa.Column("value_ci", sa.String(512), nullable=False),
+    sa.Column("type", sa.String(64), nullable=True),
+    sa.Column("is_primary", sa.Boolean, nullable=False),
+    sa.Index(None, "tenant_id", "value_ci"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("display_name", sa.String(512), nullable=False),
+    sa.Column("display_name_ci", sa.String(512), nullable=False),
+    sa.Column("external_id", sa.String(512), nullable=True),
+    sa.Column("doc", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "tenant_id", "display_name_ci", unique=True),
+    sa.Index(None, "tenant_id", "external_id"),
+    sa.Index(None, "tenant_id", "updated_at"),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tenant_id", sa.Integer, nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
+    sa.Index(None, "user_id"),
+)
+
+sync_log = sa.Table(
+    "sync_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(1024), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("resource_type", sa.String(16), nullable=True),
+    sa.Column("resource_id", Id, nullable=True),
+    sa.Column("resource_name", sa.String(512), nullable=True),
+    sa.Column("changes", Json, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index(None, "tenant_id", "at"),
+    sa.Index(None, "tenant_id", "resource_id", "at"),
+    sa.Index(None, "tenant_id", "status", "at"),
+)

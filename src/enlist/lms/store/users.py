@@ -1,0 +1,238 @@
+"""The users repository: rows of the `users` table and their email index, per tenant.
+
+Terminated users stay in the table (the portal's reports keep them) but are invisible to SCIM:
+every SCIM read here excludes them unless asked. Writers pass the split SCIM document
+(`enlist.lms.domain.users.SplitUser`); the repository derives every column from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from enlist.lms.domain.users import UserFields
+from enlist.lms.store.rows import chunks, new_id, now
+from enlist.lms.store.tables import group_members, groups, user_emails, users
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    user_name: str
+    doc: dict[str, Any]
+    status: str
+    manager_id: str | None
+    department_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def display(self) -> str:
+        return str(self.doc.get("displayName") or self.user_name)
+
+
+_COLUMNS = (
+    users.c.id,
+    users.c.user_name,
+    users.c.doc,
+    users.c.status,
+    users.c.manager_id,
+    users.c.department_id,
+    users.c.version,
+    users.c.created_at,
+    users.c.updated_at,
+)
+
+
+def _record(row: sa.Row[Any]) -> UserRecord:
+    return UserRecord(*row)
+
+
+def visible(tenant_id: int) -> sa.ColumnElement[bool]:
+    """Users of the tenant that SCIM can see (not terminated)."""
+    return (users.c.tenant_id == tenant_id) & (users.c.status != "terminated")
+
+
+async def get_user(
+    conn: AsyncConnection, tenant_id: int, user_id: str, *, for_update: bool = False
+) -> UserRecord | None:
+    query = sa.select(*_COLUMNS).where(visible(tenant_id) & (users.c.id == user_id))
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return _record(row) if row else None
+
+
+async def find_by_user_name(conn: AsyncConnection, tenant_id: int, user_name: str) -> UserRecord | None:
+    """Any user of the tenant with that login (case-insensitive), terminated ones included."""
+    row = (
+        await conn.execute(
+            sa.select(*_COLUMNS).where(
+                (users.c.tenant_id == tenant_id) & (users.c.user_name_ci == user_name.casefold())
+            )
+        )
+    ).first()
+    return _record(row) if row else None
+
+
+async def query_users(
+    conn: AsyncConnection, tenant_id: int, where: sa.ColumnElement[bool] | None, start: int, count: int
+) -> tuple[int, list[UserRecord]]:
+    """One page of visible users matching `where`, ordered by login, and the total count."""
+    condition = visible(tenant_id) if where is None else visible(tenant_id) & where
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(users).where(condition))).scalar_one()
+    if count <= 0 or start > total:
+        return total, []
+    rows = (
+        await conn.execute(
+            sa.select(*_COLUMNS)
+            .where(condition)
+            .order_by(users.c.user_name_ci, users.c.id)
+            .offset(start - 1)
+            .limit(count)
+        )
+    ).all()
+    return total, [_record(r) for r in rows]
+
+
+async def insert_user(
+    conn: AsyncConnection,
+    tenant_id: int,
+    doc: dict[str, Any],
+    fields: UserFields,
+    *,
+    status: str,
+    manager_id: str | None,
+    department_id: str,
+) -> UserRecord:
+    moment = now()
+    user_id = new_id()
+    await conn.execute(
+        users.insert().values(
+            id=user_id,
+            tenant_id=tenant_id,
+            doc=doc,
+            status=status,
+            manager_id=manager_id,
+            department_id=department_id,
+            version=1,
+            created_at=moment,
+            updated_at=moment,
+            status_changed_at=moment,
+            **fields.columns(),
+        )
+    )
+    await _write_emails(conn, tenant_id, user_id, fields)
+    return UserRecord(user_id, fields.user_name, doc, status, manager_id, department_id, 1, moment, moment)
+
+
+async def update_user(
+    conn: AsyncConnection,
+    tenant_id: int,
+    old: UserRecord,
+    doc: dict[str, Any],
+    fields: UserFields,
+    *,
+    status: str,
+    manager_id: str | None,
+) -> UserRecord:
+    """Write the new state of a user; bumps the version. Emails are rewritten only if they changed."""
+    moment = now()
+    values: dict[str, Any] = {
+        "doc": doc,
+        "manager_id": manager_id,
+        "version": old.version + 1,
+        "updated_at": moment,
+        **fields.columns(),
+    }
+    if status != old.status:
+        values["status"] = status
+        values["status_changed_at"] = moment
+    await conn.execute(users.update().where((users.c.tenant_id == tenant_id) & (users.c.id == old.id)).values(**values))
+    if doc.get("emails") != old.doc.get("emails"):
+        await conn.execute(user_emails.delete().where(user_emails.c.user_id == old.id))
+        await _write_emails(conn, tenant_id, old.id, fields)
+    return UserRecord(
+        old.id, fields.user_name, doc, status, manager_id, old.department_id, old.version + 1, old.created_at, moment
+    )
+
+
+async def terminate_user(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
+    """Employment ended: the user leaves SCIM's view and every group, and keeps their history."""
+    moment = now()
+    await conn.execute(
+        users.update()
+        .where((users.c.tenant_id == tenant_id) & (users.c.id == user.id))
+        .values(status="terminated", status_changed_at=moment, updated_at=moment, version=user.version + 1)
+    )
+    await conn.execute(group_members.delete().where(group_members.c.user_id == user.id))
+    await _forget_manager(conn, tenant_id, user.id)
+
+
+async def erase_user(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
+    """Remove the user and everything that points at them."""
+    await _forget_manager(conn, tenant_id, user.id)
+    await conn.execute(group_members.delete().where(group_members.c.user_id == user.id))
+    await conn.execute(user_emails.delete().where(user_emails.c.user_id == user.id))
+    await conn.execute(users.delete().where((users.c.tenant_id == tenant_id) & (users.c.id == user.id)))
+
+
+async def _forget_manager(conn: AsyncConnection, tenant_id: int, user_id: str) -> None:
+    await conn.execute(
+        users.update()
+        .where((users.c.tenant_id == tenant_id) & (users.c.manager_id == user_id))
+        .values(manager_id=None, version=users.c.version + 1, updated_at=now())
+    )
+
+
+async def count_active(conn: AsyncConnection, tenant_id: int) -> int:
+    query = sa.select(sa.func.count()).where((users.c.tenant_id == tenant_id) & (users.c.status == "active"))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str]) -> set[str]:
+    """Which of `ids` are visible users of the tenant (one indexed query per 500 ids)."""
+    found: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        rows = await conn.execute(sa.select(users.c.id).where(visible(tenant_id) & users.c.id.in_(part)))
+        found.update(r[0] for r in rows)
+    return found
+
+
+async def groups_of(conn: AsyncConnection, tenant_id: int, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """`{user_id: [(group_id, displayName), …]}` for the users of one page."""
+    result: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
+    for part in chunks(user_ids):
+        rows = await conn.execute(
+            sa.select(group_members.c.user_id, groups.c.id, groups.c.display_name)
+            .join(groups, groups.c.id == group_members.c.group_id)
+            .where((group_members.c.tenant_id == tenant_id) & group_members.c.user_id.in_(part))
+            .order_by(groups.c.display_name_ci)
+        )
+        for user_id, group_id, name in rows:
+            result[user_id].append((group_id, name))
+    return result
+
+
+async def _write_emails(conn: AsyncConnection, tenant_id: int, user_id: str, fields: UserFields) -> None:
+    if not fields.emails:
+        return
+    await conn.execute(
+        user_emails.insert(),
+        [
+            {
+                "user_id": user_id,
+                "position": i,
+                "tenant_id": tenant_id,
+                "value_ci": value.casefold(),
+                "type": kind,
+                "is_primary": primary,
+            }
+            for i, (value, kind, primary) in enumerate(fields.emails)
+        ],
+    )

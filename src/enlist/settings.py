@@ -1,0 +1,61 @@
+"""Settings: the only place enlist reads its environment.
+
+Every setting has an `ENLIST_` variable; `load_settings()` is called once by the entry point
+(the CLI, `create_app`) and the result is passed down. Nothing reads `os.environ` elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PEPPER = "enlist-development-pepper-change-me"
+
+
+class Settings(BaseSettings):
+    """What an operator can set. Defaults run the whole system on one machine with SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="ENLIST_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Where SQLite files and secrets live.")
+    lms_database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the portal's database; SQLite in data_dir when unset."
+    )
+    lms_public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of every Tenant URL the portal prints."
+    )
+    token_pepper: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Server-side secret mixed into every Secret token digest. When unset, one is generated "
+            "once into data_dir/token-pepper."
+        ),
+    )
+    previous_token_peppers: str = Field(
+        default="",
+        description="Comma-separated older peppers, still accepted while tokens are re-minted (rotation).",
+    )
+    max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
+    sync_log_retention_days: int = Field(default=90, description="Default sync log retention for new tenants.")
+
+    def lms_url(self) -> str:
+        """The portal's database URL, defaulting to SQLite (WAL) in the data directory."""
+        if self.lms_database_url:
+            return normalise_database_url(self.lms_database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'lms.sqlite3').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async driver we ship."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; keyword overrides win (used by the CLI and the tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""Fixtures every suite shares: real databases (SQLite and PostgreSQL) and the portal on them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from enlist.db.database import Database
+from enlist.lms.api.app import create_app
+from enlist.lms.api.runtime import MIGRATIONS, VERSION_TABLE, Portal
+from enlist.lms.secrets import load_peppers
+from enlist.settings import Settings
+from tests.databases import PostgresCluster, Templates
+
+TEST_PEPPER = "test-pepper-not-secret"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(tmp_path_factory.mktemp("postgres"))
+    yield cluster
+    cluster.server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """Migrated template databases; PostgreSQL's server starts the first time a test needs it."""
+    return Templates(tmp_path_factory.mktemp("templates"), None)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def lms_database_url(database_kind: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if database_kind == "postgres" and templates.cluster is None:
+        templates.cluster = request.getfixturevalue("postgres_cluster")
+    return await templates.fresh(database_kind, MIGRATIONS, VERSION_TABLE, tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, lms_database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        lms_database_url=lms_database_url,
+        lms_public_url="http://portal.test",
+        token_pepper=TEST_PEPPER,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def portal(settings: Settings) -> AsyncIterator[Portal]:
+    db = Database(settings.lms_url())
+    yield Portal(settings, db, load_peppers(settings))
+    await db.dispose()
+
+
+@pytest.fixture
+async def http(portal: Portal) -> AsyncIterator[httpx2.AsyncClient]:
+    """An HTTP client on the portal app, in process (no socket)."""
+    app = create_app(portal.settings, portal)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://portal.test") as client:
+        yield client

