@@ -25,7 +25,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 run: install
-	$(BIN)/enlist lms demo
+	$(BIN)/enlist demo
 
 test: install
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from enlist.cli.demo import demo
 from enlist.cli.lms import lms
 
 
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(lms)
+main.add_command(demo)

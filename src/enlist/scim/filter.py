@@ -23,7 +23,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, get_args
 
 from enlist.scim.filter_ast import (
     And,
@@ -55,17 +55,7 @@ MAX_LENGTH = 4096
 MAX_DEPTH = 32
 MAX_LOGICAL_OPERATORS = 100
 
-_COMPARE_OPS: dict[str, CompareOp] = {
-    "eq": "eq",
-    "ne": "ne",
-    "co": "co",
-    "sw": "sw",
-    "ew": "ew",
-    "gt": "gt",
-    "ge": "ge",
-    "lt": "lt",
-    "le": "le",
-}
+_COMPARE_OPS: dict[str, CompareOp] = {op: op for op in get_args(CompareOp)}
 _KEYWORDS = frozenset({"and", "or", "not"})
 _LITERALS: dict[str, Value] = {"true": True, "false": False, "null": None}
 _NAME = re.compile(r"\$ref|[A-Za-z][A-Za-z0-9_-]*", re.IGNORECASE)
@@ -85,7 +75,10 @@ def parse_path(text: str) -> PatchPath:
     """The PATCH `path` `text` as a `PatchPath`."""
     parser = _Parser(text, "path")
     attr, value_filter, sub = parser.path()
-    parser.expect_end('"["' if value_filter is None else '".name" right after "]"' if sub is None else None)
+    if value_filter is None:
+        parser.expect_end('"["')
+    else:
+        parser.expect_end('".name" right after "]"' if sub is None else None)
     return PatchPath(attr, value_filter, sub)
 
 

@@ -8,7 +8,8 @@ also names any wrong type. Its rules:
 - `add` on a single-valued attribute is `replace`; `add` on a multi-valued one appends the items
   not already there; `replace` on a multi-valued one replaces the list; `replace` of a complex
   attribute merges the sub-attributes given (RFC 7644 §3.5.2.3), except `manager`, replaced whole.
-- `replace` (or `add` on a single value) with `null`, `""`, `[]` or `{}` clears the target.
+- `replace` (or `add` on a single value) with `null`, `""`, `[]` or `{}` clears the target;
+  clearing the `value` of filtered elements (`emails[type eq "work"].value`) drops them.
 - A filtered path whose filter matches nothing is created from the filter's `eq` terms and the
   value on add/replace (`emails[type eq "work"].value`); `noTarget` when the filter is not
   `eq` terms joined by `and`. Remove with a filter that matches nothing does nothing, so that
@@ -26,7 +27,7 @@ from typing import Any
 from enlist.scim.errors import invalid_path, invalid_value, mutability, no_target
 from enlist.scim.filter import FilterSyntaxError, matches, parse_path
 from enlist.scim.filter_ast import And, AttrPath, Compare, Filter, PatchPath
-from enlist.scim.resource import find_key, is_custom_schema, parse_attribute
+from enlist.scim.resource import find_key, is_custom_schema, is_schema_urn, parse_attribute
 from enlist.scim.schema import (
     ENTERPRISE_USER_SCHEMA,
     RESOURCE_SCHEMAS,
@@ -37,7 +38,6 @@ from enlist.scim.schema import (
 )
 
 _MANAGER = ENTERPRISE_USER_SCHEMA.attribute("manager")
-SCHEMA_IDS = frozenset(s.id.lower() for schemas in RESOURCE_SCHEMAS.values() for s in schemas)
 _EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
@@ -52,13 +52,6 @@ def parse_patch_path(text: str) -> PatchPath:
         return parse_path(text)
     except FilterSyntaxError as error:
         raise invalid_path(f'Invalid path "{text}": {error}') from error
-
-
-def is_schema_urn(text: str) -> bool:
-    """True for one of our schema ids, or a custom extension URN ending in `:User` or `:Group`."""
-    if text.lower() in SCHEMA_IDS:
-        return True
-    return is_custom_schema(text) and text.rpartition(":")[2].lower() in ("user", "group")
 
 
 def expand_pathless(value: object) -> list[tuple[PatchPath, Any]]:
@@ -115,7 +108,9 @@ def apply_attribute_op(
         raise invalid_path(f'"{_text(path)}": only complex attributes take a value filter')
     container = doc
     if resolved.is_extension:
-        container = doc.setdefault(resolved.schema_id, {})
+        extension = doc.get(resolved.schema_id)
+        container = extension if isinstance(extension, dict) else {}
+        doc[resolved.schema_id] = container
     if path.filter is not None:
         _apply_filtered(container, op, attribute, path.filter, value_sub=value_sub, value=value)
     elif attribute == _MANAGER:
@@ -254,6 +249,9 @@ def _apply_filtered(
         if isinstance(element, dict) and matches(value_filter, element)
     ]
     if op == "remove" and value_sub is None:
+        elements = [e for i, e in enumerate(elements) if i not in hits]
+    elif value_sub is not None and value_sub.name == "value" and _clears(op, value):
+        # An email or phone without its value is nothing: clearing the value drops the element.
         elements = [e for i, e in enumerate(elements) if i not in hits]
     elif value_sub is not None:
         if not hits and not _clears(op, value):

@@ -10,9 +10,10 @@ strings become booleans and Entra's manager and role shapes become RFC shapes.
 Rules that callers rely on:
 
 - Attribute names match in any case and are rewritten to their canonical spelling.
-- Read-only attributes (`id`, `meta`, `groups`, `manager.displayName` excepted) and `schemas`
-  are dropped silently; so are unknown core attributes and unknown sub-attributes: Entra sends
-  only mapped attributes, so an unknown one is a mapping we do not serve, not an error.
+- Read-only attributes (`id`, `meta`, `groups`…) and `schemas` are dropped silently (Entra
+  sends `meta` in POST bodies); `manager.displayName` is the exception, kept when sent. Unknown
+  core attributes and unknown sub-attributes are dropped too: Entra sends only mapped
+  attributes, so an unknown one is a mapping we do not serve, not an error.
 - `null`, empty lists and empty objects are dropped (null means unassigned); `""` is kept.
 - An object under a URN key that is not one of our schemas is a custom extension (Entra may not
   list it in `schemas`): kept verbatim (minus top-level nulls) under the key as sent.
@@ -208,6 +209,13 @@ def is_custom_schema(urn: str) -> bool:
     )
 
 
+def is_schema_urn(text: str) -> bool:
+    """True for one of our schema ids, or a custom extension URN ending in `:User` or `:Group`."""
+    if text.lower() in _ALL_SCHEMA_IDS:
+        return True
+    return is_custom_schema(text) and text.rpartition(":")[2].lower() in ("user", "group")
+
+
 def find_key(container: dict[str, Any], key: str) -> str:
     """The key of `container` equal to `key` in any case, else `key` itself."""
     if key in container:
@@ -230,7 +238,7 @@ def _place(doc: dict[str, Any], key: str, value: object, resource: ResourceName)
         qualified = schema_by_id(prefix, resource)
         if qualified is not None:  # `urn:…:enterprise:2.0:User:employeeNumber` as a top-level key
             _place_schema_object(doc, qualified, {name: value}, prefix, core=qualified is core)
-        elif is_custom_schema(key) and (value is None or isinstance(value, dict)):
+        elif is_custom_schema(key) and (value is None or isinstance(value, dict) or is_schema_urn(key)):
             _place_custom(doc, key, value)
         elif is_custom_schema(prefix):  # `urn:…:Custom:2.0:User:attr` as a top-level key
             _place_custom(doc, prefix, {name: value})
@@ -264,6 +272,8 @@ def _place_schema_object(
 
 
 def _place_custom(doc: dict[str, Any], urn: str, value: object) -> None:
+    if value is not None and not isinstance(value, dict):
+        raise invalid_value(f"{urn} must be an object")
     key = find_key(doc, urn)
     merged = dict(doc.get(key) or {})
     merged.update(value if isinstance(value, dict) else {})
@@ -348,6 +358,7 @@ __all__ = [
     "check_bounds",
     "find_key",
     "is_custom_schema",
+    "is_schema_urn",
     "parse_attribute",
     "parse_boolean",
     "parse_group",

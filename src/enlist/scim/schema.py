@@ -90,6 +90,12 @@ def _string(name: str, description: str, **kwargs: Any) -> Attribute:
     return Attribute(name=name, type="string", description=description, **kwargs)
 
 
+def _ref(name: str, types: tuple[str, ...], description: str, **kwargs: Any) -> Attribute:
+    return Attribute(
+        name=name, type="reference", case_exact=True, reference_types=types, description=description, **kwargs
+    )
+
+
 def _multi(name: str, description: str, value: Attribute, types: tuple[str, ...] = ()) -> Attribute:
     """A multi-valued complex attribute with the §2.4 `value`, `display`, `type`, `primary` subs."""
     return Attribute(
@@ -147,14 +153,7 @@ _GROUPS = Attribute(
     description="The groups to which the user belongs (maintained by the service provider).",
     sub_attributes=(
         _string("value", "The identifier of the User's group.", case_exact=True, mutability="readOnly"),
-        Attribute(
-            "$ref",
-            "reference",
-            case_exact=True,
-            mutability="readOnly",
-            reference_types=("Group",),
-            description="The URI of the corresponding 'Group' resource.",
-        ),
+        _ref("$ref", ("Group",), "The URI of the corresponding 'Group' resource.", mutability="readOnly"),
         _string(
             "display", "A human-readable name, primarily used for display purposes.", mutability="readOnly"
         ),
@@ -181,13 +180,7 @@ USER_SCHEMA = Schema(
         _NAME,
         _string("displayName", "The name of the User, suitable for display to end-users."),
         _string("nickName", "The casual way to address the user in real life."),
-        Attribute(
-            "profileUrl",
-            "reference",
-            case_exact=True,
-            reference_types=("external",),
-            description="A fully qualified URL pointing to the User's online profile.",
-        ),
+        _ref("profileUrl", ("external",), "A fully qualified URL pointing to the User's online profile."),
         _string("title", "The user's title, such as 'Vice President'."),
         _string("userType", "The relationship between the organization and the user."),
         _string("preferredLanguage", "The User's preferred written or spoken language."),
@@ -222,13 +215,7 @@ USER_SCHEMA = Schema(
         _multi(
             "photos",
             "URLs of photos of the User.",
-            Attribute(
-                "value",
-                "reference",
-                case_exact=True,
-                reference_types=("external",),
-                description="URL of a photo of the User.",
-            ),
+            _ref("value", ("external",), "URL of a photo of the User."),
             ("photo", "thumbnail"),
         ),
         _ADDRESSES,
@@ -269,13 +256,7 @@ ENTERPRISE_USER_SCHEMA = Schema(
                 _string(
                     "value", "The id of the SCIM resource representing the User's manager.", case_exact=True
                 ),
-                Attribute(
-                    "$ref",
-                    "reference",
-                    case_exact=True,
-                    reference_types=("User",),
-                    description="The URI of the SCIM resource representing the User's manager.",
-                ),
+                _ref("$ref", ("User",), "The URI of the SCIM resource representing the User's manager."),
                 _string("displayName", "The displayName of the User's manager.", mutability="readOnly"),
             ),
         ),
@@ -300,13 +281,11 @@ GROUP_SCHEMA = Schema(
                     case_exact=True,
                     mutability="immutable",
                 ),
-                Attribute(
+                _ref(
                     "$ref",
-                    "reference",
-                    case_exact=True,
+                    ("User", "Group"),
+                    "The URI of the SCIM resource that is a member of this Group.",
                     mutability="immutable",
-                    reference_types=("User", "Group"),
-                    description="The URI of the SCIM resource that is a member of this Group.",
                 ),
                 _string(
                     "type",
@@ -341,9 +320,7 @@ COMMON_ATTRIBUTES: tuple[Attribute, ...] = (
             _string("resourceType", "The name of the resource type.", case_exact=True, mutability="readOnly"),
             Attribute("created", "dateTime", mutability="readOnly", description="When it was added."),
             Attribute("lastModified", "dateTime", mutability="readOnly", description="When it last changed."),
-            Attribute(
-                "location", "reference", case_exact=True, mutability="readOnly", description="Its URI."
-            ),
+            _ref("location", (), "The URI of the resource.", mutability="readOnly"),
             _string("version", "The version (ETag) of the resource.", case_exact=True, mutability="readOnly"),
         ),
     ),

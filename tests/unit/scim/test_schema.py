@@ -23,7 +23,15 @@ from enlist.scim.schema import (
     schema_document,
 )
 
-MULTI_VALUED_WITH_VALUE = ("emails", "phoneNumbers", "ims", "photos", "entitlements", "roles", "x509Certificates")
+MULTI_VALUED_WITH_VALUE = (
+    "emails",
+    "phoneNumbers",
+    "ims",
+    "photos",
+    "entitlements",
+    "roles",
+    "x509Certificates",
+)
 
 
 def attribute(schema: Schema, name: str) -> Attribute:
@@ -245,7 +253,11 @@ def test_schema_document_keeps_canonical_values_and_returned_never() -> None:
 def test_resolve_finds_core_attributes_in_any_case() -> None:
     resolved = resolve(AttrPath(None, "USERNAME"), "User")
     assert resolved is not None
-    assert (resolved.schema_id, resolved.attribute.name, resolved.sub_attribute) == (USER_SCHEMA_ID, "userName", None)
+    assert (resolved.schema_id, resolved.attribute.name, resolved.sub_attribute) == (
+        USER_SCHEMA_ID,
+        "userName",
+        None,
+    )
 
 
 def test_resolve_finds_sub_attributes_in_any_case() -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -67,7 +68,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
                 await running.db.dispose()
 
     routes = [Route("/healthz", healthz), *scim.routes(), *admin.routes()]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(scim.CanonicalEndpoints)])
     if portal is not None:
         app.state.portal = portal  # usable without a lifespan (in-process ASGI clients)
     return app

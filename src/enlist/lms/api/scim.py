@@ -8,6 +8,7 @@ query parameters (Entra's `aadOptscim062020` flag) are ignored; `+` in a query m
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,13 +17,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.lms.api.responses import ScimResponse, scim_error_response
 from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.service import groups as group_service
 from enlist.lms.service import users as user_service
-from enlist.lms.service.context import Projection, Request as ScimRequest, parse_list_query
+from enlist.lms.service.context import ListQuery, Projection, list_response, parse_list_query
+from enlist.lms.service.context import Request as ScimRequest
 from enlist.lms.store import synclog
 from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.tenants import authenticate
@@ -138,14 +141,14 @@ def _view(request: Request) -> Projection:
     return Projection(query.attributes, query.excluded)
 
 
-def _list_query_from(request: Request) -> Any:
+def _list_query_from(request: Request) -> ListQuery:
     q = request.query_params
     return parse_list_query(
         q.get("filter"), q.get("startIndex"), q.get("count"), q.get("attributes"), q.get("excludedAttributes")
     )
 
 
-async def _search_query(request: Request) -> Any:
+async def _search_query(request: Request) -> ListQuery:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise invalid_syntax("a search request is a JSON object")
@@ -221,12 +224,36 @@ async def groups_search(request: Request, req: ScimRequest) -> Response:
 
 
 async def root_search(request: Request, req: ScimRequest) -> Response:
-    """POST /.search across Users and Groups: users first, then groups, paged together."""
+    """POST /.search across Users and Groups: users first, then groups, paged as one list."""
     if request.method != "POST":
         raise method_not_allowed("/.search takes POST")
     query = await _search_query(request)
-    users = await user_service.list_users(req, query)
-    return ScimResponse(users)
+    return ScimResponse(await search_everything(req, query))
+
+
+async def search_everything(req: ScimRequest, query: ListQuery) -> dict[str, Any]:
+    """One page over users then groups. A filter attribute only one type has (userName,
+    members) makes the other type's part an empty list rather than an error."""
+    parts = []
+    for search in (user_service.list_users, group_service.list_groups):
+        try:
+            parts.append(await search(req, dataclasses.replace(query, start=1, count=0)))
+        except ScimError as error:
+            if error.scim_type != "invalidFilter":
+                raise
+            parts.append(list_response(0, 1, []))
+    user_total, group_total = parts[0]["totalResults"], parts[1]["totalResults"]
+    resources: list[dict[str, Any]] = []
+    start, wanted = query.start, query.count
+    if start <= user_total and wanted:
+        page = await user_service.list_users(req, dataclasses.replace(query, start=start, count=wanted))
+        resources.extend(page["Resources"])
+    remaining = wanted - len(resources)
+    group_start = max(1, start - user_total)
+    if remaining > 0 and group_start <= group_total:
+        page = await group_service.list_groups(req, dataclasses.replace(query, start=group_start, count=remaining))
+        resources.extend(page["Resources"])
+    return list_response(user_total + group_total, start, resources)
 
 
 def _read_only(request: Request) -> None:
@@ -275,6 +302,29 @@ def _list(items: list[dict[str, Any]]) -> dict[str, Any]:
         "itemsPerPage": len(items),
         "Resources": items,
     }
+
+
+ENDPOINTS = {
+    name.lower(): name
+    for name in ("Users", "Groups", "ServiceProviderConfig", "serviceConfiguration", "ResourceTypes", "Schemas")
+}
+
+
+class CanonicalEndpoints:
+    """Accept SCIM endpoint names in any case (`/users`, `/GROUPS`): clients are not consistent,
+    and Microsoft's reference collection itself asks for `/users`. Rewrites only the endpoint
+    segment right after the tenant."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/scim/v2/"):
+            parts = scope["path"].split("/")
+            if len(parts) > 4 and parts[4].lower() in ENDPOINTS and parts[4] != ENDPOINTS[parts[4].lower()]:
+                parts[4] = ENDPOINTS[parts[4].lower()]
+                scope = dict(scope, path="/".join(parts), raw_path="/".join(parts).encode())
+        await self.app(scope, receive, send)
 
 
 def routes() -> list[Route]:

@@ -53,13 +53,13 @@ class UserFields:
 
 @dataclass(frozen=True, slots=True)
 class SplitUser:
-    """A parsed SCIM user split into its stored document, fields, `active` and manager id."""
+    """A parsed SCIM user split into its stored document, fields, `active` and manager id
+    (`active` None: the document has no value)."""
 
     doc: dict[str, Any]
     fields: UserFields
     active: bool | None
     manager_id: str | None
-    manager_given: bool
 
 
 def split_user(doc: dict[str, Any]) -> SplitUser:
@@ -67,19 +67,17 @@ def split_user(doc: dict[str, Any]) -> SplitUser:
     body = dict(doc)
     active = body.pop("active", None)
     manager_id: str | None = None
-    manager_given = False
     enterprise = body.get(ENTERPRISE_USER_SCHEMA_ID)
     if isinstance(enterprise, dict) and "manager" in enterprise:
         enterprise = dict(enterprise)
         manager = enterprise.pop("manager")
-        manager_given = True
         if isinstance(manager, dict) and manager.get("value"):
             manager_id = str(manager["value"])
         if enterprise:
             body[ENTERPRISE_USER_SCHEMA_ID] = enterprise
         else:
             del body[ENTERPRISE_USER_SCHEMA_ID]
-    return SplitUser(body, user_fields(body), active if isinstance(active, bool) else None, manager_id, manager_given)
+    return SplitUser(body, user_fields(body), active if isinstance(active, bool) else None, manager_id)
 
 
 def user_fields(doc: dict[str, Any]) -> UserFields:
@@ -139,12 +137,14 @@ def render_user(
     version: int,
     base_url: str,
     groups: list[dict[str, Any]] | None = None,
+    active_shown: bool = True,
 ) -> dict[str, Any]:
     """The full SCIM representation; `manager` is always the RFC's complex form."""
     schemas = [USER_SCHEMA_ID]
     resource: dict[str, Any] = {"schemas": schemas, "id": user_id}
     resource.update(doc)
-    resource["active"] = status == "active"
+    if active_shown:
+        resource["active"] = status == "active"
     extensions = [k for k in doc if k.startswith("urn:")]
     if manager_id:
         enterprise = dict(resource.get(ENTERPRISE_USER_SCHEMA_ID) or {})

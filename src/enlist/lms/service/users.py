@@ -49,6 +49,7 @@ async def render(
             version=r.version,
             base_url=req.base_url,
             groups=groups,
+            active_shown=r.active_shown,
         )
         out.append(project(resource, "User", view.attributes, view.excluded))
     return out
@@ -170,13 +171,23 @@ async def _rewrite(
                 if clash.status != "terminated":
                     raise uniqueness(f"userName {split.fields.user_name!r} is already taken by user {clash.id}")
                 await store.erase_user(conn, tenant.id, clash)
-        status = old.status if split.active is None else ("active" if split.active else "inactive")
+        if split.active is not None:
+            status, shown = ("active" if split.active else "inactive"), True
+        elif action == "update":
+            # The patch removed `active` (the document it applied to had it): unassigned means
+            # the user cannot sign in, and SCIM shows no value until one is set again.
+            status, shown = "inactive", False
+        else:
+            status, shown = old.status, old.active_shown
         if status == "active" and old.status != "active":
             await _check_seat(conn, tenant)
-        manager_id = split.manager_id if split.manager_given or action == "replace" else old.manager_id
+        # The document a PATCH applies to carries the manager, so its absence is a removal.
+        manager_id = split.manager_id
         if manager_id != old.manager_id:
             await _check_manager(conn, tenant.id, manager_id, old.id)
-        new = await store.update_user(conn, tenant.id, old, split.doc, split.fields, status=status, manager_id=manager_id)
+        new = await store.update_user(
+            conn, tenant.id, old, split.doc, split.fields, status=status, manager_id=manager_id, active_shown=shown
+        )
         req.entry.action = _status_action(old.status, status) or action
         req.entry.resource_name = new.user_name
         req.entry.changes = diff(_comparable(old), _comparable(new))
@@ -219,7 +230,8 @@ async def _check_manager(conn: AsyncConnection, tenant_id: int, manager_id: str 
 def _patchable(record: UserRecord) -> dict[str, Any]:
     """The document a PATCH applies to: the stored one plus `active` and the manager."""
     doc = dict(record.doc)
-    doc["active"] = record.status == "active"
+    if record.active_shown:
+        doc["active"] = record.status == "active"
     if record.manager_id:
         enterprise = dict(doc.get(ENTERPRISE_USER_SCHEMA_ID) or {})
         enterprise["manager"] = {"value": record.manager_id}
@@ -229,7 +241,7 @@ def _patchable(record: UserRecord) -> dict[str, Any]:
 
 def _comparable(record: UserRecord) -> dict[str, Any]:
     doc = _patchable(record)
-    doc.pop("active")
+    doc.pop("active", None)
     doc["status"] = record.status
     return doc
 

@@ -108,6 +108,9 @@ users = sa.Table(
     sa.Column("manager_id", Id, nullable=True),
     sa.Column("department_id", Id, nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
+    # False after a client removed `active` (PATCH remove): the user is inactive and SCIM shows no
+    # `active` until a value is set again.
+    sa.Column("active_shown", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("doc", Json, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
@@ -159,6 +162,8 @@ group_members = sa.Table(
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("tenant_id", sa.Integer, nullable=False),
     sa.Column("added_at", Timestamp, nullable=False),
+    # The member's `display` as the client sent it, returned as sent (else the user's name).
+    sa.Column("display", sa.String(512), nullable=True),
     sa.Index(None, "user_id"),
 )
 

@@ -30,6 +30,7 @@ class UserRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    active_shown: bool
 
     @property
     def display(self) -> str:
@@ -46,6 +47,7 @@ _COLUMNS = (
     users.c.version,
     users.c.created_at,
     users.c.updated_at,
+    users.c.active_shown,
 )
 
 
@@ -128,7 +130,7 @@ async def insert_user(
         )
     )
     await _write_emails(conn, tenant_id, user_id, fields)
-    return UserRecord(user_id, fields.user_name, doc, status, manager_id, department_id, 1, moment, moment)
+    return UserRecord(user_id, fields.user_name, doc, status, manager_id, department_id, 1, moment, moment, True)
 
 
 async def update_user(
@@ -140,12 +142,14 @@ async def update_user(
     *,
     status: str,
     manager_id: str | None,
+    active_shown: bool = True,
 ) -> UserRecord:
     """Write the new state of a user; bumps the version. Emails are rewritten only if they changed."""
     moment = now()
     values: dict[str, Any] = {
         "doc": doc,
         "manager_id": manager_id,
+        "active_shown": active_shown,
         "version": old.version + 1,
         "updated_at": moment,
         **fields.columns(),
@@ -158,7 +162,16 @@ async def update_user(
         await conn.execute(user_emails.delete().where(user_emails.c.user_id == old.id))
         await _write_emails(conn, tenant_id, old.id, fields)
     return UserRecord(
-        old.id, fields.user_name, doc, status, manager_id, old.department_id, old.version + 1, old.created_at, moment
+        old.id,
+        fields.user_name,
+        doc,
+        status,
+        manager_id,
+        old.department_id,
+        old.version + 1,
+        old.created_at,
+        moment,
+        active_shown,
     )
 
 

@@ -1,0 +1,143 @@
+"""Big groups: a membership change costs the same whatever the group's size.
+
+Speed is guarded by what makes it: the statements a request runs. Adding or removing one member
+must run the same number of statements on a group of 10 and of 2,000, none of which reads the
+group's member list; a read with `excludedAttributes=members` must not touch memberships at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from enlist.lms.api.runtime import Portal
+from enlist.lms.store.rows import new_id, now
+from enlist.lms.store.tables import group_members, users
+from tests.helpers import ScimTenant, make_tenant
+
+
+@contextmanager
+def statements(portal: Portal) -> Iterator[list[str]]:
+    """Every SQL statement the portal's database runs inside the block."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engines = {portal.db.engine.sync_engine, portal.db._reader.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listen)
+
+
+async def bulk_users(portal: Portal, t: ScimTenant, count: int) -> list[str]:
+    """Users written straight to the store (fast), as SCIM would have made them."""
+    ids = [new_id() for _ in range(count)]
+    moment = now()
+    rows = [
+        {
+            "id": uid,
+            "tenant_id": t.tenant.id,
+            "user_name": f"u{i}@example.com",
+            "user_name_ci": f"u{i}@example.com",
+            "status": "active",
+            "doc": {"userName": f"u{i}@example.com"},
+            "version": 1,
+            "created_at": moment,
+            "updated_at": moment,
+            "status_changed_at": moment,
+            "department_id": t.tenant.root_department_id,
+        }
+        for i, uid in enumerate(ids)
+    ]
+    async with portal.db.write() as conn:
+        await conn.execute(users.insert(), rows)
+    return ids
+
+
+async def group_of(portal: Portal, t: ScimTenant, name: str, members: list[str]) -> str:
+    group = await t.create_group(name)
+    async with portal.db.write() as conn:
+        await conn.execute(
+            group_members.insert(),
+            [{"group_id": group["id"], "user_id": m, "tenant_id": t.tenant.id, "added_at": now()} for m in members],
+        )
+    return str(group["id"])
+
+
+def reads_whole_membership(statement: str) -> bool:
+    """A statement that lists a group's members (no user id in its condition)."""
+    lowered = statement.lower()
+    return "from group_members" in lowered and "group_members.user_id in" not in lowered and (
+        "group_members.user_id =" not in lowered
+    )
+
+
+async def test_adding_and_removing_one_member_costs_the_same_in_small_and_big_groups(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    t = await make_tenant(portal, http)
+    people = await bulk_users(portal, t, 2012)
+    small = await group_of(portal, t, "Small", people[:10])
+    big = await group_of(portal, t, "Big", people[10:2010])
+    counts = {}
+    for name, group_id in (("small", small), ("big", big)):
+        newcomer = people[2010] if name == "small" else people[2011]
+        with statements(portal) as add_sql:
+            r = await t.patch(f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": newcomer}]}])
+            assert r.status_code == 204
+        with statements(portal) as remove_sql:
+            r = await t.patch(
+                f"/Groups/{group_id}", [{"op": "Remove", "path": "members", "value": [{"value": newcomer}]}]
+            )
+            assert r.status_code == 204
+        assert not [s for s in add_sql + remove_sql if reads_whole_membership(s)]
+        counts[name] = (len(add_sql), len(remove_sql))
+    assert counts["small"] == counts["big"]
+    assert await t.members(small) == set(people[:10])
+
+
+async def test_excluding_members_never_reads_memberships(portal: Portal, http: httpx2.AsyncClient) -> None:
+    t = await make_tenant(portal, http)
+    people = await bulk_users(portal, t, 50)
+    group_id = await group_of(portal, t, "Sales", people)
+    with statements(portal) as sql:
+        by_id = await t.get(f"/Groups/{group_id}", excludedAttributes="members")
+        by_name = await t.get("/Groups", filter='displayName eq "sales"', excludedAttributes="members")
+    assert by_id.status_code == by_name.status_code == 200
+    assert "members" not in by_id.json()
+    assert "members" not in by_name.json()["Resources"][0]
+    assert not [s for s in sql if "group_members" in s.lower()]
+
+
+async def test_parallel_patches_on_one_group_lose_no_member(portal: Portal, http: httpx2.AsyncClient) -> None:
+    """Forty concurrent single-member adds, then twenty concurrent removes: the final member set
+    equals the serial result (on PostgreSQL the requests really run in parallel transactions)."""
+    t = await make_tenant(portal, http)
+    people = await bulk_users(portal, t, 40)
+    group_id = (await t.create_group("Everyone"))["id"]
+
+    async def add(uid: str) -> int:
+        r = await t.patch(f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": uid}]}])
+        return r.status_code
+
+    async def remove(uid: str) -> int:
+        r = await t.patch(f"/Groups/{group_id}", [{"op": "remove", "path": f'members[value eq "{uid}"]'}])
+        return r.status_code
+
+    assert set(await asyncio.gather(*(add(u) for u in people))) == {204}
+    assert set(await asyncio.gather(*(remove(u) for u in people[:20]))) == {204}
+    assert await t.members(group_id) == set(people[20:])
+    async with portal.db.read() as conn:
+        version = (await conn.execute(sa.text("SELECT version FROM groups WHERE id = :g"), {"g": group_id})).scalar()
+    assert version == 1 + 40 + 20

@@ -1,0 +1,82 @@
+"""The portal as a real process on loopback, for suites that talk HTTP to it (conformance, e2e).
+
+`LivePortal.start` runs `enlist lms serve` on a free port with its own data directory and
+database, waits for `GET /healthz`, and makes tenants through the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+
+ENLIST = str(Path(sys.executable).with_name("enlist"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LivePortal:
+    data_dir: Path
+    database_url: str | None
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["ENLIST_DATA_DIR"] = str(self.data_dir)
+        env["ENLIST_LMS_PUBLIC_URL"] = self.url
+        env["ENLIST_TOKEN_PEPPER"] = "live-test-pepper"
+        if self.database_url:
+            env["ENLIST_LMS_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("ENLIST_LMS_DATABASE_URL", None)
+        return env
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([ENLIST, *args], env=self.env(), capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self) -> LivePortal:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir / "serve.log").open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [ENLIST, "lms", "serve", "--port", str(self.port)], env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx2.TransportError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"the portal did not start: {(self.data_dir / 'serve.log').read_text()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def tenant(self, name: str) -> tuple[str, str]:
+        """(Tenant URL, Secret token) of a new tenant, made through the CLI as an admin would."""
+        created = json.loads(self.cli("lms", "tenant", "create", name, "--json"))
+        return created["tenant_url"], created["secret_token"]
