@@ -62,6 +62,7 @@ def parse_user(body: object) -> dict[str, Any]:
     user_name = doc.get("userName")
     if not isinstance(user_name, str) or not user_name:
         raise invalid_value("userName is required and must be a non-empty string")
+    check_bounds(doc)  # a flat `urn:…:attr` key nests one level deeper in the document
     return doc
 
 
@@ -85,6 +86,7 @@ def parse_group(body: object) -> tuple[dict[str, Any], list[str]]:
     display_name = doc.get("displayName")
     if not isinstance(display_name, str) or not display_name:
         raise invalid_value("displayName is required and must be a non-empty string")
+    check_bounds(doc)
     return doc, members
 
 

@@ -298,6 +298,12 @@ def test_hostile_input_is_bounded(body: dict[str, Any]) -> None:
     scim_error(exc, "invalidValue")
 
 
+def test_flat_custom_key_whose_document_would_nest_too_deep_is_bounded() -> None:
+    with pytest.raises(ScimError) as exc:
+        parse_user({"userName": "u", f"{CUSTOM}:attr": [[[[[{"": [1]}]]]]]})
+    scim_error(exc, "invalidValue")
+
+
 def test_nesting_of_eight_levels_is_accepted() -> None:
     body = {"userName": "u", CUSTOM: {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}}
     assert parse_user(body)[CUSTOM] == body[CUSTOM]

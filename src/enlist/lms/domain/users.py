@@ -65,6 +65,9 @@ class SplitUser:
 def split_user(doc: dict[str, Any]) -> SplitUser:
     """Take `active` and the manager out of a canonical user document and derive the columns."""
     body = dict(doc)
+    # The portal signs people in through the identity provider: a provisioned password is
+    # never stored (Entra never sends one; other clients may).
+    body.pop("password", None)
     active = body.pop("active", None)
     manager_id: str | None = None
     enterprise = body.get(ENTERPRISE_USER_SCHEMA_ID)

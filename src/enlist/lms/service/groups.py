@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.lms.domain.changes import diff, member_changes
+from enlist.lms.domain.members import displays_in_body, displays_in_ops
 from enlist.lms.domain.users import etag
 from enlist.lms.service.context import (
     ListQuery,
@@ -85,7 +86,7 @@ async def create_group(req: Request, body: object) -> dict[str, Any]:
         await _check_name_free(conn, tenant.id, str(doc["displayName"]), None)
         await _check_members(conn, tenant.id, member_ids)
         record = await store.insert_group(conn, tenant.id, doc)
-        await store.add_members(conn, tenant.id, record.id, member_ids)
+        await store.add_members(conn, tenant.id, record.id, member_ids, displays_in_body(body))
         await _land(conn, req, record, member_ids)
         req.entry.resource_id, req.entry.action, req.entry.status = record.id, "create", 201
         req.entry.changes = diff(None, doc) + member_changes(member_ids, [])
@@ -103,7 +104,8 @@ async def replace_group(req: Request, group_id: str, body: object, if_match: str
         existing = set(await store.all_member_ids(conn, old.id))
         wanted = set(member_ids)
         await _check_members(conn, req.tenant.id, sorted(wanted - existing))
-        return await _write(conn, req, old, doc, sorted(wanted - existing), sorted(existing - wanted), "replace", True)
+        added, removed = sorted(wanted - existing), sorted(existing - wanted)
+        return await _write(conn, req, old, doc, added, removed, "replace", True, displays_in_body(body))
 
     return await transaction(req, work)
 
@@ -130,7 +132,7 @@ async def patch_group(
             already = await store.current_members(conn, old.id, adding)
             added = [m for m in adding if m not in already]
         await _check_members(conn, req.tenant.id, added)
-        return await _write(conn, req, old, doc, added, removed, "update", respond)
+        return await _write(conn, req, old, doc, added, removed, "update", respond, displays_in_ops(ops))
 
     return await transaction(req, work)
 
@@ -168,12 +170,13 @@ async def _write(
     removed: list[str],
     action: str,
     respond: bool,
+    displays: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     tenant = req.tenant
     if str(doc["displayName"]).casefold() != old.display_name.casefold():
         await _check_name_free(conn, tenant.id, str(doc["displayName"]), old.id)
     await store.remove_members(conn, old.id, removed)
-    await store.add_members(conn, tenant.id, old.id, added)
+    await store.add_members(conn, tenant.id, old.id, added, displays)
     changes = diff(old.doc, doc) + member_changes(added, removed)
     record = old
     if changes:

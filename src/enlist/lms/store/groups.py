@@ -123,15 +123,26 @@ async def current_members(conn: AsyncConnection, group_id: str, user_ids: list[s
     return found
 
 
-async def add_members(conn: AsyncConnection, tenant_id: int, group_id: str, user_ids: list[str]) -> None:
+async def add_members(
+    conn: AsyncConnection,
+    tenant_id: int,
+    group_id: str,
+    user_ids: list[str],
+    displays: dict[str, str] | None = None,
+) -> None:
+    """Insert membership rows (a member already there is left alone)."""
     if not user_ids:
         return
     moment = now()
+    displays = displays or {}
     statement = insert_ignoring_duplicates(conn, group_members)
     for part in chunks(user_ids):
         await conn.execute(
             statement,
-            [{"group_id": group_id, "user_id": u, "tenant_id": tenant_id, "added_at": moment} for u in part],
+            [
+                {"group_id": group_id, "user_id": u, "tenant_id": tenant_id, "added_at": moment, "display": displays.get(u)}
+                for u in part
+            ],
         )
 
 
@@ -153,7 +164,11 @@ async def members_of(conn: AsyncConnection, group_ids: list[str]) -> dict[str, l
     if not group_ids:
         return result
     rows = await conn.execute(
-        sa.select(group_members.c.group_id, users.c.id, sa.func.coalesce(users.c.display_name, users.c.user_name))
+        sa.select(
+            group_members.c.group_id,
+            users.c.id,
+            sa.func.coalesce(group_members.c.display, users.c.display_name, users.c.user_name),
+        )
         .join(users, users.c.id == group_members.c.user_id)
         .where(group_members.c.group_id.in_(group_ids))
         .order_by(group_members.c.group_id, group_members.c.added_at, users.c.id)
