@@ -42,7 +42,9 @@ def database_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def lms_database_url(database_kind: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+async def lms_database_url(
+    database_kind: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
     if database_kind == "postgres" and templates.cluster is None:
         templates.cluster = request.getfixturevalue("postgres_cluster")
     return await templates.fresh(database_kind, MIGRATIONS, VERSION_TABLE, tmp_path)
@@ -69,5 +71,7 @@ async def portal(settings: Settings) -> AsyncIterator[Portal]:
 async def http(portal: Portal) -> AsyncIterator[httpx2.AsyncClient]:
     """An HTTP client on the portal app, in process (no socket)."""
     app = create_app(portal.settings, portal)
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://portal.test") as client:
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://portal.test"
+    ) as client:
         yield client

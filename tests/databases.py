@@ -39,7 +39,9 @@ class PostgresCluster:
         return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
 
     async def _admin(self, sql: str) -> None:
-        conn = await asyncpg.connect(host=self.socket_dir, port=self.port, user="postgres", database="postgres")
+        conn = await asyncpg.connect(
+            host=self.socket_dir, port=self.port, user="postgres", database="postgres"
+        )
         try:
             await conn.execute(sql)
         finally:

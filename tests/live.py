@@ -49,15 +49,20 @@ class LivePortal:
         return env
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([ENLIST, *args], env=self.env(), capture_output=True, text=True, check=False, timeout=60)
+        done = subprocess.run(
+            [ENLIST, *args], env=self.env(), capture_output=True, text=True, check=False, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     def start(self) -> LivePortal:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / "serve.log").open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [ENLIST, "lms", "serve", "--port", str(self.port)], env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            self.process = subprocess.Popen(
+                [ENLIST, "lms", "serve", "--port", str(self.port)],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

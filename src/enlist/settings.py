@@ -38,7 +38,9 @@ class Settings(BaseSettings):
         description="Comma-separated older peppers, still accepted while tokens are re-minted (rotation).",
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
-    sync_log_retention_days: int = Field(default=90, description="Default sync log retention for new tenants.")
+    sync_log_retention_days: int = Field(
+        default=90, description="Default sync log retention for new tenants."
+    )
 
     def lms_url(self) -> str:
         """The portal's database URL, defaulting to SQLite (WAL) in the data directory."""

@@ -63,7 +63,9 @@ def run_newman(portal: LivePortal, tmp_path: Path) -> list[tuple[str, str, bool]
 
 
 @pytest.mark.skipif(not COLLECTION.exists(), reason="needs ../shared/conformance")
-def test_microsoft_collection_passes_but_documented_exceptions(live_portal: LivePortal, tmp_path: Path) -> None:
+def test_microsoft_collection_passes_but_documented_exceptions(
+    live_portal: LivePortal, tmp_path: Path
+) -> None:
     results = run_newman(live_portal, tmp_path)
     allowed = documented_exceptions()
     failed = {(request, assertion) for request, assertion, ok in results if not ok}

@@ -16,6 +16,10 @@ def test_scim2_tester_reports_only_success(live_portal: LivePortal) -> None:
     with Client(base_url=tenant_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         results = check_server(SyncSCIMClient(http))
     statuses = collections.Counter(r.status.name for r in results)
-    failures = [f"{r.status.name} {r.resource_type or ''} {r.title}: {r.reason}" for r in results if r.status != Status.SUCCESS]
+    failures = [
+        f"{r.status.name} {r.resource_type or ''} {r.title}: {r.reason}"
+        for r in results
+        if r.status != Status.SUCCESS
+    ]
     assert len(results) > 100, statuses
     assert failures == [], "\n".join(failures)

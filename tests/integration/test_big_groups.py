@@ -70,7 +70,10 @@ async def group_of(portal: Portal, t: ScimTenant, name: str, members: list[str])
     async with portal.db.write() as conn:
         await conn.execute(
             group_members.insert(),
-            [{"group_id": group["id"], "user_id": m, "tenant_id": t.tenant.id, "added_at": now()} for m in members],
+            [
+                {"group_id": group["id"], "user_id": m, "tenant_id": t.tenant.id, "added_at": now()}
+                for m in members
+            ],
         )
     return str(group["id"])
 
@@ -78,8 +81,10 @@ async def group_of(portal: Portal, t: ScimTenant, name: str, members: list[str])
 def reads_whole_membership(statement: str) -> bool:
     """A statement that lists a group's members (no user id in its condition)."""
     lowered = statement.lower()
-    return "from group_members" in lowered and "group_members.user_id in" not in lowered and (
-        "group_members.user_id =" not in lowered
+    return (
+        "from group_members" in lowered
+        and "group_members.user_id in" not in lowered
+        and ("group_members.user_id =" not in lowered)
     )
 
 
@@ -94,7 +99,9 @@ async def test_adding_and_removing_one_member_costs_the_same_in_small_and_big_gr
     for name, group_id in (("small", small), ("big", big)):
         newcomer = people[2010] if name == "small" else people[2011]
         with statements(portal) as add_sql:
-            r = await t.patch(f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": newcomer}]}])
+            r = await t.patch(
+                f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": newcomer}]}]
+            )
             assert r.status_code == 204
         with statements(portal) as remove_sql:
             r = await t.patch(
@@ -128,7 +135,9 @@ async def test_parallel_patches_on_one_group_lose_no_member(portal: Portal, http
     group_id = (await t.create_group("Everyone"))["id"]
 
     async def add(uid: str) -> int:
-        r = await t.patch(f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": uid}]}])
+        r = await t.patch(
+            f"/Groups/{group_id}", [{"op": "Add", "path": "members", "value": [{"value": uid}]}]
+        )
         return r.status_code
 
     async def remove(uid: str) -> int:
@@ -139,5 +148,7 @@ async def test_parallel_patches_on_one_group_lose_no_member(portal: Portal, http
     assert set(await asyncio.gather(*(remove(u) for u in people[:20]))) == {204}
     assert await t.members(group_id) == set(people[20:])
     async with portal.db.read() as conn:
-        version = (await conn.execute(sa.text("SELECT version FROM groups WHERE id = :g"), {"g": group_id})).scalar()
+        version = (
+            await conn.execute(sa.text("SELECT version FROM groups WHERE id = :g"), {"g": group_id})
+        ).scalar()
     assert version == 1 + 40 + 20

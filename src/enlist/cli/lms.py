@@ -35,7 +35,12 @@ def run(work: Callable[[Portal], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (tenant_store.UnknownTenantError, tenant_store.TenantExistsError, TenantNameError, PolicyError) as exc:
+    except (
+        tenant_store.UnknownTenantError,
+        tenant_store.TenantExistsError,
+        TenantNameError,
+        PolicyError,
+    ) as exc:
         fail(str(exc))
     except ScimError as exc:
         fail(exc.detail)
@@ -65,7 +70,9 @@ def serve(host: str, port: int) -> None:
     from enlist.lms.api.app import create_app  # noqa: PLC0415
 
     settings = load_settings()
-    click.echo(f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)")
+    click.echo(
+        f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
@@ -93,7 +100,9 @@ def tenant_create(name: str, as_json: bool) -> None:
     click.echo(f"Tenant {result['tenant']} created.")
     click.echo(f"Tenant URL:   {result['tenant_url']}")
     click.echo(f"Secret token: {result['secret_token']}")
-    click.echo("Copy both into Entra ID (Provisioning > Connect your application); the token is not shown again.")
+    click.echo(
+        "Copy both into Entra ID (Provisioning > Connect your application); the token is not shown again."
+    )
 
 
 @tenant.command("rotate-token")
@@ -102,7 +111,7 @@ def tenant_create(name: str, as_json: bool) -> None:
     "--overlap",
     type=float,
     default=None,
-    help="Hours the tokens in use keep working (default: the tenant's token_overlap_hours, 24). 0 revokes them now.",
+    help="Hours the tokens in use keep working (default: the tenant's token_overlap_hours). 0 revokes them.",
 )
 @click.option("--json", "as_json", is_flag=True)
 def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
@@ -114,7 +123,9 @@ def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
             hours = found.policy.token_overlap_hours if overlap is None else overlap
             if hours < 0:
                 fail("--overlap must be 0 or more hours")
-            token = await tenant_store.rotate_token(conn, found, portal.peppers.current, timedelta(hours=hours))
+            token = await tenant_store.rotate_token(
+                conn, found, portal.peppers.current, timedelta(hours=hours)
+            )
         return {**describe(found, portal), "secret_token": token, "overlap_hours": hours}
 
     result = run(work)
@@ -123,7 +134,8 @@ def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
         return
     click.echo(f"New Secret token: {result['secret_token']}")
     if result["overlap_hours"]:
-        click.echo(f"The previous token keeps working for {result['overlap_hours']:g} h; update Entra ID before then.")
+        hours = result["overlap_hours"]
+        click.echo(f"The previous token keeps working for {hours:g} h; update Entra ID before then.")
     else:
         click.echo("The previous tokens are revoked now: update Entra ID at once.")
 
@@ -137,7 +149,9 @@ def tenant_revoke(name: str) -> None:
         async with portal.db.write() as conn:
             return await tenant_store.revoke_tokens(conn, await tenant_store.get_tenant(conn, name))
 
-    click.echo(f"{run(work)} token(s) revoked. `enlist lms tenant rotate-token {name} --overlap 0` mints a new one.")
+    click.echo(
+        f"{run(work)} token(s) revoked. `enlist lms tenant rotate-token {name} --overlap 0` mints a new one."
+    )
 
 
 @tenant.command("set")
@@ -216,7 +230,9 @@ def tenant_list(as_json: bool) -> None:
 @click.option("--resource-id")
 @click.option("--search", "text", help="Text in the resource name, path or error.")
 @click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--prune", is_flag=True, help="Delete entries older than the tenant's log_retention_days first.")
+@click.option(
+    "--prune", is_flag=True, help="Delete entries older than the tenant's log_retention_days first."
+)
 def log(
     name: str,
     as_json: bool,

@@ -70,7 +70,9 @@ def expand_pathless(value: object) -> list[tuple[PatchPath, Any]]:
         path = parse_patch_path(key)
         if _is_whole_object(path.attr) and isinstance(item, dict):
             pairs += [
-                (parse_patch_path(f"{key}:{name}"), inner) for name, inner in item.items() if name.lower() != "schemas"
+                (parse_patch_path(f"{key}:{name}"), inner)
+                for name, inner in item.items()
+                if name.lower() != "schemas"
             ]
         else:
             pairs.append((path, item))

@@ -105,11 +105,22 @@ def parse_member_ids(value: object, where: str) -> list[str]:
     return ids
 
 
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def check_bounds(value: object, where: str = "the body", depth: int = 1) -> None:
-    """Reject hostile input: strings over 65,536 characters, lists over 1,000, depth over 8."""
+    """Reject hostile input: strings over 65,536 characters or with characters no database
+    stores (NUL, lone surrogates), lists over 1,000 items, nesting deeper than 8."""
     if isinstance(value, str):
         if len(value) > MAX_STRING_LENGTH:
             raise invalid_value(f"{where} is longer than {MAX_STRING_LENGTH} characters")
+        if "\x00" in value or _has_lone_surrogate(value):
+            raise invalid_value(f"{where} contains a NUL character or invalid Unicode")
         return
     if not isinstance(value, dict | list):
         return

@@ -29,7 +29,7 @@ def parse_time(text: str | None, name: str) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise invalid_value(f"{name} must be an ISO 8601 date-time, not {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -63,7 +63,9 @@ async def sync_log(request: Request) -> Response:
         if scheme.lower() != "bearer":
             raise unauthorized()
         async with portal.db.read() as conn:
-            tenant = await authenticate(conn, request.path_params["tenant"], token.strip(), portal.peppers.known)
+            tenant = await authenticate(
+                conn, request.path_params["tenant"], token.strip(), portal.peppers.known
+            )
         if tenant is None:
             raise unauthorized()
         query = log_query(dict(request.query_params))

@@ -68,10 +68,10 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
             return scim_error_response(error)
         except Exception:
             logger.exception("SCIM request failed: %s %s", request.method, request.url.path)
-            error = ScimError(500, "the portal could not complete the request; it has been logged")
+            failure = ScimError(500, "the portal could not complete the request; it has been logged")
             if tenant is not None and request.method in WRITES and not search:
-                await _log_failure(portal, tenant, entry, error)
-            return scim_error_response(error)
+                await _log_failure(portal, tenant, entry, failure)
+            return scim_error_response(failure)
 
     return endpoint
 
@@ -106,7 +106,7 @@ async def read_json(request: Request) -> object:
     portal = portal_of(request)
     limit = portal.settings.max_body_bytes
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and not (content_type.endswith("/json") or content_type.endswith("+json")):
+    if content_type and not (content_type.endswith(("/json", "+json"))):
         raise unsupported_media_type(f"send application/scim+json, not {content_type}")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -136,7 +136,11 @@ def _resource_response(resource: dict[str, Any], status: int = 200) -> ScimRespo
 
 def _view(request: Request) -> Projection:
     query = parse_list_query(
-        None, None, None, request.query_params.get("attributes"), request.query_params.get("excludedAttributes")
+        None,
+        None,
+        None,
+        request.query_params.get("attributes"),
+        request.query_params.get("excludedAttributes"),
     )
     return Projection(query.attributes, query.excluded)
 
@@ -175,9 +179,13 @@ async def user_item(request: Request, req: ScimRequest) -> Response:
     if request.method == "GET":
         return _resource_response(await user_service.get_user(req, user_id, _view(request)))
     if request.method == "PUT":
-        return _resource_response(await user_service.replace_user(req, user_id, await read_json(request), if_match))
+        return _resource_response(
+            await user_service.replace_user(req, user_id, await read_json(request), if_match)
+        )
     if request.method == "PATCH":
-        return _resource_response(await user_service.patch_user(req, user_id, await read_json(request), if_match))
+        return _resource_response(
+            await user_service.patch_user(req, user_id, await read_json(request), if_match)
+        )
     if request.method == "DELETE":
         await user_service.delete_user(req, user_id, if_match)
         return Response(status_code=204)
@@ -198,12 +206,16 @@ async def group_item(request: Request, req: ScimRequest) -> Response:
     if request.method == "GET":
         return _resource_response(await group_service.get_group(req, group_id, _view(request)))
     if request.method == "PUT":
-        return _resource_response(await group_service.replace_group(req, group_id, await read_json(request), if_match))
+        return _resource_response(
+            await group_service.replace_group(req, group_id, await read_json(request), if_match)
+        )
     if request.method == "PATCH":
         # 204 as Entra advises; the full group only when the client asks for attributes (RFC 7644 §3.5.2).
         q = request.query_params
         respond = "attributes" in q or "excludedAttributes" in q
-        resource = await group_service.patch_group(req, group_id, await read_json(request), if_match, respond=respond)
+        resource = await group_service.patch_group(
+            req, group_id, await read_json(request), if_match, respond=respond
+        )
         return _resource_response(resource) if resource else Response(status_code=204)
     if request.method == "DELETE":
         await group_service.delete_group(req, group_id, if_match)
@@ -235,13 +247,17 @@ async def search_everything(req: ScimRequest, query: ListQuery) -> dict[str, Any
     """One page over users then groups. A filter attribute only one type has (userName,
     members) makes the other type's part an empty list rather than an error."""
     parts = []
+    refused: list[ScimError] = []
     for search in (user_service.list_users, group_service.list_groups):
         try:
             parts.append(await search(req, dataclasses.replace(query, start=1, count=0)))
         except ScimError as error:
             if error.scim_type != "invalidFilter":
                 raise
+            refused.append(error)
             parts.append(list_response(0, 1, []))
+    if len(refused) == 2:  # an attribute neither resource type has
+        raise refused[0]
     user_total, group_total = parts[0]["totalResults"], parts[1]["totalResults"]
     resources: list[dict[str, Any]] = []
     start, wanted = query.start, query.count
@@ -251,7 +267,9 @@ async def search_everything(req: ScimRequest, query: ListQuery) -> dict[str, Any
     remaining = wanted - len(resources)
     group_start = max(1, start - user_total)
     if remaining > 0 and group_start <= group_total:
-        page = await group_service.list_groups(req, dataclasses.replace(query, start=group_start, count=remaining))
+        page = await group_service.list_groups(
+            req, dataclasses.replace(query, start=group_start, count=remaining)
+        )
         resources.extend(page["Resources"])
     return list_response(user_total + group_total, start, resources)
 
@@ -306,7 +324,14 @@ def _list(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 ENDPOINTS = {
     name.lower(): name
-    for name in ("Users", "Groups", "ServiceProviderConfig", "serviceConfiguration", "ResourceTypes", "Schemas")
+    for name in (
+        "Users",
+        "Groups",
+        "ServiceProviderConfig",
+        "serviceConfiguration",
+        "ResourceTypes",
+        "Schemas",
+    )
 }
 
 

@@ -35,7 +35,7 @@ def flatten(doc: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _put(flat: dict[str, Any], key: str, value: Any) -> None:
-    if isinstance(value, dict) and key not in ("manager",):
+    if isinstance(value, dict) and key != "manager":
         for sub, sub_value in value.items():
             flat[f"{key}.{sub}"] = sub_value
     else:

@@ -26,7 +26,9 @@ class Membership:
     added_at: datetime
 
 
-def choose_department(policy: TenantPolicy, memberships: Sequence[Membership], root_department_id: str) -> str:
+def choose_department(
+    policy: TenantPolicy, memberships: Sequence[Membership], root_department_id: str
+) -> str:
     """The department the user belongs in: the root department when no group qualifies."""
     if not memberships:
         return root_department_id

@@ -95,7 +95,10 @@ def _parse_setting(key: str, text: str) -> Any:
         fields = tuple(f.strip() for f in text.split(",") if f.strip())
         unknown = [f for f in fields if f not in REQUIRABLE_FIELDS]
         if unknown:
-            raise PolicyError(f"required_fields: {', '.join(unknown)} cannot be required; choose from {', '.join(REQUIRABLE_FIELDS)}")
+            choices = ", ".join(REQUIRABLE_FIELDS)
+            raise PolicyError(
+                f"required_fields: {', '.join(unknown)} cannot be required; choose from {choices}"
+            )
         return fields
     if key == "seat_limit":
         if text.lower() in ("", "none", "unlimited"):
@@ -115,7 +118,7 @@ def _choice(key: str, text: str, choices: tuple[str, ...]) -> str:
     return text
 
 
-def _number(key: str, text: str, kind: type[int] | type[float], minimum: float) -> int | float:
+def _number(key: str, text: str, kind: type[int | float], minimum: float) -> int | float:
     try:
         value = kind(text)
     except ValueError:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-TOKEN_PREFIX = "enl_"
+TOKEN_PREFIX = "enl_"  # noqa: S105 (a public prefix that makes leaked tokens greppable)
 KEY_ID_BYTES = 9
 KEY_ID_LENGTH = 12  # url-safe base64 of 9 bytes
 SECRET_BYTES = 32

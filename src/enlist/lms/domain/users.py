@@ -87,8 +87,8 @@ def user_fields(doc: dict[str, Any]) -> UserFields:
     user_name = doc.get("userName")
     if not isinstance(user_name, str) or not user_name.strip():
         raise invalid_value("userName is required and must be a non-empty string")
-    name = doc.get("name") if isinstance(doc.get("name"), dict) else {}
-    enterprise = doc.get(ENTERPRISE_USER_SCHEMA_ID) if isinstance(doc.get(ENTERPRISE_USER_SCHEMA_ID), dict) else {}
+    name = _object(doc.get("name"))
+    enterprise = _object(doc.get(ENTERPRISE_USER_SCHEMA_ID))
     emails = tuple(
         (str(e["value"]), e.get("type"), bool(e.get("primary", False)))
         for e in doc.get("emails", [])
@@ -174,6 +174,10 @@ def etag(version: int) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str | None:

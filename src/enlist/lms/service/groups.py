@@ -105,7 +105,11 @@ async def replace_group(req: Request, group_id: str, body: object, if_match: str
         wanted = set(member_ids)
         await _check_members(conn, req.tenant.id, sorted(wanted - existing))
         added, removed = sorted(wanted - existing), sorted(existing - wanted)
-        return await _write(conn, req, old, doc, added, removed, "replace", True, displays_in_body(body))
+        written = await _write(
+            conn, req, old, doc, added, removed, "replace", respond=True, displays=displays_in_body(body)
+        )
+        assert written is not None
+        return written
 
     return await transaction(req, work)
 
@@ -132,7 +136,9 @@ async def patch_group(
             already = await store.current_members(conn, old.id, adding)
             added = [m for m in adding if m not in already]
         await _check_members(conn, req.tenant.id, added)
-        return await _write(conn, req, old, doc, added, removed, "update", respond, displays_in_ops(ops))
+        return await _write(
+            conn, req, old, doc, added, removed, "update", respond=respond, displays=displays_in_ops(ops)
+        )
 
     return await transaction(req, work)
 
@@ -157,7 +163,11 @@ async def _locked(conn: AsyncConnection, req: Request, group_id: str, if_match: 
     if old is None:
         raise not_found(f"Group {group_id} not found")
     check_if_match(if_match, old.version)
-    req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = "Group", old.id, old.display_name
+    req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
+        "Group",
+        old.id,
+        old.display_name,
+    )
     return old
 
 
@@ -169,6 +179,7 @@ async def _write(
     added: list[str],
     removed: list[str],
     action: str,
+    *,
     respond: bool,
     displays: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
@@ -210,4 +221,3 @@ async def _check_members(conn: AsyncConnection, tenant_id: int, member_ids: list
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise invalid_value(f"members must be users of this tenant; unknown: {shown}")
-

@@ -17,7 +17,8 @@ from enlist.lms.service.context import (
     list_response,
     transaction,
 )
-from enlist.lms.store import synclog, tenants as tenants_store
+from enlist.lms.store import synclog
+from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
 from enlist.lms.store.filter_sql import user_clause
 from enlist.lms.store.users import UserRecord
@@ -32,7 +33,9 @@ async def render(
     conn: AsyncConnection, req: Request, records: list[UserRecord], view: Projection
 ) -> list[dict[str, Any]]:
     """SCIM representations of a page of users, with their groups when the view wants them."""
-    memberships = await store.groups_of(conn, req.tenant.id, [r.id for r in records]) if view.wants("groups") else {}
+    memberships = (
+        await store.groups_of(conn, req.tenant.id, [r.id for r in records]) if view.wants("groups") else {}
+    )
     out = []
     for r in records:
         groups = [
@@ -135,7 +138,11 @@ async def delete_user(req: Request, user_id: str, if_match: str | None) -> None:
         if record is None:
             raise not_found(f"User {user_id} not found")
         check_if_match(if_match, record.version)
-        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = "User", record.id, record.user_name
+        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
+            "User",
+            record.id,
+            record.user_name,
+        )
         if tenant.policy.delete_policy == "erase":
             await store.erase_user(conn, tenant.id, record)
             req.entry.action = "erase"
@@ -159,7 +166,11 @@ async def _rewrite(
         if old is None:
             raise not_found(f"User {user_id} not found")
         check_if_match(if_match, old.version)
-        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = "User", old.id, old.user_name
+        req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
+            "User",
+            old.id,
+            old.user_name,
+        )
         split: SplitUser = compute(old)
         if action == "replace":
             missing = missing_required(split.doc, tenant.policy.required_fields, split.manager_id is not None)
@@ -169,7 +180,9 @@ async def _rewrite(
             clash = await store.find_by_user_name(conn, tenant.id, split.fields.user_name)
             if clash is not None and clash.id != old.id:
                 if clash.status != "terminated":
-                    raise uniqueness(f"userName {split.fields.user_name!r} is already taken by user {clash.id}")
+                    raise uniqueness(
+                        f"userName {split.fields.user_name!r} is already taken by user {clash.id}"
+                    )
                 await store.erase_user(conn, tenant.id, clash)
         if split.active is not None:
             status, shown = ("active" if split.active else "inactive"), True
@@ -186,7 +199,14 @@ async def _rewrite(
         if manager_id != old.manager_id:
             await _check_manager(conn, tenant.id, manager_id, old.id)
         new = await store.update_user(
-            conn, tenant.id, old, split.doc, split.fields, status=status, manager_id=manager_id, active_shown=shown
+            conn,
+            tenant.id,
+            old,
+            split.doc,
+            split.fields,
+            status=status,
+            manager_id=manager_id,
+            active_shown=shown,
         )
         req.entry.action = _status_action(old.status, status) or action
         req.entry.resource_name = new.user_name
@@ -218,7 +238,9 @@ async def _check_seat(conn: AsyncConnection, tenant: Tenant) -> None:
         )
 
 
-async def _check_manager(conn: AsyncConnection, tenant_id: int, manager_id: str | None, user_id: str | None) -> None:
+async def _check_manager(
+    conn: AsyncConnection, tenant_id: int, manager_id: str | None, user_id: str | None
+) -> None:
     if manager_id is None:
         return
     if manager_id == user_id:
@@ -244,4 +266,3 @@ def _comparable(record: UserRecord) -> dict[str, Any]:
     doc.pop("active", None)
     doc["status"] = record.status
     return doc
-

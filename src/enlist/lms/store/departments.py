@@ -99,12 +99,12 @@ async def place_users(conn: AsyncConnection, tenant: Tenant, user_ids: list[str]
         )
         for user_id, group_id, name, department_id, added_at in rows:
             memberships[user_id].append(Membership(group_id, name, department_id, added_at))
-        for user_id, department_id in await conn.execute(
+        placed = await conn.execute(
             sa.select(users.c.id, users.c.department_id).where(
                 (users.c.tenant_id == tenant.id) & users.c.id.in_(part)
             )
-        ):
-            current[user_id] = department_id
+        )
+        current.update({row[0]: row[1] for row in placed})
     moves: dict[str, list[str]] = defaultdict(list)
     for user_id in unique:
         if user_id not in current:

@@ -32,7 +32,7 @@ class Column:
     kind: Kind
 
 
-USER_COLUMNS: dict[tuple[str | None, str], Column] = {
+USER_COLUMNS: dict[tuple[str, str | None], Column] = {
     ("id", None): Column(users.c.id, "exact"),
     ("username", None): Column(users.c.user_name_ci, "ci"),
     ("externalid", None): Column(users.c.external_id, "exact"),
@@ -48,7 +48,7 @@ USER_COLUMNS: dict[tuple[str | None, str], Column] = {
     ("meta", "lastmodified"): Column(users.c.updated_at, "time"),
 }
 
-GROUP_COLUMNS: dict[tuple[str | None, str], Column] = {
+GROUP_COLUMNS: dict[tuple[str, str | None], Column] = {
     ("id", None): Column(groups.c.id, "exact"),
     ("displayname", None): Column(groups.c.display_name_ci, "ci"),
     ("externalid", None): Column(groups.c.external_id, "exact"),
@@ -150,9 +150,13 @@ class _Translator:
         return _compare(column, node, f"emails.{node.attr}")
 
     def _members_tree(self, node: Filter) -> sa.ColumnElement[bool]:
-        if isinstance(node, (Compare, Present)) and node.attr.name.lower() == "value" and node.attr.sub is None:
+        if (
+            isinstance(node, (Compare, Present))
+            and node.attr.name.lower() == "value"
+            and node.attr.sub is None
+        ):
             return self._members(node)
-        raise invalid_filter("only members[value eq \"…\"] can be filtered on")
+        raise invalid_filter('only members[value eq "…"] can be filtered on')
 
     def _members(self, node: Compare | Present) -> sa.ColumnElement[bool]:
         membership = sa.select(group_members.c.user_id).where(group_members.c.group_id == groups.c.id)

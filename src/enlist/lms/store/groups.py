@@ -28,7 +28,14 @@ class GroupRecord:
     updated_at: datetime
 
 
-_COLUMNS = (groups.c.id, groups.c.display_name, groups.c.doc, groups.c.version, groups.c.created_at, groups.c.updated_at)
+_COLUMNS = (
+    groups.c.id,
+    groups.c.display_name,
+    groups.c.doc,
+    groups.c.version,
+    groups.c.created_at,
+    groups.c.updated_at,
+)
 
 
 def _of(tenant_id: int) -> sa.ColumnElement[bool]:
@@ -94,7 +101,9 @@ async def insert_group(conn: AsyncConnection, tenant_id: int, doc: dict[str, Any
     return GroupRecord(group_id, str(doc["displayName"]), doc, 1, moment, moment)
 
 
-async def update_group(conn: AsyncConnection, tenant_id: int, old: GroupRecord, doc: dict[str, Any]) -> GroupRecord:
+async def update_group(
+    conn: AsyncConnection, tenant_id: int, old: GroupRecord, doc: dict[str, Any]
+) -> GroupRecord:
     """Write the group's attributes and bump its version (membership changes bump it too)."""
     moment = now()
     await conn.execute(
@@ -140,7 +149,13 @@ async def add_members(
         await conn.execute(
             statement,
             [
-                {"group_id": group_id, "user_id": u, "tenant_id": tenant_id, "added_at": moment, "display": displays.get(u)}
+                {
+                    "group_id": group_id,
+                    "user_id": u,
+                    "tenant_id": tenant_id,
+                    "added_at": moment,
+                    "display": displays.get(u),
+                }
                 for u in part
             ],
         )
@@ -149,7 +164,9 @@ async def add_members(
 async def remove_members(conn: AsyncConnection, group_id: str, user_ids: list[str]) -> None:
     for part in chunks(sorted(set(user_ids))):
         await conn.execute(
-            group_members.delete().where((group_members.c.group_id == group_id) & group_members.c.user_id.in_(part))
+            group_members.delete().where(
+                (group_members.c.group_id == group_id) & group_members.c.user_id.in_(part)
+            )
         )
 
 

@@ -126,7 +126,10 @@ def _row(row: sa.Row[Any]) -> dict[str, Any]:
 async def read(conn: AsyncConnection, tenant_id: int, query: LogQuery) -> list[dict[str, Any]]:
     """Entries newest first (by id, which follows commit order closely enough for a log)."""
     rows = await conn.execute(
-        sa.select(sync_log).where(*_conditions(tenant_id, query)).order_by(sync_log.c.id.desc()).limit(query.limit)
+        sa.select(sync_log)
+        .where(*_conditions(tenant_id, query))
+        .order_by(sync_log.c.id.desc())
+        .limit(query.limit)
     )
     return [_row(r) for r in rows]
 
@@ -150,7 +153,9 @@ def _fields(query: LogQuery) -> dict[str, Any]:
 async def prune(conn: AsyncConnection, tenant_id: int, retention_days: int) -> int:
     """Delete entries older than the retention; returns how many went."""
     cutoff = now() - timedelta(days=retention_days)
-    result = await conn.execute(sync_log.delete().where((sync_log.c.tenant_id == tenant_id) & (sync_log.c.at < cutoff)))
+    result = await conn.execute(
+        sync_log.delete().where((sync_log.c.tenant_id == tenant_id) & (sync_log.c.at < cutoff))
+    )
     return result.rowcount
 
 

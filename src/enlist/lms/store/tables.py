@@ -26,7 +26,6 @@ naming_convention = {
 metadata = sa.MetaData(naming_convention=naming_convention)
 
 
-
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python (SQLite stores it naive)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import timedelta
 
@@ -47,7 +48,9 @@ async def create_tenant(conn: AsyncConnection, name: str, policy: TenantPolicy |
     assert isinstance(tenant_id, int)
     root = str(uuid.uuid4())
     await conn.execute(
-        departments.insert().values(id=root, tenant_id=tenant_id, parent_id=None, name=name, created_at=created)
+        departments.insert().values(
+            id=root, tenant_id=tenant_id, parent_id=None, name=name, created_at=created
+        )
     )
     await conn.execute(tenants.update().where(tenants.c.id == tenant_id).values(root_department_id=root))
     return Tenant(tenant_id, slug, name, policy, root)
@@ -55,10 +58,8 @@ async def create_tenant(conn: AsyncConnection, name: str, policy: TenantPolicy |
 
 async def find_tenant(conn: AsyncConnection, name_or_slug: str) -> Tenant | None:
     candidates = {name_or_slug}
-    try:
+    with contextlib.suppress(ValueError):
         candidates.add(slug_for(name_or_slug))
-    except ValueError:
-        pass
     row = (await conn.execute(sa.select(tenants).where(tenants.c.slug.in_(candidates)))).first()
     return _tenant(row) if row else None
 
@@ -66,7 +67,9 @@ async def find_tenant(conn: AsyncConnection, name_or_slug: str) -> Tenant | None
 async def get_tenant(conn: AsyncConnection, name_or_slug: str) -> Tenant:
     tenant = await find_tenant(conn, name_or_slug)
     if tenant is None:
-        raise UnknownTenantError(f"no tenant named {name_or_slug!r}; `enlist lms tenant create NAME` makes one")
+        raise UnknownTenantError(
+            f"no tenant named {name_or_slug!r}; `enlist lms tenant create NAME` makes one"
+        )
     return tenant
 
 
@@ -160,10 +163,12 @@ async def authenticate(
     """The tenant a bearer token opens at `slug`, or None: wrong, revoked, expired, malformed or
     another tenant's token all give None, after the same amount of hashing."""
     parts = tk.split(token)
-    key_id, secret = parts if parts else ("", token)
+    key_id, secret = parts or ("", token)
     row = (
         await conn.execute(
-            sa.select(secret_tokens, tenants.c.slug, tenants.c.name, tenants.c.policy, tenants.c.root_department_id)
+            sa.select(
+                secret_tokens, tenants.c.slug, tenants.c.name, tenants.c.policy, tenants.c.root_department_id
+            )
             .join(tenants, tenants.c.id == secret_tokens.c.tenant_id)
             .where(secret_tokens.c.key_id == key_id)
         )
@@ -183,5 +188,6 @@ async def authenticate(
     if not ok or row is None or stored is None or not stored.usable_at(now()) or row.slug != slug:
         return None
     m = row._mapping  # noqa: SLF001
-    return Tenant(m["tenant_id"], m["slug"], m["name"], TenantPolicy.from_json(m["policy"]), m["root_department_id"])
-
+    return Tenant(
+        m["tenant_id"], m["slug"], m["name"], TenantPolicy.from_json(m["policy"]), m["root_department_id"]
+    )

@@ -51,7 +51,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: sa.Row[Any]) -> UserRecord:
+def _record(row: Any) -> UserRecord:
     return UserRecord(*row)
 
 
@@ -130,7 +130,18 @@ async def insert_user(
         )
     )
     await _write_emails(conn, tenant_id, user_id, fields)
-    return UserRecord(user_id, fields.user_name, doc, status, manager_id, department_id, 1, moment, moment, True)
+    return UserRecord(
+        user_id,
+        fields.user_name,
+        doc,
+        status,
+        manager_id,
+        department_id,
+        1,
+        moment,
+        moment,
+        active_shown=True,
+    )
 
 
 async def update_user(
@@ -157,7 +168,9 @@ async def update_user(
     if status != old.status:
         values["status"] = status
         values["status_changed_at"] = moment
-    await conn.execute(users.update().where((users.c.tenant_id == tenant_id) & (users.c.id == old.id)).values(**values))
+    await conn.execute(
+        users.update().where((users.c.tenant_id == tenant_id) & (users.c.id == old.id)).values(**values)
+    )
     if doc.get("emails") != old.doc.get("emails"):
         await conn.execute(user_emails.delete().where(user_emails.c.user_id == old.id))
         await _write_emails(conn, tenant_id, old.id, fields)
@@ -217,7 +230,9 @@ async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str
     return found
 
 
-async def groups_of(conn: AsyncConnection, tenant_id: int, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+async def groups_of(
+    conn: AsyncConnection, tenant_id: int, user_ids: list[str]
+) -> dict[str, list[tuple[str, str]]]:
     """`{user_id: [(group_id, displayName), …]}` for the users of one page."""
     result: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
     for part in chunks(user_ids):
