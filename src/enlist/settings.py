@@ -37,6 +37,27 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated older peppers, still accepted while tokens are re-minted (rotation).",
     )
+    provisioning_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the provisioning service's database; SQLite in data_dir when unset.",
+    )
+    provisioning_public_url: str = Field(
+        default="http://127.0.0.1:8001", description="Where the provisioning service's pages are reached."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key (Fernet, urlsafe base64 of 32 bytes) that encrypts target Secret tokens at rest. When "
+            "unset, one is generated once into data_dir/secret-key."
+        ),
+    )
+    previous_secret_keys: str = Field(
+        default="",
+        description="Comma-separated older keys, still able to decrypt while secrets are re-encrypted.",
+    )
+    scheduler_poll_seconds: float = Field(
+        default=5.0, description="How often the scheduler looks for due cycles."
+    )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
     sync_log_retention_days: int = Field(
         default=90, description="Default sync log retention for new tenants."
@@ -47,6 +68,12 @@ class Settings(BaseSettings):
         if self.lms_database_url:
             return normalise_database_url(self.lms_database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'lms.sqlite3').resolve()}"
+
+    def provisioning_url(self) -> str:
+        """The provisioning service's database URL, defaulting to SQLite (WAL) in the data directory."""
+        if self.provisioning_database_url:
+            return normalise_database_url(self.provisioning_database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'provisioning.sqlite3').resolve()}"
 
 
 def normalise_database_url(url: str) -> str:

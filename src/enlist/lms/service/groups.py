@@ -192,7 +192,11 @@ async def _write(
     record = old
     if changes:
         record = await store.update_group(conn, tenant.id, old, doc)
-        await _land(conn, req, record, added + removed)
+        touched = added + removed
+        if record.display_name != old.display_name and tenant.policy.makes_departments:
+            # The rule chooses by name (patterns, then the name tie-break): a rename can move anyone.
+            touched = sorted(set(touched) | set(await store.all_member_ids(conn, record.id)))
+        await _land(conn, req, record, touched)
     req.entry.action, req.entry.changes = action, changes
     req.entry.resource_name = record.display_name
     req.entry.status = 200 if respond else 204

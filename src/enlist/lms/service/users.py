@@ -172,10 +172,15 @@ async def _rewrite(
             old.user_name,
         )
         split: SplitUser = compute(old)
-        if action == "replace":
-            missing = missing_required(split.doc, tenant.policy.required_fields, split.manager_id is not None)
-            if missing:
-                raise invalid_value(f"{missing} is required by this portal's settings and is missing")
+        required = tenant.policy.required_fields
+        missing = missing_required(split.doc, required, split.manager_id is not None)
+        if missing and (
+            action == "replace"
+            or not missing_required(_comparable(old), (missing,), old.manager_id is not None)
+        ):
+            # PUT must carry every required field; PATCH may not remove one (it may leave alone
+            # one the user lacked before the field became required).
+            raise invalid_value(f"{missing} is required by this portal's settings and is missing")
         if split.fields.user_name.casefold() != old.user_name.casefold():
             clash = await store.find_by_user_name(conn, tenant.id, split.fields.user_name)
             if clash is not None and clash.id != old.id:
