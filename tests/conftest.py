@@ -75,3 +75,29 @@ async def http(portal: Portal) -> AsyncIterator[httpx2.AsyncClient]:
         transport=httpx2.ASGITransport(app=app), base_url="http://portal.test"
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def provisioning_database_url(
+    database_kind: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    from enlist.provisioning.service import MIGRATIONS as P_MIGRATIONS  # noqa: PLC0415
+    from enlist.provisioning.service import VERSION_TABLE as P_VERSION_TABLE  # noqa: PLC0415
+    from enlist.provisioning.service import register_tables  # noqa: PLC0415
+
+    register_tables()
+    if database_kind == "postgres" and templates.cluster is None:
+        templates.cluster = request.getfixturevalue("postgres_cluster")
+    return await templates.fresh(database_kind, P_MIGRATIONS, P_VERSION_TABLE, tmp_path)
+
+
+@pytest.fixture
+async def service(settings: Settings, provisioning_database_url: str) -> AsyncIterator[object]:
+    """The provisioning service on a fresh database (its directory included)."""
+    from enlist.provisioning.secrets import load_secret_box  # noqa: PLC0415
+    from enlist.provisioning.service import Service  # noqa: PLC0415
+
+    configured = settings.model_copy(update={"provisioning_database_url": provisioning_database_url})
+    db = Database(configured.provisioning_url())
+    yield Service(configured, db, load_secret_box(configured))
+    await db.dispose()

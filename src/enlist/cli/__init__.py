@@ -7,6 +7,7 @@ import click
 
 from enlist.cli.demo import demo
 from enlist.cli.lms import lms
+from enlist.cli.provisioning import provisioning
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,4 @@ def main() -> None:
 
 main.add_command(lms)
 main.add_command(demo)
+main.add_command(provisioning)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail
 from enlist.lms.api.admin import log_query
 from enlist.lms.api.runtime import Portal, open_portal
@@ -289,3 +290,6 @@ def log(
             )
         if not entries:
             click.echo("No sync log entries match.")
+
+
+lms.add_command(department)

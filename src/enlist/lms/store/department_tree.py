@@ -100,7 +100,12 @@ async def create_department(
     if len(clean) > NAME_LENGTH:
         raise DepartmentError(f"a department name has at most {NAME_LENGTH} characters")
     parent = parent_id or tenant.root_department_id
-    if parent not in await _parents(conn, tenant):
+    exists = await conn.scalar(
+        sa.select(departments.c.id).where(
+            (departments.c.tenant_id == tenant.id) & (departments.c.id == parent)
+        )
+    )
+    if exists is None:
         raise DepartmentError(f"no department {parent!r} in tenant {tenant.slug!r} to create it under")
     department_id = new_id()
     await conn.execute(
@@ -118,31 +123,32 @@ async def move_department(
     # Two moves checked at once could each pass the cycle check and together make a cycle;
     # on PostgreSQL they queue on the tenant row (SQLite writers are serial already).
     await lock_tenant(conn, tenant.id)
-    parents = await _parents(conn, tenant)
+    rows = {row.id: row for row in await _departments(conn, tenant)}
     for wanted in (department_id, new_parent_id):
-        if wanted not in parents:
+        if wanted not in rows:
             raise DepartmentError(
                 f"no department {wanted!r} in tenant {tenant.slug!r}; "
                 "give the id or the name of one of its departments"
             )
+    moving, target = rows[department_id].name, rows[new_parent_id].name
     if department_id == tenant.root_department_id:
         raise DepartmentError(
-            "the root department cannot move: every other department hangs below it; "
-            "move the departments under it instead"
+            f"{moving!r} is the root department and cannot move: every other department hangs "
+            "below it; move the departments under it instead"
         )
     if new_parent_id == department_id:
-        raise DepartmentError("a department cannot move under itself; choose another parent")
-    ancestor: str | None = parents[new_parent_id]
+        raise DepartmentError(f"{moving!r} cannot move under itself; choose another parent")
+    ancestor = rows[new_parent_id].parent_id
     seen: set[str] = set()
-    while ancestor is not None and ancestor not in seen:
+    while ancestor is not None and ancestor in rows and ancestor not in seen:
         seen.add(ancestor)
         if ancestor == department_id:
             raise DepartmentError(
-                "a department cannot move under one of its own sub-departments; "
-                "move that sub-department out first, or choose a parent outside this branch"
+                f"{moving!r} cannot move under {target!r}, one of its own sub-departments; "
+                f"move {target!r} out first, or choose a parent outside {moving!r}"
             )
-        ancestor = parents.get(ancestor)
-    if parents[department_id] != new_parent_id:
+        ancestor = rows[ancestor].parent_id
+    if rows[department_id].parent_id != new_parent_id:
         await conn.execute(
             departments.update()
             .where((departments.c.tenant_id == tenant.id) & (departments.c.id == department_id))
@@ -176,11 +182,3 @@ async def _departments(conn: AsyncConnection, tenant: Tenant) -> list[Department
         ).where(departments.c.tenant_id == tenant.id)
     )
     return list(result.all())
-
-
-async def _parents(conn: AsyncConnection, tenant: Tenant) -> dict[str, str | None]:
-    """Every department id of the tenant and its parent's id."""
-    result = await conn.execute(
-        sa.select(departments.c.id, departments.c.parent_id).where(departments.c.tenant_id == tenant.id)
-    )
-    return {row[0]: row[1] for row in result}

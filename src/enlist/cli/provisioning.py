@@ -1,0 +1,73 @@
+"""`enlist provisioning`: the provisioning service — serve it, load its directory, manage
+applications (connect, Test connection, assignments, settings, start, pause, restart, sync,
+provision on demand) and read the provisioning logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from enlist.cli.output import emit_json
+from enlist.cli.provisioning_apps import app
+from enlist.cli.provisioning_common import run
+from enlist.cli.provisioning_logs import logs
+from enlist.provisioning.service import Service
+from enlist.settings import load_settings
+
+@click.group()
+def provisioning() -> None:
+    """The provisioning service: applications, cycles, provisioning logs, its directory."""
+
+
+@provisioning.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Serve only; let other processes run the cycles.")
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the provisioning service (GET /healthz, JSON API) and run due cycles."""
+    import uvicorn  # noqa: PLC0415
+
+    from enlist.provisioning.api.app import create_app  # noqa: PLC0415
+
+    settings = load_settings()
+    click.echo(f"enlist provisioning service on http://{host}:{port}")
+    uvicorn.run(create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="warning")
+
+
+@provisioning.group()
+def directory() -> None:
+    """The built-in source directory (users, groups, nested groups)."""
+
+
+@directory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Soft-delete whatever the file lacks.")
+@click.option("--json", "as_json", is_flag=True)
+def directory_import(file: Path, replace: bool, as_json: bool) -> None:
+    """Load users and groups from JSON ({"users": […], "groups": […]}) or users from CSV."""
+    from enlist.provisioning.directory.importer import (  # noqa: PLC0415
+        import_directory,
+        parse_directory_json,
+        parse_users_csv,
+    )
+
+    text = file.read_text(encoding="utf-8-sig")
+    parse = parse_users_csv if file.suffix.lower() == ".csv" else parse_directory_json
+
+    async def work(service: Service) -> dict[str, Any]:
+        data = parse(text)  # a bad file fails here, before anything is written
+        async with service.db.write() as conn:
+            report = await import_directory(conn, data, replace=replace)
+        return report.to_json()
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items()))
+
+
+provisioning.add_command(app)
+provisioning.add_command(logs)

@@ -1,0 +1,315 @@
+"""`enlist provisioning app …`: an application's whole life, as the Entra pages walk it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from enlist.cli.output import emit_json, fail
+from enlist.cli.provisioning_common import read_secret, run
+from enlist.provisioning.engine import status as app_status
+from enlist.provisioning.engine.app_settings import AppSettings
+from enlist.provisioning.engine.on_demand import provision_on_demand
+from enlist.provisioning.engine.runner import run_cycle, target_for
+from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store import staging
+from enlist.provisioning.target.client import ScimTarget
+
+
+@click.group()
+def app() -> None:
+    """Enterprise applications: create, connect, assign, start, pause, restart, sync."""
+
+
+def settings_pairs(items: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"{item!r} is not KEY=VALUE", "for example: enlist provisioning app set Portal interval_minutes=20")
+        changes[key.strip()] = value
+    return changes
+
+
+@app.command("create")
+@click.argument("name")
+@click.option("--tenant-url", help="The application's Tenant URL (its SCIM root).")
+@click.option("--secret-token", help="The application's Secret token; `-` reads it from stdin.")
+@click.option("--json", "as_json", is_flag=True)
+def create(name: str, tenant_url: str | None, secret_token: str | None, as_json: bool) -> None:
+    """Create an application (non-gallery), with Entra's default mappings; connect it when the
+    Tenant URL and Secret token are given."""
+    if (tenant_url is None) != (secret_token is None):
+        fail("give both --tenant-url and --secret-token, or neither (connect later with `app connect`)")
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.write() as conn:
+            created = await app_store.create_app(
+                conn, name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+            )
+            if tenant_url and secret_token:
+                await app_store.connect(conn, created, tenant_url.strip(), service.secrets.seal(read_secret(secret_token)))
+            created = await app_store.get_app(conn, name)
+        return await app_status.describe(service, created)
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"Application {result['name']} created ({result['state']}).")
+        if result["state"] == "not_configured":
+            click.echo("Next: enlist provisioning app connect NAME --tenant-url URL --secret-token TOKEN")
+
+
+@app.command("connect")
+@click.argument("name")
+@click.option("--tenant-url", required=True)
+@click.option("--secret-token", required=True, help="`-` reads it from stdin.")
+@click.option("--json", "as_json", is_flag=True)
+def connect(name: str, tenant_url: str, secret_token: str, as_json: bool) -> None:
+    """Save the Tenant URL and Secret token after a Test connection that passes (as Entra's
+    Create button requires)."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        token = read_secret(secret_token)
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        async with ScimTarget(tenant_url.strip(), token, dialect=found.settings.dialect) as target:
+            check = await target.test_connection()
+        if not check.ok:
+            fail(f"Test connection failed: {check.message}", "nothing was saved; fix the Tenant URL or token and retry")
+        async with service.db.write() as conn:
+            await app_store.connect(conn, found, tenant_url.strip(), service.secrets.seal(token))
+        return {"ok": True, "message": check.message}
+
+    result = run(work)
+    emit_json(result) if as_json else click.echo(f"Connected: {result['message']}")
+
+
+@app.command("test-connection")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def test_connection(name: str, as_json: bool) -> None:
+    """Query the target for a random user, as Entra's Test connection does."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        if not found.connected:
+            return {"ok": False, "code": "NotConfigured", "message": f"{found.name} has no Tenant URL and Secret token yet"}
+        async with target_for(service, found) as target:
+            check = await target.test_connection()
+        return {"ok": check.ok, "code": check.code, "message": check.message}
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(("OK: " if result["ok"] else "FAILED: ") + result["message"])
+    if not result["ok"]:
+        raise SystemExit(1)
+
+
+def _assignment(command: str) -> Any:
+    @app.command(command)
+    @click.argument("name")
+    @click.option("--user", "users", multiple=True, help="A user's userPrincipalName (repeatable).")
+    @click.option("--group", "groups", multiple=True, help="A group's displayName (repeatable).")
+    @click.option("--json", "as_json", is_flag=True)
+    def change(name: str, users: tuple[str, ...], groups: tuple[str, ...], as_json: bool) -> None:
+        if not users and not groups:
+            fail(f"nothing to {command}: give --user UPN or --group NAME")
+
+        async def work(service: Service) -> dict[str, Any]:
+            from enlist.provisioning.directory import store as directory  # noqa: PLC0415
+
+            async with service.db.write() as conn:
+                found = await app_store.get_app(conn, name)
+                user_ids, group_ids = [], []
+                for upn in users:
+                    user = await directory.get_user_by_upn(conn, upn)
+                    if user is None:
+                        fail(f"no user {upn!r} in the directory", "enlist provisioning directory import FILE loads them")
+                    user_ids.append(user.id)
+                for group_name in groups:
+                    group = await directory.get_group_by_name(conn, group_name)
+                    if group is None:
+                        fail(f"no group {group_name!r} in the directory")
+                    group_ids.append(group.id)
+                act = app_store.assign if command == "assign" else app_store.unassign
+                return {"users": await act(conn, found, "user", user_ids), "groups": await act(conn, found, "group", group_ids)}
+
+        result = run(work)
+        if as_json:
+            emit_json(result)
+        else:
+            click.echo(f"{command}ed {result['users']} user(s) and {result['groups']} group(s)")
+
+    change.__doc__ = f"{command.capitalize()} users and groups (Users and groups page)."
+    return change
+
+
+_assignment("assign")
+_assignment("unassign")
+
+
+def _state_command(command: str, doc: str) -> None:
+    @app.command(command, help=doc)
+    @click.argument("name")
+    def change(name: str) -> None:
+        async def work(service: Service) -> str:
+            async with service.db.write() as conn:
+                found = await app_store.get_app(conn, name)
+                if command == "start":
+                    await app_store.start(conn, found)
+                elif command == "pause":
+                    await app_store.pause(conn, found)
+                elif command == "restart":
+                    await app_store.restart(conn, found)
+                else:
+                    await app_store.update_app(conn, found.id, allow_deletes=True, state="active", quarantine=None)
+                    await staging.clear(conn, found.id)
+                return (await app_store.get_app(conn, name)).state
+
+        click.echo(f"{name}: {run(work)}")
+
+
+_state_command("start", "Start provisioning: the first cycle runs now, then every interval.")
+_state_command("pause", "Pause provisioning: the running cycle stops at the next object.")
+_state_command("restart", "Restart provisioning: clear watermark, escrows, quarantine; keep links.")
+_state_command("allow-deletes", "Let the next cycle send the deletions the threshold staged.")
+
+
+@app.command("set")
+@click.argument("name")
+@click.argument("items", nargs=-1, required=True)
+def set_settings(name: str, items: tuple[str, ...]) -> None:
+    """Change settings (KEY=VALUE…): dialect, interval_minutes, scope, deletion_threshold,
+    skip_out_of_scope_deletions, flatten_nested_groups, provision_groups, max_concurrency,
+    max_requests_per_second, timeout_seconds, notification_email, log_retention_days."""
+    changes = settings_pairs(items)
+
+    async def work(service: Service) -> AppSettings:
+        async with service.db.write() as conn:
+            found = await app_store.get_app(conn, name)
+            updated = found.settings.with_changes(changes)
+            restart = updated.scope != found.settings.scope or updated.flatten_nested_groups != found.settings.flatten_nested_groups
+            await app_store.update_app(conn, found.id, settings=updated.to_json(), **({"watermark": None} if restart else {}))
+            return updated
+
+    updated = run(work)
+    click.echo(f"{name}: " + ", ".join(f"{k}={getattr(updated, k)}" for k in changes))
+
+
+@app.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def show(name: str, as_json: bool) -> None:
+    """Show an application: connection, settings, state (never the Secret token)."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        return await app_status.describe(service, found)
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"{result['name']}: {result['state']}  Tenant URL: {result['tenant_url'] or '-'}")
+    for key, value in result["settings"].items():
+        click.echo(f"  {key} = {value}")
+
+
+@app.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_apps(as_json: bool) -> None:
+    """List the applications."""
+
+    async def work(service: Service) -> list[dict[str, Any]]:
+        async with service.db.read() as conn:
+            found = await app_store.list_apps(conn)
+        return [await app_status.describe(service, a) for a in found]
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        for item in result:
+            click.echo(f"{item['name']:<30} {item['state']:<14} {item['tenant_url'] or '-'}")
+
+
+@app.command("status")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def status(name: str, as_json: bool) -> None:
+    """The Overview: state, quarantine, current cycle progress, last cycle, next cycle."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        return await app_status.status(service, found)
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(app_status.one_line(result))
+
+
+@app.command("sync")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def sync(name: str, as_json: bool) -> None:
+    """Run one cycle now, in the foreground, and print its summary."""
+    show_bar = sys.stderr.isatty() and not as_json
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        if not found.connected:
+            fail(f"{found.name} is not connected", "enlist provisioning app connect NAME --tenant-url … --secret-token …")
+        if not show_bar:
+            return (await run_cycle(service, found)).to_json()
+        with click.progressbar(length=1, label=f"{found.name}", file=sys.stderr) as bar:
+
+            async def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            return (await run_cycle(service, found, progress=progress)).to_json()
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        counts = ", ".join(f"{k} {result[k]}" for k in ("created", "updated", "disabled", "deleted", "skipped", "failed", "staged"))
+        click.echo(f"{result['kind']} cycle {result['status']} in {result['duration_s']} s: {counts}")
+
+
+@app.command("provision-on-demand")
+@click.argument("name")
+@click.option("--user", "upn", required=True, help="The user's userPrincipalName.")
+@click.option("--json", "as_json", is_flag=True)
+def on_demand(name: str, upn: str, as_json: bool) -> None:
+    """Provision one user now and show each step."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        if not found.connected:
+            fail(f"{found.name} is not connected")
+        return await provision_on_demand(service, found, upn)
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"{upn}: {result['action']} ({result['status']})")
+    for step in result["steps"]:
+        click.echo(f"  [{step['status']}] {step['provisioningStepType']}: {step['description']}")
+

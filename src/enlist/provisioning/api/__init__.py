@@ -1,0 +1,1 @@
+"""The provisioning service's HTTP surface."""

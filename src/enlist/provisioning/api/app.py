@@ -1,0 +1,98 @@
+"""The provisioning service's ASGI application: health, a JSON API, and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from enlist.provisioning.engine import status as app_status
+from enlist.provisioning.engine.scheduler import scheduler_loop
+from enlist.provisioning.logs import store as log_store
+from enlist.provisioning.service import Service, open_service
+from enlist.provisioning.store import apps as app_store
+from enlist.settings import Settings
+
+
+def service_of(request: Request) -> Service:
+    service = request.app.state.service
+    assert isinstance(service, Service)
+    return service
+
+
+async def healthz(request: Request) -> Response:
+    async with service_of(request).db.read() as conn:
+        await app_store.list_apps(conn)
+    return JSONResponse({"status": "ok"})
+
+
+async def apps(request: Request) -> Response:
+    service = service_of(request)
+    async with service.db.read() as conn:
+        found = await app_store.list_apps(conn)
+    return JSONResponse([await app_status.describe(service, a) for a in found])
+
+
+async def app_detail(request: Request) -> Response:
+    service = service_of(request)
+    async with service.db.read() as conn:
+        found = await app_store.find_app(conn, request.path_params["name"])
+    if found is None:
+        return JSONResponse({"error": "no such application"}, status_code=404)
+    return JSONResponse(await app_status.status(service, found))
+
+
+async def app_logs(request: Request) -> Response:
+    service = service_of(request)
+    q = request.query_params
+    async with service.db.read() as conn:
+        found = await app_store.find_app(conn, request.path_params["name"])
+        if found is None:
+            return JSONResponse({"error": "no such application"}, status_code=404)
+        records = await log_store.read(
+            conn,
+            found.id,
+            log_store.LogFilter(
+                status=q.get("status"),
+                action=q.get("action"),
+                cycle_id=q.get("cycle"),
+                identity=q.get("identity"),
+                limit=min(1000, int(q.get("limit", "100") or 100)),
+            ),
+        )
+    return JSONResponse(records)
+
+
+def create_app(settings: Settings, *, scheduler: bool = True, service: Service | None = None) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own = service is None
+        running = service or await open_service(settings)
+        app.state.service = running
+        task = asyncio.create_task(scheduler_loop(running, settings.scheduler_poll_seconds)) if scheduler else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if own:
+                await running.db.dispose()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/api/v1/apps", apps),
+        Route("/api/v1/apps/{name}", app_detail),
+        Route("/api/v1/apps/{name}/logs", app_logs),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    if service is not None:
+        app.state.service = service
+    return app

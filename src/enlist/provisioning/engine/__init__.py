@@ -1,0 +1,1 @@
+"""Cycles: plan (a pure diff) and apply, links, watermarks, escrow, quarantine, scheduling."""

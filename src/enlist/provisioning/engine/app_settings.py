@@ -1,0 +1,90 @@
+"""An application's provisioning settings, validated: the knobs of Entra's Provisioning page
+and the ones Entra lacks (dialect, interval, limits, nested-group flattening).
+
+Frozen; `with_changes` takes `KEY=VALUE` text from the CLI or the pages and raises
+`SettingError` naming the key and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Dialect = Literal["rfc", "entra"]
+Scope = Literal["assigned", "all"]
+
+
+class SettingError(ValueError):
+    """A setting that does not exist, or a value it does not take."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """Defaults: RFC-compliant wire format, Entra's 40-minute interval and 500-deletion threshold."""
+
+    dialect: Dialect = "rfc"
+    interval_minutes: float = 40.0
+    scope: Scope = "assigned"
+    deletion_threshold: int = 500
+    skip_out_of_scope_deletions: bool = False
+    flatten_nested_groups: bool = False
+    provision_groups: bool = True
+    max_concurrency: int = 4
+    max_requests_per_second: float = 0.0
+    timeout_seconds: float = 30.0
+    notification_email: str = ""
+    log_retention_days: int = 30
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_changes(self, changes: dict[str, str]) -> AppSettings:
+        updates = {key: _parse(key, text.strip()) for key, text in changes.items()}
+        return dataclasses.replace(self, **updates)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {"dialect": ("rfc", "entra"), "scope": ("assigned", "all")}
+_BOOLS = {"skip_out_of_scope_deletions", "flatten_nested_groups", "provision_groups"}
+_NUMBERS: dict[str, tuple[type[int] | type[float], float]] = {
+    "interval_minutes": (float, 1.0),
+    "deletion_threshold": (int, 0),
+    "max_concurrency": (int, 1),
+    "max_requests_per_second": (float, 0.0),
+    "timeout_seconds": (float, 1.0),
+    "log_retention_days": (int, 1),
+}
+
+
+def _parse(key: str, text: str) -> Any:
+    if key in _CHOICES:
+        if text not in _CHOICES[key]:
+            raise SettingError(f"{key} must be one of {', '.join(_CHOICES[key])}, not {text!r}")
+        return text
+    if key in _BOOLS:
+        lowered = text.lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise SettingError(f"{key} must be true or false, not {text!r}")
+    if key in _NUMBERS:
+        kind, minimum = _NUMBERS[key]
+        try:
+            value = kind(text)
+        except ValueError:
+            raise SettingError(f"{key} must be a number, not {text!r}") from None
+        if value < minimum:
+            raise SettingError(f"{key} must be at least {minimum:g}")
+        return value
+    if key == "notification_email":
+        if text and "@" not in text:
+            raise SettingError(f"notification_email must be an email address, not {text!r}")
+        return text
+    known = ", ".join(f.name for f in dataclasses.fields(AppSettings))
+    raise SettingError(f"unknown setting {key!r}; the settings are {known}")

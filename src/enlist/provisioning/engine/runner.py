@@ -1,0 +1,248 @@
+"""Running a cycle for an application: the lease, the probe, what to look at, the aftermath.
+
+One cycle of an application runs at a time, across every process that shares the database: the
+runner takes the application's lease (renewed while it works, taken over when its holder dies)
+or refuses. It probes the target first (Entra's Test connection), builds the work (everything
+for an initial cycle; for an incremental one the changes since the watermark, pending
+assignments and due escrows, so its cost follows the changes, not the directory's size), runs
+the cycle, then moves the watermark, records the cycle and sets the next run or the quarantine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from enlist.lms.store.rows import now
+from enlist.provisioning.directory.source import DirectorySource
+from enlist.provisioning.engine import quarantine as q
+from enlist.provisioning.engine.cycle import Cycle, Work
+from enlist.provisioning.engine.mapped import Mappings
+from enlist.provisioning.engine.ports import Source, SourceReadError
+from enlist.provisioning.engine.scope import Assignments
+from enlist.provisioning.engine.summary import CycleSummary
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store import links as link_store
+from enlist.provisioning.store.apps import App
+from enlist.provisioning.store.tables import applications, cycles
+from enlist.provisioning.target.client import ScimTarget
+
+LEASE = timedelta(seconds=60)
+
+
+class CycleBusyError(RuntimeError):
+    """Another process (the service's scheduler, or another `sync`) is running this app's cycle."""
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def claim(service: Service, app: App, owner: str) -> bool:
+    moment = now()
+    async with service.db.write() as conn:
+        result = await conn.execute(
+            applications.update()
+            .where(
+                (applications.c.id == app.id)
+                & (
+                    applications.c.lease_owner.is_(None)
+                    | (applications.c.lease_expires_at < moment)
+                    | (applications.c.lease_owner == owner)
+                )
+            )
+            .values(lease_owner=owner, lease_expires_at=moment + LEASE)
+        )
+        return result.rowcount == 1
+
+
+async def release(service: Service, app: App, owner: str) -> None:
+    async with service.db.write() as conn:
+        await conn.execute(
+            applications.update()
+            .where((applications.c.id == app.id) & (applications.c.lease_owner == owner))
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
+
+async def _renew(service: Service, app: App, owner: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE.total_seconds() / 3)
+        await claim(service, app, owner)
+
+
+def target_for(service: Service, app: App, **overrides: Any) -> ScimTarget:
+    assert app.tenant_url and app.sealed_token
+    return ScimTarget(
+        app.tenant_url,
+        service.secrets.open(app.sealed_token),
+        dialect=app.settings.dialect,
+        max_concurrency=app.settings.max_concurrency,
+        max_requests_per_second=app.settings.max_requests_per_second,
+        timeout_s=app.settings.timeout_seconds,
+        **overrides,
+    )
+
+
+async def run_cycle(
+    service: Service,
+    app: App,
+    *,
+    owner: str | None = None,
+    source: Source | None = None,
+    target: ScimTarget | None = None,
+    progress: Any = None,
+) -> CycleSummary:
+    """Run one cycle of `app` now (in this process), holding its lease."""
+    owner = owner or owner_id()
+    if not await claim(service, app, owner):
+        raise CycleBusyError(f"a cycle of {app.name} is running in another process; try again when it ends")
+    renewal = asyncio.create_task(_renew(service, app, owner))
+    try:
+        async with service.db.read() as conn:
+            app = await app_store.get_app_by_id(conn, app.id)
+        source = source or DirectorySource(service.db)
+        if target is not None:
+            return await _run(service, app, source, target, progress)
+        async with target_for(service, app) as fresh:
+            return await _run(service, app, source, fresh, progress)
+    finally:
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
+        await release(service, app, owner)
+
+
+async def _run(service: Service, app: App, source: Source, target: ScimTarget, progress: Any) -> CycleSummary:
+    async with service.db.read() as conn:
+        assignments = Assignments(
+            frozenset(await app_store.assigned_ids(conn, app.id, "user")),
+            frozenset(await app_store.assigned_ids(conn, app.id, "group")),
+        )
+    mappings = Mappings.from_app(app)
+
+    async def stop_requested() -> bool:
+        async with service.db.read() as conn:
+            row = (await conn.execute(sa.select(applications.c.state).where(applications.c.id == app.id))).first()
+        return row is None or row[0] not in ("active", "quarantined", "stopped")
+
+    cycle = Cycle(service.db, app, source, target, mappings, assignments, stop_requested=stop_requested)
+
+    async def report(done: int, total: int) -> None:
+        async with service.db.write() as conn:
+            await conn.execute(cycles.update().where(cycles.c.id == cycle.id).values(progress_done=done, progress_total=total))
+        if progress:
+            await progress(done, total)
+
+    cycle.progress = report
+    summary = cycle.summary
+    async with service.db.write() as conn:
+        await conn.execute(
+            cycles.insert().values(id=cycle.id, app_id=app.id, kind=cycle.kind, status="running", started_at=now(), counts={})
+        )
+    check = await target.test_connection()
+    if not check.ok:
+        summary.status, summary.error = "failed", check.message
+        credentials = check.code in ("Unauthorized", "InsufficientRights", "NotFound", "SystemForCrossDomainIdentityManagementServiceIncompatible")
+        await _finish(service, app, summary, quarantine_reason=q.CREDENTIALS if credentials else None, message=check.message)
+        return summary
+    try:
+        seq_end = await source.current_seq()
+        work, taken = await _work(service, app, source)
+        summary = await cycle.run(work, seq_end)
+    except SourceReadError as error:
+        summary.status, summary.error = "failed", f"the source could not be read, nothing was deprovisioned: {error}"
+        await _finish(service, app, summary)
+        return summary
+    reason, message = None, None
+    if summary.too_many_deletes:
+        reason = q.TOO_MANY_DELETES
+        message = (
+            f"{summary.counts['staged']} disables and deletes reached the accidental-deletion threshold "
+            f"({app.settings.deletion_threshold}); review the staged deletions, then allow them"
+        )
+    else:
+        async with service.db.read() as conn:
+            failures, references = await link_store.escrow_counts(conn, app.id)
+        successes = sum(summary.counts[k] for k in ("created", "updated", "disabled", "deleted"))
+        reason = q.escrow_reason(failures, references, successes)
+        if reason:
+            message = f"{failures} objects keep failing ({references} reference failures)"
+    if summary.completed:
+        summary.status = "succeeded" if summary.counts["failed"] == 0 else "entry_level_errors"
+        async with service.db.write() as conn:
+            for kind, ids in taken.items():
+                await app_store.clear_pending(conn, app.id, kind, ids)
+    elif summary.stopped:
+        summary.status = "stopped"
+    await _finish(service, app, summary, quarantine_reason=reason, message=message)
+    return summary
+
+
+async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[str, set[str]]]:
+    """Everything (initial cycle), or what changed since the watermark (incremental)."""
+    async with service.db.read() as conn:
+        pending = await app_store.take_pending(conn, app.id)
+        due = await link_store.due_escrows(conn, app.id, now())
+    if app.watermark is None:
+        return Work(everything=True), pending
+    work = Work()
+    for change in await source.changes_since(app.watermark):
+        if change.kind == "user":
+            work.users.add(change.object_id)
+        elif change.kind == "group":
+            work.groups.add(change.object_id)
+        elif change.member_id is not None:
+            work.pairs.add((change.object_id, change.member_id))
+            work.users.add(change.member_id)
+    work.users |= pending.get("user", set()) | due.get("user", set())
+    work.groups |= due.get("group", set())
+    assigned_changes = pending.get("group", set())
+    if assigned_changes:
+        work.groups |= assigned_changes
+        groups = await source.get_groups(assigned_changes)
+        for group in groups.values():
+            work.users |= set(group.member_user_ids)
+    if app.settings.flatten_nested_groups:
+        # A nested group's membership reaches its parents: check the changed groups whole.
+        work.groups |= {group_id for group_id, _ in work.pairs}
+    return work, pending
+
+
+async def _finish(
+    service: Service, app: App, summary: CycleSummary, *, quarantine_reason: str | None = None, message: str | None = None
+) -> None:
+    moment = now()
+    values: dict[str, Any] = {}
+    if summary.completed:
+        values["watermark"] = summary.watermark
+        values["allow_deletes"] = False
+    async with service.db.write() as conn:
+        current = await app_store.get_app_by_id(conn, app.id)
+        if quarantine_reason:
+            entered = q.enter(current.quarantine, quarantine_reason, message or quarantine_reason, moment)
+            values["quarantine"] = entered.to_json()
+            values["state"] = "disabled" if q.expired(entered) else "quarantined"
+            values["next_run_at"] = entered.next_attempt
+        elif summary.status == "failed":
+            values["next_run_at"] = moment + timedelta(minutes=current.settings.interval_minutes)
+        else:
+            if current.state == "quarantined":
+                values["state"] = "active"
+            values["quarantine"] = None
+            values["next_run_at"] = moment + timedelta(minutes=current.settings.interval_minutes)
+        if current.state == "paused":
+            values.pop("state", None)
+        await app_store.update_app(conn, app.id, **values)
+        await conn.execute(
+            cycles.update()
+            .where(cycles.c.id == summary.cycle_id)
+            .values(status=summary.status, finished_at=moment, counts=summary.to_json(), error=summary.error)
+        )

@@ -1,0 +1,62 @@
+"""The scheduler: runs each application's cycles when they are due, across processes.
+
+Every `enlist provisioning serve` process polls for due applications (active or quarantined,
+`next_run_at` passed, lease free) and runs them one at a time under the application's lease, so
+several processes over one PostgreSQL share the work and never run one application twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import sqlalchemy as sa
+
+from enlist.lms.store.rows import now
+from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
+from enlist.provisioning.service import Service
+from enlist.provisioning.store.apps import get_app_by_id
+from enlist.provisioning.store.tables import applications
+
+logger = logging.getLogger(__name__)
+
+
+async def due_app_ids(service: Service) -> list[int]:
+    moment = now()
+    async with service.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(applications.c.id)
+            .where(
+                applications.c.state.in_(("active", "quarantined"))
+                & (applications.c.next_run_at <= moment)
+                & (applications.c.lease_owner.is_(None) | (applications.c.lease_expires_at < moment))
+            )
+            .order_by(applications.c.next_run_at)
+        )
+        return [r[0] for r in rows]
+
+
+async def run_due(service: Service, owner: str) -> int:
+    """Run every application that is due now; returns how many cycles ran here."""
+    ran = 0
+    for app_id in await due_app_ids(service):
+        async with service.db.read() as conn:
+            app = await get_app_by_id(conn, app_id)
+        try:
+            await run_cycle(service, app, owner=owner)
+            ran += 1
+        except CycleBusyError:
+            continue  # another process took it
+        except Exception:
+            logger.exception("cycle of application %s failed", app.name)
+    return ran
+
+
+async def scheduler_loop(service: Service, poll_seconds: float) -> None:
+    owner = owner_id()
+    while True:
+        try:
+            await run_due(service, owner)
+        except Exception:
+            logger.exception("scheduler pass failed; trying again")
+        await asyncio.sleep(poll_seconds)

@@ -1,0 +1,1 @@
+"""Provisioning logs: one record per object per cycle, queries, export."""

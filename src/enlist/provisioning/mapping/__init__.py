@@ -1,0 +1,1 @@
+"""Attribute mappings, the expression language and scoping filters: pure functions."""

@@ -1,0 +1,1 @@
+"""The provisioning service's database: tables (one MetaData), migrations."""
