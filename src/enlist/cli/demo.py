@@ -1,7 +1,12 @@
-"""`enlist demo` (what `make run` runs): the portal on this machine with a demo tenant.
+"""`enlist demo` (what `make run` runs): the setup guide's whole flow on this machine.
 
-Idempotent: a second run finds the demo tenant and mints it a fresh Secret token (the previous
-one keeps working for the tenant's overlap window), instead of creating anything twice.
+It starts the learning portal (:8000) and the provisioning service (:8001) in one process, loads
+a sample directory (300 people in 12 groups, managers included), creates the portal tenant and
+the application, connects them with the tenant's Tenant URL and Secret token, tests the
+connection, assigns groups, starts provisioning, waits for the initial cycle, and prints where
+to look. Running it again changes nothing that exists: the directory import is an upsert, the
+tenant gets a fresh token (the old one keeps working for the overlap window), the application
+is reconnected with it, and the next cycle finds nothing to do.
 """
 
 from __future__ import annotations
@@ -11,17 +16,31 @@ from datetime import timedelta
 from typing import Any
 
 import click
+import orjson
+import uvicorn
 
-from enlist.cli.output import emit_json
+from enlist.lms.api.app import create_app as create_portal
 from enlist.lms.api.runtime import open_portal
 from enlist.lms.store import tenants as tenant_store
-from enlist.settings import load_settings
+from enlist.lms.store.rows import now
+from enlist.provisioning.api.app import create_app as create_provisioning
+from enlist.provisioning.directory import store as directory
+from enlist.provisioning.directory.importer import import_directory
+from enlist.provisioning.directory.sample import sample_directory
+from enlist.provisioning.engine import status as app_status
+from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
+from enlist.provisioning.service import Service, open_service
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.target.client import ScimTarget
+from enlist.settings import Settings, load_settings
 
 DEMO_TENANT = "demo"
+DEMO_APP = "iSpring Learn (demo)"
+ASSIGNED_SHARE = 10  # groups of the sample directory assigned to the app; the rest stay out
 
 
-async def prepare_demo_tenant() -> dict[str, Any]:
-    portal = await open_portal(load_settings())
+async def prepare_tenant(settings: Settings) -> dict[str, str]:
+    portal = await open_portal(settings)
     try:
         async with portal.db.write() as conn:
             tenant = await tenant_store.find_tenant(conn, DEMO_TENANT)
@@ -31,34 +50,113 @@ async def prepare_demo_tenant() -> dict[str, Any]:
             else:
                 overlap = timedelta(hours=tenant.policy.token_overlap_hours)
                 token = await tenant_store.rotate_token(conn, tenant, portal.peppers.current, overlap)
-        return {
-            "lms_url": portal.public_url,
-            "tenant": tenant.slug,
-            "tenant_url": tenant.tenant_url(portal.public_url),
-            "secret_token": token,
-        }
+        return {"tenant_url": tenant.tenant_url(portal.public_url), "secret_token": token}
     finally:
         await portal.db.dispose()
 
 
+async def prepare_application(service: Service, tenant_url: str, token: str) -> int:
+    """Directory, application, Test connection, assignments, Start provisioning; returns the app id."""
+    async with service.db.write() as conn:
+        await import_directory(conn, sample_directory(), replace=False)
+        app = await app_store.find_app(conn, DEMO_APP)
+        if app is None:
+            app = await app_store.create_app(
+                conn, DEMO_APP, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+            )
+    async with ScimTarget(tenant_url, token, dialect=app.settings.dialect) as target:
+        check = await target.test_connection()
+    if not check.ok:
+        raise click.ClickException(f"Test connection failed: {check.message}")
+    async with service.db.write() as conn:
+        await app_store.connect(conn, app, tenant_url, service.secrets.seal(token))
+        groups = [g async for page in directory.iter_groups(conn) for g in page]
+        chosen = sorted(groups, key=lambda g: g.display_name)[:ASSIGNED_SHARE]
+        await app_store.assign(conn, app, "group", [g.id for g in chosen])
+        await app_store.start(conn, await app_store.get_app(conn, DEMO_APP))
+    return app.id
+
+
+async def wait_for_cycle(service: Service, app_id: int, since: str, timeout_s: float = 600) -> dict[str, Any]:
+    """The app's status once a cycle that started after `since` (ISO time) has finished."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        async with service.db.read() as conn:
+            app = await app_store.get_app_by_id(conn, app_id)
+        status = await app_status.status(service, app)
+        last = status["last_cycle"]
+        if last and last["started_at"] >= since and last["finished_at"]:
+            return status
+        await asyncio.sleep(0.5)
+    raise click.ClickException("the initial cycle did not finish in time; see `enlist provisioning app status`")
+
+
+async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
+    settings = load_settings(
+        lms_public_url=f"http://{host}:{lms_port}",
+        provisioning_public_url=f"http://{host}:{provisioning_port}",
+        scheduler_poll_seconds=1.0,
+    )
+    tenant = await prepare_tenant(settings)
+    servers = [
+        uvicorn.Server(uvicorn.Config(create_portal(settings), host=host, port=lms_port, log_level="warning")),
+        uvicorn.Server(uvicorn.Config(create_provisioning(settings), host=host, port=provisioning_port, log_level="warning")),
+    ]
+    serving = [asyncio.create_task(s.serve()) for s in servers]
+    while not all(s.started for s in servers):
+        if any(t.done() for t in serving):
+            await asyncio.gather(*serving)  # surfaces the error (a port in use, say)
+        await asyncio.sleep(0.05)
+    service = await open_service(settings)
+    try:
+        since = now().isoformat()
+        app_id = await prepare_application(service, tenant["tenant_url"], tenant["secret_token"])
+        status = await wait_for_cycle(service, app_id, since)
+    finally:
+        await service.db.dispose()
+    summary = status["last_cycle"]["summary"] or {}
+    info = {
+        "lms_url": settings.lms_public_url,
+        "provisioning_url": settings.provisioning_public_url,
+        "tenant_url": tenant["tenant_url"],
+        "secret_token": tenant["secret_token"],
+        "application": DEMO_APP,
+        "cycle": summary,
+    }
+    if as_json:
+        click.echo(orjson.dumps(info).decode())
+    else:
+        _print_where_to_look(info, status)
+    await asyncio.gather(*serving)
+
+
+def _print_where_to_look(info: dict[str, Any], status: dict[str, Any]) -> None:
+    s = info["cycle"]
+    click.echo("")
+    click.echo(f"Learning portal:       {info['lms_url']}")
+    click.echo(f"  Tenant URL:          {info['tenant_url']}")
+    click.echo(f"  Secret token:        {info['secret_token']}")
+    click.echo(f"Provisioning service:  {info['provisioning_url']}  (application: {info['application']})")
+    click.echo(
+        f"{s.get('kind', 'initial').capitalize()} cycle {s.get('status', '?')} in {s.get('duration_s', '?')} s: "
+        f"created {s.get('created', 0)}, updated {s.get('updated', 0)}, disabled {s.get('disabled', 0)}, "
+        f"skipped {s.get('skipped', 0)}, failed {s.get('failed', 0)}; "
+        f"{status['users_linked']} users and {status['groups_linked']} groups in the portal."
+    )
+    click.echo("Look around:")
+    click.echo("  enlist lms log demo                          the portal's sync log")
+    click.echo(f"  enlist provisioning app status '{info['application']}'")
+    click.echo(f"  enlist provisioning logs '{info['application']}' --format csv")
+    click.echo(f"  curl -H 'Authorization: Bearer <token>' '{info['tenant_url']}/Users?count=5'")
+    click.echo("Incremental cycles run every 40 minutes; Ctrl+C stops both services.")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON line with the URLs and the token.")
-def demo(host: str, port: int, as_json: bool) -> None:
-    """Run the portal with a demo tenant and print its Tenant URL and Secret token."""
-    import uvicorn  # noqa: PLC0415
-
-    from enlist.lms.api.app import create_app  # noqa: PLC0415
-
-    info = asyncio.run(prepare_demo_tenant())
-    if as_json:
-        emit_json(info)
-    else:
-        click.echo(f"The learning portal is starting on http://{host}:{port}")
-        click.echo(f"  Tenant URL:   {info['tenant_url']}")
-        click.echo(f"  Secret token: {info['secret_token']}")
-        click.echo("Paste both into Entra ID: Enterprise applications > your app > Provisioning >")
-        click.echo("Connect your application, then Test connection. Press Ctrl+C to stop.")
-        click.echo(f"Try it: curl -H 'Authorization: Bearer <token>' '{info['tenant_url']}/Users'")
-    uvicorn.run(create_app(load_settings()), host=host, port=port, log_level="warning")
+@click.option("--lms-port", default=8000, show_default=True, type=int)
+@click.option("--provisioning-port", default=8001, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line once the initial cycle is done.")
+def demo(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
+    """The whole flow on this machine: portal, provisioning service, sample directory, initial cycle."""
+    asyncio.run(demo_main(host, lms_port, provisioning_port, as_json))

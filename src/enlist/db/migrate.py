@@ -7,6 +7,8 @@ inside one write transaction (on PostgreSQL under an advisory lock, on SQLite un
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +18,17 @@ from alembic.config import Config
 from enlist.db.database import Database
 
 MIGRATION_LOCK_KEY = 0x656E6C697374  # "enlist"
+
+# Alembic keeps its `context` and `op` proxies in module globals: two upgrades in one process
+# (the demo starts the portal and the provisioning service together) must not interleave.
+_process_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _process_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    if loop not in _process_locks:
+        _process_locks[loop] = asyncio.Lock()
+    return _process_locks[loop]
 
 
 def alembic_config(folder: Path, version_table: str) -> Config:
@@ -35,5 +48,5 @@ async def upgrade(db: Database, folder: Path, version_table: str) -> None:
         config.attributes["connection"] = sync_conn
         command.upgrade(config, "head")
 
-    async with db.write() as conn:
+    async with _process_lock(), db.write() as conn:
         await conn.run_sync(run)

@@ -364,7 +364,7 @@ def parse_users_csv(text: str) -> DirectoryFile:
     `InvalidFileError` listing every problem. The result has no groups (`groups is None`)."""
     problems = _Problems()
     entries: list[tuple[UserEntry, Path]] = []
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     header: list[str] | None = None
     line = 1
     try:

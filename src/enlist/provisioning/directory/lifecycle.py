@@ -164,8 +164,8 @@ async def purge_deleted(conn: AsyncConnection, now: datetime, retention: timedel
     many objects it removed."""
     cutoff = now - retention
     await lock_feed(conn)
-    users = (await conn.execute(sa.select(dir_users.c.id).where(dir_users.c.deleted_at <= cutoff))).all()
-    groups = (await conn.execute(sa.select(dir_groups.c.id).where(dir_groups.c.deleted_at <= cutoff))).all()
+    users = (await conn.execute(sa.select(dir_users.c.id).where(dir_users.c.deleted_at < cutoff))).all()
+    groups = (await conn.execute(sa.select(dir_groups.c.id).where(dir_groups.c.deleted_at < cutoff))).all()
     await _hard_delete_users(conn, sorted(r[0] for r in users), now)
     await _hard_delete_groups(conn, sorted(r[0] for r in groups), now)
     return len(users) + len(groups)

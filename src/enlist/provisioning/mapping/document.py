@@ -126,8 +126,8 @@ def _sub_name(attribute: Attribute | None, sub: str) -> str:
 
 
 def _shaped(attribute: Attribute | None, value: Any) -> Any:
-    """Ids for reference attributes in their RFC shape; everything else as mapped."""
-    if attribute is None or attribute.type != "complex":
+    """Ids for complex attributes with a `value` (manager, members) in RFC shape; else as mapped."""
+    if attribute is None or attribute.type != "complex" or attribute.sub("value") is None:
         return value
     if attribute.multi_valued and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [{"value": item} for item in value]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from enlist.provisioning.mapping.errors import EvaluationError
 from enlist.provisioning.mapping.expression import (
     MAX_DEPTH,
     MAX_LENGTH,
@@ -18,6 +19,7 @@ from enlist.provisioning.mapping.expression import (
     Omitted,
     StringLiteral,
     attribute_names,
+    evaluate,
     parse_expression,
     render,
 )
@@ -51,7 +53,9 @@ def test_function_names_match_in_any_case_and_keep_the_canonical_spelling() -> N
 
 
 def test_string_escapes_are_backslash_quote_and_backslash_backslash() -> None:
-    assert parse_expression(r'"Company name: \"Contoso\" \\ end"') == StringLiteral('Company name: "Contoso" \\ end')
+    assert parse_expression(r'"Company name: \"Contoso\" \\ end"') == StringLiteral(
+        'Company name: "Contoso" \\ end'
+    )
 
 
 def test_a_backslash_before_another_character_is_kept_as_written() -> None:
@@ -101,7 +105,11 @@ def test_conditions_use_entras_comparison_operators(written: str, op: str) -> No
     tree = parse_expression(f'IIF([country]{written}"FR","fr","en")')
     assert tree == Call(
         "IIF",
-        (Comparison(AttributeRef("country"), op, StringLiteral("FR")), StringLiteral("fr"), StringLiteral("en")),  # type: ignore[arg-type]
+        (
+            Comparison(AttributeRef("country"), op, StringLiteral("FR")),
+            StringLiteral("fr"),
+            StringLiteral("en"),
+        ),  # type: ignore[arg-type]
     )
 
 
@@ -132,7 +140,9 @@ def test_an_unclosed_call_names_the_call_and_where_it_opened() -> None:
 
 def test_a_missing_comma_says_what_was_expected_and_found() -> None:
     error = error_of('Append([a] "x")')
-    assert str(error) == 'expected "," or ")" to close Append( opened at 0, at character 11, found a string "x"'
+    assert (
+        str(error) == 'expected "," or ")" to close Append( opened at 0, at character 11, found a string "x"'
+    )
     assert error.position == 11
 
 
@@ -151,7 +161,9 @@ def test_an_unknown_function_far_from_any_name_gets_no_suggestion() -> None:
     assert str(error_of("Append([a], Zzqx())")) == 'unknown function "Zzqx" at character 12'
 
 
-@pytest.mark.parametrize("name", ["CDate", "FormatDateTime", "SingleAppRoleAssignment", "DefaultDomain", "InStr"])
+@pytest.mark.parametrize(
+    "name", ["CDate", "FormatDateTime", "SingleAppRoleAssignment", "DefaultDomain", "InStr"]
+)
 def test_entra_functions_enlist_does_not_implement_are_refused_by_name(name: str) -> None:
     error = error_of(f"{name.lower()}([a])")
     assert str(error) == f'function "{name}" at character 0 is an Entra function enlist does not support'
@@ -207,7 +219,11 @@ def test_nesting_up_to_fifty_calls_parses_and_deeper_is_refused() -> None:
     ("text", "message", "position"),
     [
         ('Append([a], "x)', "unterminated string starting at character 12", 12),
-        ("Append([a, [b])", 'expected "]" to close the attribute name opened at 7, at character 11, found "["', 11),
+        (
+            "Append([a, [b])",
+            'expected "]" to close the attribute name opened at 7, at character 11, found "["',
+            11,
+        ),
         ("Append([], [b])", "expected an attribute name inside [] at character 8", 8),
         ('IIF([a] != "x", 1, 2)', 'unexpected "!" at character 8; write "<>" for "not equal"', 8),
         ("Append([a], &HF)", 'unexpected "&" at character 12', 12),
@@ -216,8 +232,16 @@ def test_nesting_up_to_fifty_calls_parses_and_deeper_is_refused() -> None:
         ("Guid", 'expected "(" after Guid at character 4, found the end of the text', 4),
         ("[a] [b]", 'expected the end of the expression at character 4, found "[b]"', 4),
         ("Append(, [b]) )", 'expected the end of the expression at character 14, found ")"', 14),
-        ('IIF([a] = [b] = [c], 1, 2)', 'unexpected "=" at character 14: a condition compares two values, chain IIF calls for more', 14),
-        ("Append(=, 1)", 'expected a function, an [attribute], a "string" or a number at character 7, found "="', 7),
+        (
+            "IIF([a] = [b] = [c], 1, 2)",
+            'unexpected "=" at character 14: a condition compares two values, chain IIF calls for more',
+            14,
+        ),
+        (
+            "Append(=, 1)",
+            'expected a function, an [attribute], a "string" or a number at character 7, found "="',
+            7,
+        ),
         ('Append([a], "x\x00")', "U+0000 at character 14 is not allowed in an expression", 14),
     ],
 )
@@ -234,7 +258,10 @@ def test_an_invalid_literal_regex_in_replace_is_a_parse_error_at_the_pattern() -
 
 def test_a_literal_group_name_missing_from_the_literal_pattern_is_a_parse_error() -> None:
     error = error_of('Replace([a], , "(?<x>y)", "z", "", , )')
-    assert (str(error), error.position) == ('regexGroupName "z" at character 26 names no group of the pattern', 26)
+    assert (str(error), error.position) == (
+        'regexGroupName "z" at character 26 names no group of the pattern',
+        26,
+    )
 
 
 def test_replace_without_a_usable_form_is_a_parse_error() -> None:
@@ -247,12 +274,18 @@ def test_parse_errors_are_value_errors() -> None:
     assert isinstance(error_of("Jion()"), ValueError)
 
 
-@given(st.text(max_size=200))
-def test_arbitrary_text_only_ever_raises_expression_error(text: str) -> None:
+def _parses_or_refuses(text: str) -> bool:
+    """True when `text` parses, or is refused with an ExpressionError positioned inside it."""
     try:
         parse_expression(text)
     except ExpressionError as error:
-        assert 0 <= error.position <= len(text)
+        return 0 <= error.position <= len(text)
+    return True
+
+
+@given(st.text(max_size=200))
+def test_arbitrary_text_only_ever_raises_expression_error(text: str) -> None:
+    assert _parses_or_refuses(text)
 
 
 _GRAMMAR_TEXT = st.text(alphabet=st.sampled_from(list('Join(Left[a],"\\ 1=<>-)IIF')), max_size=60)
@@ -260,10 +293,7 @@ _GRAMMAR_TEXT = st.text(alphabet=st.sampled_from(list('Join(Left[a],"\\ 1=<>-)II
 
 @given(_GRAMMAR_TEXT)
 def test_near_miss_text_only_ever_raises_expression_error(text: str) -> None:
-    try:
-        parse_expression(text)
-    except ExpressionError as error:
-        assert 0 <= error.position <= len(text)
+    assert _parses_or_refuses(text)
 
 
 # --- render -------------------------------------------------------------------------------------
@@ -276,13 +306,17 @@ def test_render_writes_canonical_text() -> None:
 
 def test_render_re_escapes_strings_and_spaces_conditions() -> None:
     text = r'IIF([a]=="say \"hi\" \\",[b],Replace([c],"x",,,"y",,))'
-    assert render(parse_expression(text)) == r'IIF([a] = "say \"hi\" \\", [b], Replace([c], "x", , , "y", , ))'
+    assert (
+        render(parse_expression(text)) == r'IIF([a] = "say \"hi\" \\", [b], Replace([c], "x", , , "y", , ))'
+    )
 
 
 _NAMES = sorted({spec.name for spec in FUNCTIONS.values()} - {"Replace", "Switch", "Guid", "IsSoftDeleted"})
 _LEAVES: st.SearchStrategy[Expression] = st.one_of(
     st.builds(AttributeRef, st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,12}", fullmatch=True)),
-    st.builds(StringLiteral, st.text(max_size=12).filter(lambda s: "\x00" not in s and not _has_surrogate(s))),
+    st.builds(
+        StringLiteral, st.text(max_size=12).filter(lambda s: "\x00" not in s and not _has_surrogate(s))
+    ),
     st.builds(NumberLiteral, st.integers(min_value=-(10**17), max_value=10**17)),
 )
 
@@ -317,3 +351,29 @@ def test_rendered_expressions_parse_back_to_an_equal_tree(tree: Expression) -> N
 def test_render_is_a_fixed_point_after_one_round(tree: Expression) -> None:
     text = render(tree)
     assert render(parse_expression(text)) == text
+
+
+_SOURCES = st.dictionaries(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,12}", fullmatch=True),
+    st.one_of(
+        st.none(),
+        st.text(max_size=8),
+        st.booleans(),
+        st.integers(),
+        st.lists(st.text(max_size=4), max_size=3),
+    ),
+    max_size=4,
+)
+
+
+@given(_EXPRESSIONS, _SOURCES)
+def test_evaluation_gives_a_value_or_an_evaluation_error(tree: Expression, source: dict[str, object]) -> None:
+    try:
+        value = evaluate(tree, source)
+    except EvaluationError:
+        return
+    assert (
+        value is None
+        or isinstance(value, str | bool | int)
+        or (isinstance(value, list) and all(isinstance(item, str) for item in value))
+    )
