@@ -61,7 +61,9 @@ class Harness:
     async def scim(self, path: str, **params: Any) -> Any:
         async with httpx2.AsyncClient(transport=self.transport(), base_url="http://portal.test") as http:
             response = await http.get(
-                f"/scim/v2/acme{path}", params=params or None, headers={"Authorization": f"Bearer {self.token}"}
+                f"/scim/v2/acme{path}",
+                params=params or None,
+                headers={"Authorization": f"Bearer {self.token}"},
             )
         assert response.status_code == 200, response.text
         return response.json()
@@ -74,7 +76,9 @@ class Harness:
         """`{group name: {member userNames}}` as the portal's SCIM view shows them."""
         users = {u["id"]: name for name, u in (await self.portal_users()).items()}
         listing = await self.scim("/Groups", count=1000)
-        return {g["displayName"]: {users[m["value"]] for m in g.get("members", [])} for g in listing["Resources"]}
+        return {
+            g["displayName"]: {users[m["value"]] for m in g.get("members", [])} for g in listing["Resources"]
+        }
 
 
 async def harness(portal: Portal, service: Service, *, dialect: str = "rfc") -> Harness:
@@ -84,7 +88,10 @@ async def harness(portal: Portal, service: Service, *, dialect: str = "rfc") -> 
     h = Harness(portal, service, token)
     async with service.db.write() as conn:
         app = await app_store.create_app(
-            conn, h.app_name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+            conn,
+            h.app_name,
+            mapping_to_json(default_user_mapping()),
+            mapping_to_json(default_group_mapping()),
         )
         await app_store.connect(conn, app, TENANT_URL, service.secrets.seal(token))
         await app_store.update_app(conn, app.id, settings={**app.settings.to_json(), "dialect": dialect})

@@ -33,11 +33,13 @@ DIRECTORY: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("dialect", ["rfc", "entra"])
-async def test_initial_cycle_provisions_assigned_groups_exactly(portal: Portal, service: Service, dialect: str) -> None:
+async def test_initial_cycle_provisions_assigned_groups_exactly(
+    portal: Portal, service: Service, dialect: str
+) -> None:
     h = await harness(portal, service, dialect=dialect)
     await h.load(DIRECTORY)
     await assign_groups(h, "Engineering", "Sales")
-    summary, target = await h.sync(dialect)
+    summary, _target = await h.sync(dialect)
     assert summary.status == "succeeded", summary
     assert summary.kind == "initial"
     assert summary.counts["created"] == 5  # 3 users, 2 groups
@@ -68,13 +70,17 @@ async def test_incremental_cycles_follow_changes(portal: Portal, service: Servic
     await assign_groups(h, "Engineering", "Sales")
     await h.sync(dialect)
 
-    changed = {**DIRECTORY, "users": [dict(u) for u in DIRECTORY["users"]], "groups": [dict(g) for g in DIRECTORY["groups"]]}
+    changed = {
+        **DIRECTORY,
+        "users": [dict(u) for u in DIRECTORY["users"]],
+        "groups": [dict(g) for g in DIRECTORY["groups"]],
+    }
     changed["users"][1]["jobTitle"] = "Principal engineer"  # ada: an update
     changed["users"][2]["accountEnabled"] = False  # bob: blocked sign-in → disabled
     changed["groups"][0]["displayName"] = "Engineering"
     changed["groups"][0]["members"] = ["ada@contoso.com"]  # ceo leaves Engineering
     await h.load(changed)
-    summary, target = await h.sync(dialect)
+    summary, _target = await h.sync(dialect)
     assert summary.status == "succeeded", summary
     assert summary.counts["updated"] >= 2
     assert summary.counts["disabled"] == 2  # bob (blocked) and the ceo (no longer assigned)

@@ -62,7 +62,10 @@ async def prepare_application(service: Service, tenant_url: str, token: str) -> 
         app = await app_store.find_app(conn, DEMO_APP)
         if app is None:
             app = await app_store.create_app(
-                conn, DEMO_APP, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+                conn,
+                DEMO_APP,
+                mapping_to_json(default_user_mapping()),
+                mapping_to_json(default_group_mapping()),
             )
     async with ScimTarget(tenant_url, token, dialect=app.settings.dialect) as target:
         check = await target.test_connection()
@@ -89,7 +92,9 @@ async def wait_for_cycle(service: Service, app_id: int, since: str, timeout_s: f
         if last and last["started_at"] >= since and last["finished_at"]:
             return status
         await asyncio.sleep(0.5)
-    raise click.ClickException("the initial cycle did not finish in time; see `enlist provisioning app status`")
+    raise click.ClickException(
+        "the initial cycle did not finish in time; see `enlist provisioning app status`"
+    )
 
 
 async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
@@ -100,8 +105,14 @@ async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: b
     )
     tenant = await prepare_tenant(settings)
     servers = [
-        uvicorn.Server(uvicorn.Config(create_portal(settings), host=host, port=lms_port, log_level="warning")),
-        uvicorn.Server(uvicorn.Config(create_provisioning(settings), host=host, port=provisioning_port, log_level="warning")),
+        uvicorn.Server(
+            uvicorn.Config(create_portal(settings), host=host, port=lms_port, log_level="warning")
+        ),
+        uvicorn.Server(
+            uvicorn.Config(
+                create_provisioning(settings), host=host, port=provisioning_port, log_level="warning"
+            )
+        ),
     ]
     serving = [asyncio.create_task(s.serve()) for s in servers]
     while not all(s.started for s in servers):
@@ -138,8 +149,9 @@ def _print_where_to_look(info: dict[str, Any], status: dict[str, Any]) -> None:
     click.echo(f"  Tenant URL:          {info['tenant_url']}")
     click.echo(f"  Secret token:        {info['secret_token']}")
     click.echo(f"Provisioning service:  {info['provisioning_url']}  (application: {info['application']})")
+    kind = str(s.get("kind", "initial")).capitalize()
     click.echo(
-        f"{s.get('kind', 'initial').capitalize()} cycle {s.get('status', '?')} in {s.get('duration_s', '?')} s: "
+        f"{kind} cycle {s.get('status', '?')} in {s.get('duration_s', '?')} s: "
         f"created {s.get('created', 0)}, updated {s.get('updated', 0)}, disabled {s.get('disabled', 0)}, "
         f"skipped {s.get('skipped', 0)}, failed {s.get('failed', 0)}; "
         f"{status['users_linked']} users and {status['groups_linked']} groups in the portal."

@@ -16,6 +16,7 @@ from enlist.cli.provisioning_logs import logs
 from enlist.provisioning.service import Service
 from enlist.settings import load_settings
 
+
 @click.group()
 def provisioning() -> None:
     """The provisioning service: applications, cycles, provisioning logs, its directory."""

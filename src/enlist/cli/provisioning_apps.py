@@ -30,7 +30,10 @@ def settings_pairs(items: tuple[str, ...]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            fail(f"{item!r} is not KEY=VALUE", "for example: enlist provisioning app set Portal interval_minutes=20")
+            fail(
+                f"{item!r} is not KEY=VALUE",
+                "for example: enlist provisioning app set Portal interval_minutes=20",
+            )
         changes[key.strip()] = value
     return changes
 
@@ -52,7 +55,9 @@ def create(name: str, tenant_url: str | None, secret_token: str | None, as_json:
                 conn, name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
             )
             if tenant_url and secret_token:
-                await app_store.connect(conn, created, tenant_url.strip(), service.secrets.seal(read_secret(secret_token)))
+                await app_store.connect(
+                    conn, created, tenant_url.strip(), service.secrets.seal(read_secret(secret_token))
+                )
             created = await app_store.get_app(conn, name)
         return await app_status.describe(service, created)
 
@@ -81,7 +86,10 @@ def connect(name: str, tenant_url: str, secret_token: str, as_json: bool) -> Non
         async with ScimTarget(tenant_url.strip(), token, dialect=found.settings.dialect) as target:
             check = await target.test_connection()
         if not check.ok:
-            fail(f"Test connection failed: {check.message}", "nothing was saved; fix the Tenant URL or token and retry")
+            fail(
+                f"Test connection failed: {check.message}",
+                "nothing was saved; fix the Tenant URL or token and retry",
+            )
         async with service.db.write() as conn:
             await app_store.connect(conn, found, tenant_url.strip(), service.secrets.seal(token))
         return {"ok": True, "message": check.message}
@@ -100,7 +108,11 @@ def test_connection(name: str, as_json: bool) -> None:
         async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
         if not found.connected:
-            return {"ok": False, "code": "NotConfigured", "message": f"{found.name} has no Tenant URL and Secret token yet"}
+            return {
+                "ok": False,
+                "code": "NotConfigured",
+                "message": f"{found.name} has no Tenant URL and Secret token yet",
+            }
         async with target_for(service, found) as target:
             check = await target.test_connection()
         return {"ok": check.ok, "code": check.code, "message": check.message}
@@ -133,7 +145,10 @@ def _assignment(command: str) -> Any:
                 for upn in users:
                     user = await directory.get_user_by_upn(conn, upn)
                     if user is None:
-                        fail(f"no user {upn!r} in the directory", "enlist provisioning directory import FILE loads them")
+                        fail(
+                            f"no user {upn!r} in the directory",
+                            "enlist provisioning directory import FILE loads them",
+                        )
                     user_ids.append(user.id)
                 for group_name in groups:
                     group = await directory.get_group_by_name(conn, group_name)
@@ -141,7 +156,10 @@ def _assignment(command: str) -> Any:
                         fail(f"no group {group_name!r} in the directory")
                     group_ids.append(group.id)
                 act = app_store.assign if command == "assign" else app_store.unassign
-                return {"users": await act(conn, found, "user", user_ids), "groups": await act(conn, found, "group", group_ids)}
+                return {
+                    "users": await act(conn, found, "user", user_ids),
+                    "groups": await act(conn, found, "group", group_ids),
+                }
 
         result = run(work)
         if as_json:
@@ -171,7 +189,9 @@ def _state_command(command: str, doc: str) -> None:
                 elif command == "restart":
                     await app_store.restart(conn, found)
                 else:
-                    await app_store.update_app(conn, found.id, allow_deletes=True, state="active", quarantine=None)
+                    await app_store.update_app(
+                        conn, found.id, allow_deletes=True, state="active", quarantine=None
+                    )
                     await staging.clear(conn, found.id)
                 return (await app_store.get_app(conn, name)).state
 
@@ -197,8 +217,13 @@ def set_settings(name: str, items: tuple[str, ...]) -> None:
         async with service.db.write() as conn:
             found = await app_store.get_app(conn, name)
             updated = found.settings.with_changes(changes)
-            restart = updated.scope != found.settings.scope or updated.flatten_nested_groups != found.settings.flatten_nested_groups
-            await app_store.update_app(conn, found.id, settings=updated.to_json(), **({"watermark": None} if restart else {}))
+            restart = (
+                updated.scope != found.settings.scope
+                or updated.flatten_nested_groups != found.settings.flatten_nested_groups
+            )
+            await app_store.update_app(
+                conn, found.id, settings=updated.to_json(), **({"watermark": None} if restart else {})
+            )
             return updated
 
     updated = run(work)
@@ -272,7 +297,10 @@ def sync(name: str, as_json: bool) -> None:
         async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
         if not found.connected:
-            fail(f"{found.name} is not connected", "enlist provisioning app connect NAME --tenant-url … --secret-token …")
+            fail(
+                f"{found.name} is not connected",
+                "enlist provisioning app connect NAME --tenant-url … --secret-token …",
+            )
         if not show_bar:
             return (await run_cycle(service, found)).to_json()
         with click.progressbar(length=1, label=f"{found.name}", file=sys.stderr) as bar:
@@ -287,7 +315,10 @@ def sync(name: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        counts = ", ".join(f"{k} {result[k]}" for k in ("created", "updated", "disabled", "deleted", "skipped", "failed", "staged"))
+        counts = ", ".join(
+            f"{k} {result[k]}"
+            for k in ("created", "updated", "disabled", "deleted", "skipped", "failed", "staged")
+        )
         click.echo(f"{result['kind']} cycle {result['status']} in {result['duration_s']} s: {counts}")
 
 
@@ -312,4 +343,3 @@ def on_demand(name: str, upn: str, as_json: bool) -> None:
     click.echo(f"{upn}: {result['action']} ({result['status']})")
     for step in result["steps"]:
         click.echo(f"  [{step['status']}] {step['provisioningStepType']}: {step['description']}")
-

@@ -48,7 +48,6 @@ def run(work: Callable[[Service], Awaitable[T]]) -> T:
         fail(str(exc))
 
 
-
 def read_secret(value: str) -> str:
     """`-` reads the Secret token from stdin, so it does not show in the process list."""
     if value == "-":

@@ -21,7 +21,9 @@ MIGRATION_LOCK_KEY = 0x656E6C697374  # "enlist"
 
 # Alembic keeps its `context` and `op` proxies in module globals: two upgrades in one process
 # (the demo starts the portal and the provisioning service together) must not interleave.
-_process_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+_process_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _process_lock() -> asyncio.Lock:

@@ -30,7 +30,9 @@ async def directory_db(
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(
-            lambda sync: metadata.create_all(sync, tables=[dir_users, dir_groups, dir_group_members, dir_changes])
+            lambda sync: metadata.create_all(
+                sync, tables=[dir_users, dir_groups, dir_group_members, dir_changes]
+            )
         )
     yield db
     await db.dispose()

@@ -46,12 +46,18 @@ def company() -> dict[str, Any]:
         "groups": [
             {"displayName": "Engineering", "members": ["dev@corp.example"]},
             {"displayName": "Operations", "members": ["ops@corp.example", "ceo@corp.example"]},
-            {"displayName": "Everyone", "members": ["ceo@corp.example"], "groupMembers": ["Engineering", "Operations"]},
+            {
+                "displayName": "Everyone",
+                "members": ["ceo@corp.example"],
+                "groupMembers": ["Engineering", "Operations"],
+            },
         ],
     }
 
 
-async def run_import(db: Database, document: dict[str, Any], *, replace: bool = False, at: datetime = T0) -> ImportReport:
+async def run_import(
+    db: Database, document: dict[str, Any], *, replace: bool = False, at: datetime = T0
+) -> ImportReport:
     data = parse_directory_json(json.dumps(document))
     async with db.write() as conn:
         return await import_directory(conn, data, replace=replace, now=at)
@@ -110,7 +116,10 @@ async def test_import_creates_users_groups_managers_and_memberships(directory_db
     assert dev.attributes["objectId"] == dev.id
     assert not ops.enabled
     everyone = await group(directory_db, "everyone")
-    engineering, operations = await group(directory_db, "Engineering"), await group(directory_db, "Operations")
+    engineering, operations = (
+        await group(directory_db, "Engineering"),
+        await group(directory_db, "Operations"),
+    )
     assert everyone.member_user_ids == {ceo.id}
     assert everyone.member_group_ids == {engineering.id, operations.id}
     assert operations.member_user_ids == {ops.id, ceo.id}
@@ -120,7 +129,9 @@ async def test_import_creates_users_groups_managers_and_memberships(directory_db
     assert kinds.count("membership") == 6
 
 
-async def test_a_second_identical_import_changes_nothing_and_records_no_change(directory_db: Database) -> None:
+async def test_a_second_identical_import_changes_nothing_and_records_no_change(
+    directory_db: Database,
+) -> None:
     await run_import(directory_db, company())
     before = await snapshot(directory_db)
 
@@ -165,7 +176,9 @@ async def test_removing_an_attribute_or_changing_the_manager_is_a_change(directo
     assert {c.object_id for c in await changes(directory_db, mark)} == {dev.id, ops.id}
 
 
-async def test_replace_soft_deletes_what_the_file_lacks_and_keeps_their_memberships(directory_db: Database) -> None:
+async def test_replace_soft_deletes_what_the_file_lacks_and_keeps_their_memberships(
+    directory_db: Database,
+) -> None:
     await run_import(directory_db, company())
     ops = await user(directory_db, "ops@corp.example")
     operations = await group(directory_db, "Operations")

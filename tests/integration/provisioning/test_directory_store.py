@@ -18,7 +18,11 @@ from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine.ports import SourceReadError
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-ANN, BOB, CAT = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002", "cccccccc-0000-4000-8000-000000000003"
+ANN, BOB, CAT = (
+    "aaaaaaaa-0000-4000-8000-000000000001",
+    "bbbbbbbb-0000-4000-8000-000000000002",
+    "cccccccc-0000-4000-8000-000000000003",
+)
 TEAM, ALL = "dddddddd-0000-4000-8000-000000000004", "eeeeeeee-0000-4000-8000-000000000005"
 
 
@@ -58,7 +62,9 @@ async def test_an_empty_directory_is_at_seq_zero(directory_db: Database) -> None
 
 
 async def test_an_upsert_that_changes_nothing_records_nothing(directory_db: Database) -> None:
-    document = attrs("ann@corp.example", businessPhones=["+1 555 0100"], extra={"a": [1, 2.5, None]}, jobTitle=None)
+    document = attrs(
+        "ann@corp.example", businessPhones=["+1 555 0100"], extra={"a": [1, 2.5, None]}, jobTitle=None
+    )
     async with directory_db.write() as conn:
         assert await store.upsert_user(conn, ANN, document) == "created"
     mark = await seq(directory_db)
@@ -105,7 +111,7 @@ async def test_paging_returns_every_user_and_group_exactly_once(directory_db: Da
     data = generate_large(users=1234, groups=7, memberships=3000, seed=5)
     async with directory_db.write() as conn:
         await import_directory(conn, data, replace=False)
-        first = (await store.get_user_by_upn(conn, "user000003@northwind.example"))
+        first = await store.get_user_by_upn(conn, "user000003@northwind.example")
         assert first is not None
         await lifecycle.soft_delete_user(conn, first.id)
 
@@ -152,7 +158,10 @@ async def test_set_members_writes_only_the_delta(directory_db: Database) -> None
 
     assert same == (0, 0)
     assert delta == (1, 1)
-    assert sorted(triples(await feed(directory_db, mark))) == [("membership", TEAM, ANN), ("membership", TEAM, BOB)]
+    assert sorted(triples(await feed(directory_db, mark))) == [
+        ("membership", TEAM, ANN),
+        ("membership", TEAM, BOB),
+    ]
 
 
 async def test_a_soft_deleted_user_is_restorable_for_30_days(directory_db: Database) -> None:

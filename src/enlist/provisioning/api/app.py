@@ -75,7 +75,11 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         own = service is None
         running = service or await open_service(settings)
         app.state.service = running
-        task = asyncio.create_task(scheduler_loop(running, settings.scheduler_poll_seconds)) if scheduler else None
+        task = (
+            asyncio.create_task(scheduler_loop(running, settings.scheduler_poll_seconds))
+            if scheduler
+            else None
+        )
         try:
             yield
         finally:

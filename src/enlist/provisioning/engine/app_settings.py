@@ -51,7 +51,7 @@ class AppSettings:
 
 _CHOICES: dict[str, tuple[str, ...]] = {"dialect": ("rfc", "entra"), "scope": ("assigned", "all")}
 _BOOLS = {"skip_out_of_scope_deletions", "flatten_nested_groups", "provision_groups"}
-_NUMBERS: dict[str, tuple[type[int] | type[float], float]] = {
+_NUMBERS: dict[str, tuple[type[int | float], float]] = {
     "interval_minutes": (float, 1.0),
     "deletion_threshold": (int, 0),
     "max_concurrency": (int, 1),

@@ -13,6 +13,7 @@ converge, so a cycle killed mid-way is simply run again.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from enlist.provisioning.engine.cycle_state import CycleStopped, Removal, bounde
 from enlist.provisioning.engine.plan import Action, LinkState, decide_group, decide_user
 from enlist.provisioning.engine.references import References
 from enlist.provisioning.engine.scope import ScopeDecision, expand_assigned_groups, group_scope, user_scope
+from enlist.provisioning.engine.summary import CycleSummary
 from enlist.provisioning.logs.records import LogRecord, Modified
 from enlist.provisioning.store import links as link_store
 from enlist.provisioning.target.errors import TargetError
@@ -124,7 +126,9 @@ class Cycle(References):
         await bounded(tasks, self.settings.max_concurrency * 2)
         await self._flush()
 
-    async def _user(self, user_id: str, user: SourceUser | None, scope: ScopeDecision | None, link: LinkState | None) -> None:
+    async def _user(
+        self, user_id: str, user: SourceUser | None, scope: ScopeDecision | None, link: LinkState | None
+    ) -> None:
         record = LogRecord(self.id, "user", user_id, user.upn if user else None, now())
         began = time.perf_counter()
         record.step("EntryImport", "import", "success", imported(user, "User"))
@@ -157,12 +161,20 @@ class Cycle(References):
         if action.is_removal:
             assert link is not None
             record.target_id = link.target_id
-            self.removals.append(Removal("user", user_id, record.source_name or user_id, action, link, record))
+            self.removals.append(
+                Removal("user", user_id, record.source_name or user_id, action, link, record)
+            )
             return
         if action.kind == "skip":
             record.action, record.status = "other", "skipped"
             record.target_id = link.target_id if link else None
-            record.step("EntrySynchronizationSkip", "processing", "skipped", action.reason, SkipReason=action.skip_reason)
+            record.step(
+                "EntrySynchronizationSkip",
+                "processing",
+                "skipped",
+                action.reason,
+                SkipReason=action.skip_reason,
+            )
             self._count("skipped", record)
             if link is not None:
                 await self._cleared("user", user_id)
@@ -175,7 +187,9 @@ class Cycle(References):
                 target_id = str(created["id"])
                 record.action = "create"
                 record.modified = [Modified(p, None, v) for p, v in sorted(action.desired.items())]
-                record.step("EntryExportAdd", "export", "success", f"User '{user.upn}' was created in the target")
+                record.step(
+                    "EntryExportAdd", "export", "success", f"User '{user.upn}' was created in the target"
+                )
                 self.new_user_links.add(user_id)
                 self._count("created", record)
             else:
@@ -196,16 +210,24 @@ class Cycle(References):
             record.target_id = target_id
             await self._linked("user", user_id, target_id, dict(action.desired), disabled=False)
             return
-        assert link is not None and action.kind == "update"
+        assert link is not None
+        assert action.kind == "update"
         await self.target.patch_user(link.target_id, self.mappings.wire(list(action.changes)))
         record.action, record.target_id = "update", link.target_id
         record.modified = [Modified(c.path, c.old, c.new) for c in action.changes]
-        record.step("EntryExportUpdate", "export", "success", f"{len(action.changes)} attribute(s) updated in the target")
+        record.step(
+            "EntryExportUpdate",
+            "export",
+            "success",
+            f"{len(action.changes)} attribute(s) updated in the target",
+        )
         self._count("updated", record)
         state = {**link.state, **action.desired}
         await self._linked("user", user_id, link.target_id, state, disabled=False)
 
-    async def _match_user(self, desired: dict[str, Any], record: LogRecord) -> tuple[str | None, dict[str, Any]]:
+    async def _match_user(
+        self, desired: Mapping[str, Any], record: LogRecord
+    ) -> tuple[str | None, dict[str, Any]]:
         """Entra's matching: query the target by each matching attribute in precedence order."""
         for path in self.mappings.user_matching:
             value = desired.get(path)
@@ -219,9 +241,19 @@ class Cycle(References):
                     "Remove or merge the duplicates in the target application, then retry.",
                 )
             if found:
-                record.step("EntryImport", "matching", "success", f"Matched target user {found[0].get('id')} by {path}")
+                record.step(
+                    "EntryImport",
+                    "matching",
+                    "success",
+                    f"Matched target user {found[0].get('id')} by {path}",
+                )
                 return str(found[0]["id"]), found[0]
-        record.step("EntrySynchronizationAdd", "matching", "success", "No matching user in the target: it will be created")
+        record.step(
+            "EntrySynchronizationAdd",
+            "matching",
+            "success",
+            "No matching user in the target: it will be created",
+        )
         return None, {}
 
     # -- groups -----------------------------------------------------------------------------
@@ -253,7 +285,9 @@ class Cycle(References):
     async def _group(self, group_id: str, group: SourceGroup | None, link: LinkState | None) -> None:
         scope = None
         if group is not None:
-            scope = group_scope(group, sync_all=self.settings.scope == "all", effective_groups=self.effective_groups)
+            scope = group_scope(
+                group, sync_all=self.settings.scope == "all", effective_groups=self.effective_groups
+            )
             if not scope.in_scope and link is None and self.settings.scope == "assigned":
                 return  # not assigned, never provisioned: nothing to say
         record = LogRecord(self.id, "group", group_id, group.display_name if group else None, now())
@@ -261,7 +295,11 @@ class Cycle(References):
         record.step("EntryImport", "import", "success", imported(group, "Group"))
         if scope is not None:
             record.step("EntrySynchronizationScoping", "scoping", "success", scoped(scope), **details(scope))
-        desired = self.mappings.group_values(group, creating=link is None) if group and scope and scope.in_scope else {}
+        desired = (
+            self.mappings.group_values(group, creating=link is None)
+            if group and scope and scope.in_scope
+            else {}
+        )
         action = decide_group(exists_in_source=group is not None, scope=scope, link=link, desired=desired)
         try:
             await self._group_action(group_id, group, action, link, record)
@@ -272,17 +310,30 @@ class Cycle(References):
         await self._checkpoint()
 
     async def _group_action(
-        self, group_id: str, group: SourceGroup | None, action: Action, link: LinkState | None, record: LogRecord
+        self,
+        group_id: str,
+        group: SourceGroup | None,
+        action: Action,
+        link: LinkState | None,
+        record: LogRecord,
     ) -> None:
         if action.kind == "delete":
             assert link is not None
             record.target_id = link.target_id
-            self.removals.append(Removal("group", group_id, record.source_name or group_id, action, link, record))
+            self.removals.append(
+                Removal("group", group_id, record.source_name or group_id, action, link, record)
+            )
             return
         if action.kind == "skip":
             record.action, record.status = "other", "skipped"
             record.target_id = link.target_id if link else None
-            record.step("EntrySynchronizationSkip", "processing", "skipped", action.reason, SkipReason=action.skip_reason)
+            record.step(
+                "EntrySynchronizationSkip",
+                "processing",
+                "skipped",
+                action.reason,
+                SkipReason=action.skip_reason,
+            )
             self._count("skipped", record)
             return
         assert group is not None
@@ -300,14 +351,21 @@ class Cycle(References):
                 if changes:
                     await self.target.patch_group(target_id, self.mappings.wire(changes))
                 record.action = "update" if changes else "other"
-                record.step("EntryExportUpdate", "export", "success", f"Matched target group {target_id} by displayName")
+                record.step(
+                    "EntryExportUpdate",
+                    "export",
+                    "success",
+                    f"Matched target group {target_id} by displayName",
+                )
                 self._count("updated" if changes else "skipped", record)
             else:
                 created = await self.target.create("Group", self.mappings.group_document(action.desired))
                 target_id = str(created["id"])
                 record.action = "create"
                 record.modified = [Modified(p, None, v) for p, v in sorted(action.desired.items())]
-                record.step("EntryExportAdd", "export", "success", f"Group '{group.display_name}' was created")
+                record.step(
+                    "EntryExportAdd", "export", "success", f"Group '{group.display_name}' was created"
+                )
                 self._count("created", record)
             record.target_id = target_id
             await self._linked("group", group_id, target_id, dict(action.desired), disabled=False)
@@ -318,4 +376,6 @@ class Cycle(References):
         record.modified = [Modified(c.path, c.old, c.new) for c in action.changes]
         record.step("EntryExportUpdate", "export", "success", f"{len(action.changes)} attribute(s) updated")
         self._count("updated", record)
-        await self._linked("group", group_id, link.target_id, {**link.state, **action.desired}, disabled=False)
+        await self._linked(
+            "group", group_id, link.target_id, {**link.state, **action.desired}, disabled=False
+        )

@@ -105,7 +105,9 @@ class CycleState:
         self.summary.count(key)
         self._records.append(record)
 
-    async def _linked(self, kind: str, source_id: str, target_id: str, state: dict[str, Any], *, disabled: bool) -> None:
+    async def _linked(
+        self, kind: str, source_id: str, target_id: str, state: dict[str, Any], *, disabled: bool
+    ) -> None:
         self._links[(kind, source_id)] = (target_id, state, disabled)
         await self._cleared(kind, source_id)
 
@@ -146,11 +148,17 @@ class CycleState:
                         await link_store.drop_link(conn, app_id, kind, source_id)
                     else:
                         target_id, state, disabled = value
-                        await link_store.save_link(conn, app_id, kind, source_id, target_id, state, disabled=disabled)
+                        await link_store.save_link(
+                            conn, app_id, kind, source_id, target_id, state, disabled=disabled
+                        )
                 for kind, ids in cleared.items():
-                    await link_store.clear_escrow(conn, app_id, kind, ids - {e[1] for e in escrowed if e[0] == kind})
+                    await link_store.clear_escrow(
+                        conn, app_id, kind, ids - {e[1] for e in escrowed if e[0] == kind}
+                    )
                 for kind, source_id, code, reason, reference in escrowed:
-                    await link_store.escrow(conn, app_id, kind, source_id, code, reason, is_reference=reference)
+                    await link_store.escrow(
+                        conn, app_id, kind, source_id, code, reason, is_reference=reference
+                    )
                 await log_store.write(conn, app_id, records)
 
             await self.db.transaction(work)

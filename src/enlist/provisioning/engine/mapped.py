@@ -28,7 +28,12 @@ def user_source(user: SourceUser) -> dict[str, Any]:
 
 
 def group_source(group: SourceGroup) -> dict[str, Any]:
-    return {**group.attributes, "objectId": group.id, "displayName": group.display_name, "IsSoftDeleted": False}
+    return {
+        **group.attributes,
+        "objectId": group.id,
+        "displayName": group.display_name,
+        "IsSoftDeleted": False,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from enlist.provisioning.engine.cycle import Cycle, Work
 from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.runner import CycleBusyError, claim, owner_id, release, target_for
 from enlist.provisioning.engine.scope import Assignments
+from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
@@ -45,9 +46,13 @@ async def provision_on_demand(service: Service, app: App, upn: str, *, target: A
         source = DirectorySource(service.db)
         if target is None:
             async with target_for(service, app) as fresh:
-                summary = await Cycle(service.db, app, source, fresh, Mappings.from_app(app), assignments).run(work, 0)
+                summary = await Cycle(
+                    service.db, app, source, fresh, Mappings.from_app(app), assignments
+                ).run(work, 0)
         else:
-            summary = await Cycle(service.db, app, source, target, Mappings.from_app(app), assignments).run(work, 0)
+            summary = await Cycle(service.db, app, source, target, Mappings.from_app(app), assignments).run(
+                work, 0
+            )
     finally:
         await release(service, app, owner)
     async with service.db.read() as conn:
@@ -56,7 +61,7 @@ async def provision_on_demand(service: Service, app: App, upn: str, *, target: A
             .where((provisioning_log.c.app_id == app.id) & (provisioning_log.c.cycle_id == summary.cycle_id))
             .order_by(provisioning_log.c.id)
         )
-        records = [{k: (v.isoformat() if k == "at" else v) for k, v in r._mapping.items() if k != "app_id"} for r in rows]  # noqa: SLF001
+        records = [log_store.as_json(r) for r in rows]
     user_record = next((r for r in records if r["object_kind"] == "user" and r["source_id"] == user.id), None)
     return {
         "user": upn,

@@ -17,7 +17,11 @@ from enlist.provisioning.engine.scope import ScopeDecision
 
 ActionKind = Literal["create", "update", "disable", "delete", "skip"]
 ACTIVE = "active"
-REFERENCE_TARGETS = ("manager", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager", "members")
+REFERENCE_TARGETS = (
+    "manager",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager",
+    "members",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,11 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], *, keep_unmapped: bool 
         if not is_reference(path) and old.get(path) != value
     ]
     if not keep_unmapped:
-        changes += [Change(path, value, None) for path, value in old.items() if path not in new and not is_reference(path)]
+        changes += [
+            Change(path, value, None)
+            for path, value in old.items()
+            if path not in new and not is_reference(path)
+        ]
     return sorted(changes, key=lambda c: c.path)
 
 
@@ -117,7 +125,11 @@ def decide_user(
     if link is None:
         return Action("skip", scope.reason, skip_reason="NotEffectivelyEntitled")
     if link.disabled:
-        return Action("skip", f"{scope.reason}; the user is already disabled in the target", skip_reason="AlreadyDisabled")
+        return Action(
+            "skip",
+            f"{scope.reason}; the user is already disabled in the target",
+            skip_reason="AlreadyDisabled",
+        )
     if scope.out_of_scope_by_rule and skip_out_of_scope_deletions:
         return Action(
             "skip",
@@ -143,7 +155,12 @@ def decide_group(
         return Action("create", scope.reason, desired=desired)
     changes = tuple(diff(link.state, desired))
     if not changes:
-        return Action("skip", "the group in the source and the target already match", desired=desired, skip_reason="RedundantExport")
+        return Action(
+            "skip",
+            "the group in the source and the target already match",
+            desired=desired,
+            skip_reason="RedundantExport",
+        )
     return Action("update", scope.reason, changes, desired=desired)
 
 

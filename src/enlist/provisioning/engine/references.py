@@ -58,9 +58,13 @@ class References(CycleState):
     ) -> None:
         record = LogRecord(self.id, "user", user_id, upn, now(), action="update", target_id=target_id)
         began = time.perf_counter()
-        record.step("EntryReferenceResolution", "referenceResolution", "success", "Resolved the manager's target id")
+        record.step(
+            "EntryReferenceResolution", "referenceResolution", "success", "Resolved the manager's target id"
+        )
         try:
-            await self.target.patch_user(target_id, self.mappings.wire([Change(MANAGER_PATH, written, wanted)]))
+            await self.target.patch_user(
+                target_id, self.mappings.wire([Change(MANAGER_PATH, written, wanted)])
+            )
             record.modified = [Modified("manager", written, wanted)]
             record.step("EntryExportUpdate", "export", "success", "Manager updated in the target")
             self._count("updated", record)
@@ -73,7 +77,9 @@ class References(CycleState):
         """Send membership deltas for the groups and pairs this cycle looks at."""
         async with self.db.read() as conn:
             group_links = (
-                await link_store.load_links(conn, self.app.id, "group", await link_store.linked_source_ids(conn, self.app.id, "group"))
+                await link_store.load_links(
+                    conn, self.app.id, "group", await link_store.linked_source_ids(conn, self.app.id, "group")
+                )
                 if work.everything
                 else None
             )
@@ -143,18 +149,32 @@ class References(CycleState):
         add = [u for u in add if u in user_links]
         if not add and not remove:
             return
-        record = LogRecord(self.id, "group", group_id, group.display_name, now(), action="update", target_id=target_id)
+        record = LogRecord(
+            self.id, "group", group_id, group.display_name, now(), action="update", target_id=target_id
+        )
         began = time.perf_counter()
-        record.step("EntryReferenceResolution", "referenceResolution", "success", f"{len(add)} member(s) to add, {len(remove)} to remove")
+        record.step(
+            "EntryReferenceResolution",
+            "referenceResolution",
+            "success",
+            f"{len(add)} member(s) to add, {len(remove)} to remove",
+        )
         try:
             removed_targets = [user_links[u].target_id for u in remove if u in user_links]
-            await self.target.patch_members(target_id, [user_links[u].target_id for u in add], removed_targets)
-            record.modified = [Modified("members", [user_links[u].target_id for u in remove if u in user_links] or None, [user_links[u].target_id for u in add] or None)]
+            await self.target.patch_members(
+                target_id, [user_links[u].target_id for u in add], removed_targets
+            )
+            record.modified = [
+                Modified(
+                    "members",
+                    [user_links[u].target_id for u in remove if u in user_links] or None,
+                    [user_links[u].target_id for u in add] or None,
+                )
+            ]
             record.step("EntryExportUpdate", "export", "success", "Group membership updated in the target")
             self._count("updated", record)
-            async with self._lock:
-                async with self.db.write() as conn:
-                    await link_store.record_members(conn, self.app.id, group_id, add, remove)
+            async with self._lock, self.db.write() as conn:
+                await link_store.record_members(conn, self.app.id, group_id, add, remove)
         except TargetError as error:
             await self._failed(record, "group", group_id, error, reference=True)
         record.duration_ms = (time.perf_counter() - began) * 1000
@@ -182,7 +202,9 @@ class References(CycleState):
         if self.staging:
             async with self.db.write() as conn:
                 for removal in self.removals:
-                    await stage(conn, self.app.id, removal.kind, removal.source_id, removal.action.kind, self.id)
+                    await stage(
+                        conn, self.app.id, removal.kind, removal.source_id, removal.action.kind, self.id
+                    )
             for removal in self.removals:
                 record = removal.record
                 record.action, record.status = "stagedDelete", "skipped"
@@ -209,13 +231,29 @@ class References(CycleState):
                 await self.target.patch_user(link.target_id, self.mappings.wire(list(removal.action.changes)))
                 record.action = "disable"
                 record.modified = [Modified("active", True, False)]
-                record.step("EntryExportUpdateSoftDelete", "export", "success", f"Disabled in the target: {removal.action.reason}")
+                record.step(
+                    "EntryExportUpdateSoftDelete",
+                    "export",
+                    "success",
+                    f"Disabled in the target: {removal.action.reason}",
+                )
                 self._count("disabled", record)
-                await self._linked(removal.kind, removal.source_id, link.target_id, {**link.state, "active": False}, disabled=True)
+                await self._linked(
+                    removal.kind,
+                    removal.source_id,
+                    link.target_id,
+                    {**link.state, "active": False},
+                    disabled=True,
+                )
             else:
                 await self.target.delete("User" if removal.kind == "user" else "Group", link.target_id)
                 record.action = "delete"
-                record.step("EntryExportDelete", "export", "success", f"Deleted in the target: {removal.action.reason}")
+                record.step(
+                    "EntryExportDelete",
+                    "export",
+                    "success",
+                    f"Deleted in the target: {removal.action.reason}",
+                )
                 self._count("deleted", record)
                 await self._unlinked(removal.kind, removal.source_id)
         except TargetError as error:

@@ -79,7 +79,8 @@ async def _renew(service: Service, app: App, owner: str) -> None:
 
 
 def target_for(service: Service, app: App, **overrides: Any) -> ScimTarget:
-    assert app.tenant_url and app.sealed_token
+    assert app.tenant_url
+    assert app.sealed_token
     return ScimTarget(
         app.tenant_url,
         service.secrets.open(app.sealed_token),
@@ -130,14 +131,20 @@ async def _run(service: Service, app: App, source: Source, target: ScimTarget, p
 
     async def stop_requested() -> bool:
         async with service.db.read() as conn:
-            row = (await conn.execute(sa.select(applications.c.state).where(applications.c.id == app.id))).first()
+            row = (
+                await conn.execute(sa.select(applications.c.state).where(applications.c.id == app.id))
+            ).first()
         return row is None or row[0] not in ("active", "quarantined", "stopped")
 
     cycle = Cycle(service.db, app, source, target, mappings, assignments, stop_requested=stop_requested)
 
     async def report(done: int, total: int) -> None:
         async with service.db.write() as conn:
-            await conn.execute(cycles.update().where(cycles.c.id == cycle.id).values(progress_done=done, progress_total=total))
+            await conn.execute(
+                cycles.update()
+                .where(cycles.c.id == cycle.id)
+                .values(progress_done=done, progress_total=total)
+            )
         if progress:
             await progress(done, total)
 
@@ -145,20 +152,36 @@ async def _run(service: Service, app: App, source: Source, target: ScimTarget, p
     summary = cycle.summary
     async with service.db.write() as conn:
         await conn.execute(
-            cycles.insert().values(id=cycle.id, app_id=app.id, kind=cycle.kind, status="running", started_at=now(), counts={})
+            cycles.insert().values(
+                id=cycle.id, app_id=app.id, kind=cycle.kind, status="running", started_at=now(), counts={}
+            )
         )
     check = await target.test_connection()
     if not check.ok:
         summary.status, summary.error = "failed", check.message
-        credentials = check.code in ("Unauthorized", "InsufficientRights", "NotFound", "SystemForCrossDomainIdentityManagementServiceIncompatible")
-        await _finish(service, app, summary, quarantine_reason=q.CREDENTIALS if credentials else None, message=check.message)
+        credentials = check.code in (
+            "Unauthorized",
+            "InsufficientRights",
+            "NotFound",
+            "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        )
+        await _finish(
+            service,
+            app,
+            summary,
+            quarantine_reason=q.CREDENTIALS if credentials else None,
+            message=check.message,
+        )
         return summary
     try:
         seq_end = await source.current_seq()
         work, taken = await _work(service, app, source)
         summary = await cycle.run(work, seq_end)
     except SourceReadError as error:
-        summary.status, summary.error = "failed", f"the source could not be read, nothing was deprovisioned: {error}"
+        summary.status, summary.error = (
+            "failed",
+            f"the source could not be read, nothing was deprovisioned: {error}",
+        )
         await _finish(service, app, summary)
         return summary
     reason, message = None, None
@@ -217,7 +240,12 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
 
 
 async def _finish(
-    service: Service, app: App, summary: CycleSummary, *, quarantine_reason: str | None = None, message: str | None = None
+    service: Service,
+    app: App,
+    summary: CycleSummary,
+    *,
+    quarantine_reason: str | None = None,
+    message: str | None = None,
 ) -> None:
     moment = now()
     values: dict[str, Any] = {}

@@ -52,14 +52,19 @@ async def status(service: Service, app: App, *, recent: int = 10) -> dict[str, A
     async with service.db.read() as conn:
         rows = (
             await conn.execute(
-                sa.select(cycles).where(cycles.c.app_id == app.id).order_by(cycles.c.started_at.desc()).limit(recent)
+                sa.select(cycles)
+                .where(cycles.c.app_id == app.id)
+                .order_by(cycles.c.started_at.desc())
+                .limit(recent)
             )
         ).all()
         counted = await conn.execute(
             sa.select(links.c.kind, sa.func.count()).where(links.c.app_id == app.id).group_by(links.c.kind)
         )
-        linked = {kind: n for kind, n in counted}
-        escrowed = (await conn.execute(sa.select(sa.func.count()).where(escrows.c.app_id == app.id))).scalar_one()
+        linked = {row[0]: row[1] for row in counted}
+        escrowed = (
+            await conn.execute(sa.select(sa.func.count()).where(escrows.c.app_id == app.id))
+        ).scalar_one()
         staged = (
             await conn.execute(sa.select(sa.func.count()).where(staged_deletions.c.app_id == app.id))
         ).scalar_one()
@@ -90,8 +95,9 @@ def one_line(status: dict[str, Any]) -> str:
     if last and last["summary"]:
         s = last["summary"]
         parts.append(
-            f"last {last['kind']} cycle {last['status']}: created {s.get('created', 0)}, updated {s.get('updated', 0)}, "
-            f"disabled {s.get('disabled', 0)}, deleted {s.get('deleted', 0)}, failed {s.get('failed', 0)}"
+            f"last {last['kind']} cycle {last['status']}: created {s.get('created', 0)}, "
+            f"updated {s.get('updated', 0)}, disabled {s.get('disabled', 0)}, "
+            f"deleted {s.get('deleted', 0)}, failed {s.get('failed', 0)}"
         )
     if status["next_run_at"] and status["state"] in ("active", "quarantined"):
         parts.append(f"next cycle {status['next_run_at'][:19]}")

@@ -71,7 +71,12 @@ class LogRecord:
         self.steps.append(Step(name, kind, status, description, details))
 
     def fail(self, code: str, reason: str, recommendation: str) -> None:
-        self.status, self.error_code, self.reason, self.recommendation = "failure", code, reason, recommendation
+        self.status, self.error_code, self.reason, self.recommendation = (
+            "failure",
+            code,
+            reason,
+            recommendation,
+        )
 
     def row(self, app_id: int) -> dict[str, Any]:
         return {

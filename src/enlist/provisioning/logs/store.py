@@ -88,7 +88,8 @@ def _where(app_id: int, f: LogFilter) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def _json(row: Any) -> dict[str, Any]:
+def as_json(row: Any) -> dict[str, Any]:
+    """A log row as the API and exports show it."""
     m = dict(row._mapping)  # noqa: SLF001
     m["at"] = m["at"].isoformat()
     m.pop("app_id", None)
@@ -97,9 +98,12 @@ def _json(row: Any) -> dict[str, Any]:
 
 async def read(conn: AsyncConnection, app_id: int, f: LogFilter) -> list[dict[str, Any]]:
     rows = await conn.execute(
-        sa.select(provisioning_log).where(*_where(app_id, f)).order_by(provisioning_log.c.id.desc()).limit(f.limit)
+        sa.select(provisioning_log)
+        .where(*_where(app_id, f))
+        .order_by(provisioning_log.c.id.desc())
+        .limit(f.limit)
     )
-    return [_json(r) for r in rows]
+    return [as_json(r) for r in rows]
 
 
 async def stream(conn: AsyncConnection, app_id: int, f: LogFilter) -> AsyncIterator[dict[str, Any]]:
@@ -120,7 +124,9 @@ def to_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         writer.writerow(
             [
-                orjson.dumps(r[c]).decode() if c in ("modified", "steps") else ("" if r.get(c) is None else r[c])
+                orjson.dumps(r[c]).decode()
+                if c in ("modified", "steps")
+                else ("" if r.get(c) is None else r[c])
                 for c in CSV_COLUMNS
             ]
         )
@@ -134,7 +140,9 @@ def to_json(records: list[dict[str, Any]]) -> str:
 async def prune(conn: AsyncConnection, app_id: int, retention_days: int) -> int:
     cutoff = now() - timedelta(days=retention_days)
     result = await conn.execute(
-        provisioning_log.delete().where((provisioning_log.c.app_id == app_id) & (provisioning_log.c.at < cutoff))
+        provisioning_log.delete().where(
+            (provisioning_log.c.app_id == app_id) & (provisioning_log.c.at < cutoff)
+        )
     )
     return result.rowcount
 

@@ -110,7 +110,9 @@ async def find_app(conn: AsyncConnection, name: str) -> App | None:
 async def get_app(conn: AsyncConnection, name: str) -> App:
     app = await find_app(conn, name)
     if app is None:
-        raise UnknownAppError(f"no application named {name!r}; `enlist provisioning app create NAME` makes one")
+        raise UnknownAppError(
+            f"no application named {name!r}; `enlist provisioning app create NAME` makes one"
+        )
     return app
 
 
@@ -127,7 +129,9 @@ async def list_apps(conn: AsyncConnection) -> list[App]:
 
 
 async def update_app(conn: AsyncConnection, app_id: int, **values: Any) -> None:
-    await conn.execute(applications.update().where(applications.c.id == app_id).values(updated_at=now(), **values))
+    await conn.execute(
+        applications.update().where(applications.c.id == app_id).values(updated_at=now(), **values)
+    )
 
 
 async def connect(conn: AsyncConnection, app: App, tenant_url: str, sealed_token: str) -> None:
@@ -143,7 +147,8 @@ async def assign(conn: AsyncConnection, app: App, kind: str, source_ids: list[st
     new = [s for s in dict.fromkeys(source_ids) if s not in existing]
     for part in chunks(new):
         await conn.execute(
-            assignments.insert(), [{"app_id": app.id, "kind": kind, "source_id": s, "assigned_at": moment} for s in part]
+            assignments.insert(),
+            [{"app_id": app.id, "kind": kind, "source_id": s, "assigned_at": moment} for s in part],
         )
     await mark_pending(conn, app.id, kind, new)
     return len(new)
@@ -155,7 +160,9 @@ async def unassign(conn: AsyncConnection, app: App, kind: str, source_ids: list[
     for part in chunks(gone):
         await conn.execute(
             assignments.delete().where(
-                (assignments.c.app_id == app.id) & (assignments.c.kind == kind) & assignments.c.source_id.in_(part)
+                (assignments.c.app_id == app.id)
+                & (assignments.c.kind == kind)
+                & assignments.c.source_id.in_(part)
             )
         )
     await mark_pending(conn, app.id, kind, gone)
@@ -164,7 +171,9 @@ async def unassign(conn: AsyncConnection, app: App, kind: str, source_ids: list[
 
 async def assigned_ids(conn: AsyncConnection, app_id: int, kind: str) -> set[str]:
     rows = await conn.execute(
-        sa.select(assignments.c.source_id).where((assignments.c.app_id == app_id) & (assignments.c.kind == kind))
+        sa.select(assignments.c.source_id).where(
+            (assignments.c.app_id == app_id) & (assignments.c.kind == kind)
+        )
     )
     return {r[0] for r in rows}
 
@@ -176,7 +185,9 @@ async def mark_pending(conn: AsyncConnection, app_id: int, kind: str, source_ids
 
 
 async def take_pending(conn: AsyncConnection, app_id: int) -> dict[str, set[str]]:
-    rows = await conn.execute(sa.select(app_pending.c.kind, app_pending.c.source_id).where(app_pending.c.app_id == app_id))
+    rows = await conn.execute(
+        sa.select(app_pending.c.kind, app_pending.c.source_id).where(app_pending.c.app_id == app_id)
+    )
     pending: dict[str, set[str]] = {"user": set(), "group": set()}
     for kind, source_id in rows:
         pending.setdefault(kind, set()).add(source_id)
@@ -187,7 +198,9 @@ async def clear_pending(conn: AsyncConnection, app_id: int, kind: str, source_id
     for part in chunks(sorted(source_ids)):
         await conn.execute(
             app_pending.delete().where(
-                (app_pending.c.app_id == app_id) & (app_pending.c.kind == kind) & app_pending.c.source_id.in_(part)
+                (app_pending.c.app_id == app_id)
+                & (app_pending.c.kind == kind)
+                & app_pending.c.source_id.in_(part)
             )
         )
 
@@ -195,7 +208,10 @@ async def clear_pending(conn: AsyncConnection, app_id: int, kind: str, source_id
 async def start(conn: AsyncConnection, app: App) -> None:
     """Start provisioning: cycles run from now on; a quarantine is lifted (Entra's Start)."""
     if not app.connected:
-        raise ValueError(f"{app.name} is not connected: run `enlist provisioning app connect` (Tenant URL, Secret token) first")
+        raise ValueError(
+            f"{app.name} is not connected: run `enlist provisioning app connect` with its Tenant URL "
+            "and Secret token first"
+        )
     await update_app(conn, app.id, state="active", quarantine=None, next_run_at=now())
 
 
@@ -211,4 +227,6 @@ async def restart(conn: AsyncConnection, app: App) -> None:
         raise ValueError(f"{app.name} is not connected yet")
     await conn.execute(escrows.delete().where(escrows.c.app_id == app.id))
     await conn.execute(staged_deletions.delete().where(staged_deletions.c.app_id == app.id))
-    await update_app(conn, app.id, state="active", quarantine=None, watermark=None, next_run_at=now(), allow_deletes=False)
+    await update_app(
+        conn, app.id, state="active", quarantine=None, watermark=None, next_run_at=now(), allow_deletes=False
+    )

@@ -21,7 +21,13 @@ from enlist.provisioning.engine.plan import LinkState
 from enlist.provisioning.store.tables import escrows, link_members, links
 
 # Entra's retry schedule for a failing object: next cycle, then backing off (§5.7).
-ESCROW_BACKOFF = (timedelta(0), timedelta(minutes=40), timedelta(hours=2), timedelta(hours=6), timedelta(hours=12))
+ESCROW_BACKOFF = (
+    timedelta(0),
+    timedelta(minutes=40),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
 ESCROW_MAX_BACKOFF = timedelta(hours=24)
 
 
@@ -29,7 +35,9 @@ def state_hash(state: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(state, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def load_links(conn: AsyncConnection, app_id: int, kind: str, source_ids: Iterable[str]) -> dict[str, LinkState]:
+async def load_links(
+    conn: AsyncConnection, app_id: int, kind: str, source_ids: Iterable[str]
+) -> dict[str, LinkState]:
     found: dict[str, LinkState] = {}
     for part in chunks(sorted(set(source_ids))):
         rows = await conn.execute(
@@ -43,12 +51,21 @@ async def load_links(conn: AsyncConnection, app_id: int, kind: str, source_ids: 
 
 
 async def linked_source_ids(conn: AsyncConnection, app_id: int, kind: str) -> set[str]:
-    rows = await conn.execute(sa.select(links.c.source_id).where((links.c.app_id == app_id) & (links.c.kind == kind)))
+    rows = await conn.execute(
+        sa.select(links.c.source_id).where((links.c.app_id == app_id) & (links.c.kind == kind))
+    )
     return {r[0] for r in rows}
 
 
 async def save_link(
-    conn: AsyncConnection, app_id: int, kind: str, source_id: str, target_id: str, state: dict[str, Any], *, disabled: bool
+    conn: AsyncConnection,
+    app_id: int,
+    kind: str,
+    source_id: str,
+    target_id: str,
+    state: dict[str, Any],
+    *,
+    disabled: bool,
 ) -> None:
     values = {
         "target_id": target_id,
@@ -68,13 +85,17 @@ async def save_link(
 
 async def drop_link(conn: AsyncConnection, app_id: int, kind: str, source_id: str) -> None:
     await conn.execute(
-        links.delete().where((links.c.app_id == app_id) & (links.c.kind == kind) & (links.c.source_id == source_id))
+        links.delete().where(
+            (links.c.app_id == app_id) & (links.c.kind == kind) & (links.c.source_id == source_id)
+        )
     )
     column = link_members.c.group_id if kind == "group" else link_members.c.user_id
     await conn.execute(link_members.delete().where((link_members.c.app_id == app_id) & (column == source_id)))
 
 
-async def written_members(conn: AsyncConnection, app_id: int, group_ids: Iterable[str]) -> dict[str, set[str]]:
+async def written_members(
+    conn: AsyncConnection, app_id: int, group_ids: Iterable[str]
+) -> dict[str, set[str]]:
     result: dict[str, set[str]] = {}
     for part in chunks(sorted(set(group_ids))):
         rows = await conn.execute(
@@ -87,7 +108,9 @@ async def written_members(conn: AsyncConnection, app_id: int, group_ids: Iterabl
     return result
 
 
-async def written_groups_of(conn: AsyncConnection, app_id: int, user_ids: Iterable[str]) -> dict[str, set[str]]:
+async def written_groups_of(
+    conn: AsyncConnection, app_id: int, user_ids: Iterable[str]
+) -> dict[str, set[str]]:
     """`{user: {groups the engine wrote them into}}`."""
     result: dict[str, set[str]] = {}
     for part in chunks(sorted(set(user_ids))):
@@ -101,20 +124,31 @@ async def written_groups_of(conn: AsyncConnection, app_id: int, user_ids: Iterab
     return result
 
 
-async def record_members(conn: AsyncConnection, app_id: int, group_id: str, added: list[str], removed: list[str]) -> None:
+async def record_members(
+    conn: AsyncConnection, app_id: int, group_id: str, added: list[str], removed: list[str]
+) -> None:
     statement = insert_ignoring_duplicates(conn, link_members)
     for part in chunks(added):
         await conn.execute(statement, [{"app_id": app_id, "group_id": group_id, "user_id": u} for u in part])
     for part in chunks(removed):
         await conn.execute(
             link_members.delete().where(
-                (link_members.c.app_id == app_id) & (link_members.c.group_id == group_id) & link_members.c.user_id.in_(part)
+                (link_members.c.app_id == app_id)
+                & (link_members.c.group_id == group_id)
+                & link_members.c.user_id.in_(part)
             )
         )
 
 
 async def escrow(
-    conn: AsyncConnection, app_id: int, kind: str, source_id: str, code: str, reason: str, *, is_reference: bool = False
+    conn: AsyncConnection,
+    app_id: int,
+    kind: str,
+    source_id: str,
+    code: str,
+    reason: str,
+    *,
+    is_reference: bool = False,
 ) -> int:
     """Remember a failed object for retry with backoff; returns its attempt count."""
     row = (
@@ -136,7 +170,9 @@ async def escrow(
     if row:
         await conn.execute(
             escrows.update()
-            .where((escrows.c.app_id == app_id) & (escrows.c.kind == kind) & (escrows.c.source_id == source_id))
+            .where(
+                (escrows.c.app_id == app_id) & (escrows.c.kind == kind) & (escrows.c.source_id == source_id)
+            )
             .values(**values)
         )
     else:
@@ -147,13 +183,17 @@ async def escrow(
 async def clear_escrow(conn: AsyncConnection, app_id: int, kind: str, source_ids: Iterable[str]) -> None:
     for part in chunks(sorted(set(source_ids))):
         await conn.execute(
-            escrows.delete().where((escrows.c.app_id == app_id) & (escrows.c.kind == kind) & escrows.c.source_id.in_(part))
+            escrows.delete().where(
+                (escrows.c.app_id == app_id) & (escrows.c.kind == kind) & escrows.c.source_id.in_(part)
+            )
         )
 
 
 async def due_escrows(conn: AsyncConnection, app_id: int, at: datetime) -> dict[str, set[str]]:
     rows = await conn.execute(
-        sa.select(escrows.c.kind, escrows.c.source_id).where((escrows.c.app_id == app_id) & (escrows.c.next_attempt_at <= at))
+        sa.select(escrows.c.kind, escrows.c.source_id).where(
+            (escrows.c.app_id == app_id) & (escrows.c.next_attempt_at <= at)
+        )
     )
     due: dict[str, set[str]] = {"user": set(), "group": set()}
     for kind, source_id in rows:
@@ -164,7 +204,9 @@ async def due_escrows(conn: AsyncConnection, app_id: int, at: datetime) -> dict[
 async def escrow_counts(conn: AsyncConnection, app_id: int) -> tuple[int, int]:
     """(failures excluding references, reference failures) currently in escrow."""
     rows = await conn.execute(
-        sa.select(escrows.c.is_reference, sa.func.count()).where(escrows.c.app_id == app_id).group_by(escrows.c.is_reference)
+        sa.select(escrows.c.is_reference, sa.func.count())
+        .where(escrows.c.app_id == app_id)
+        .group_by(escrows.c.is_reference)
     )
     counts = {bool(ref): n for ref, n in rows}
     return counts.get(False, 0), counts.get(True, 0)
