@@ -63,6 +63,13 @@ async def run_import(
         return await import_directory(conn, data, replace=replace, now=at)
 
 
+async def import_text(db: Database, text: str) -> ImportReport:
+    """What `enlist provisioning directory import --replace` does with a file."""
+    data = parse_directory_json(text)
+    async with db.write() as conn:
+        return await import_directory(conn, data, replace=True)
+
+
 async def seq(db: Database) -> int:
     async with db.read() as conn:
         return await store.current_seq(conn)
@@ -345,9 +352,7 @@ async def test_an_invalid_file_changes_nothing_and_names_its_line(directory_db: 
     text, message = INVALID_FILES[case]
 
     with pytest.raises(InvalidFileError) as raised:
-        data = parse_directory_json(text)
-        async with directory_db.write() as conn:
-            await import_directory(conn, data, replace=True)
+        await import_text(directory_db, text)
 
     assert message in str(raised.value)
     assert await snapshot(directory_db) == before

@@ -45,19 +45,40 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_dead(holder: str | None) -> bool:
+    """A lease held by a process of this host that no longer runs (killed mid-cycle) is free:
+    nobody should wait out its expiry."""
+    if not holder or ":" not in holder:
+        return False
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 async def claim(service: Service, app: App, owner: str) -> bool:
+    """Take the app's lease: free, expired, ours already, or held by a dead process of this host."""
     moment = now()
     async with service.db.write() as conn:
+        holder = (
+            await conn.execute(sa.select(applications.c.lease_owner).where(applications.c.id == app.id))
+        ).scalar_one_or_none()
+        free = (
+            applications.c.lease_owner.is_(None)
+            | (applications.c.lease_expires_at < moment)
+            | (applications.c.lease_owner == owner)
+        )
+        if holder_is_dead(holder):
+            free = free | (applications.c.lease_owner == holder)
         result = await conn.execute(
             applications.update()
-            .where(
-                (applications.c.id == app.id)
-                & (
-                    applications.c.lease_owner.is_(None)
-                    | (applications.c.lease_expires_at < moment)
-                    | (applications.c.lease_owner == owner)
-                )
-            )
+            .where((applications.c.id == app.id) & free)
             .values(lease_owner=owner, lease_expires_at=moment + LEASE)
         )
         return result.rowcount == 1

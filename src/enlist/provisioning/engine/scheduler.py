@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from enlist.lms.store.rows import now
 from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
 from enlist.provisioning.service import Service
-from enlist.provisioning.store.apps import get_app_by_id
+from enlist.provisioning.directory.lifecycle import purge_deleted
+from enlist.provisioning.logs import store as log_store
+from enlist.provisioning.store.apps import get_app_by_id, list_apps
 from enlist.provisioning.store.tables import applications
 
 logger = logging.getLogger(__name__)
@@ -52,10 +54,29 @@ async def run_due(service: Service, owner: str) -> int:
     return ran
 
 
+HOUSEKEEPING_EVERY_S = 3600.0
+
+
+async def housekeeping(service: Service) -> dict[str, int]:
+    """Hard-delete directory objects soft-deleted more than 30 days ago (the engine then sends
+    their DELETE), and drop provisioning log records past each app's retention."""
+    async with service.db.write() as conn:
+        purged = await purge_deleted(conn, now())
+        pruned = 0
+        for app in await list_apps(conn):
+            pruned += await log_store.prune(conn, app.id, app.settings.log_retention_days)
+    return {"purged": purged, "pruned": pruned}
+
+
 async def scheduler_loop(service: Service, poll_seconds: float) -> None:
     owner = owner_id()
+    loop = asyncio.get_running_loop()
+    next_housekeeping = loop.time()
     while True:
         try:
+            if loop.time() >= next_housekeeping:
+                await housekeeping(service)
+                next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S
             await run_due(service, owner)
         except Exception:
             logger.exception("scheduler pass failed; trying again")

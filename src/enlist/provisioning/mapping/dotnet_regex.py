@@ -3,7 +3,9 @@ Python's `re`.
 
 The two dialects agree on everything admins write in practice except named groups, so
 `compile_dotnet` rewrites `(?<name>…)` and `(?'name'…)` to `(?P<name>…)` and `\\k<name>` to
-`(?P=name)` (lookbehinds `(?<=`, `(?<!` are left alone) before compiling. Matching is
+`(?P=name)` (lookbehinds `(?<=`, `(?<!` are left alone) before compiling. Inside a character
+class, `[` and doubled `&&`, `||`, `~~`, `--` are escaped, being plain characters in .NET;
+.NET's class subtraction (`[a-z-[aeiou]]`) is therefore not supported. Matching is
 case-sensitive, as in .NET by default. `expand_replacement` reads .NET's substitutions: `$1`,
 `${name}`, `$0`/`$&` (the whole match) and `$$` (a dollar); anything else is literal.
 
@@ -42,7 +44,10 @@ def translate(pattern: str) -> str:
             continue
         if in_class:
             in_class = char != "]"
-            out.append(char)
+            # .NET reads `[` and doubled `&&`, `||`, `~~`, `--` in a class as plain characters;
+            # Python reserves them for future set operations (and warns), so escape them
+            doubled = char in "&|~-" and out[-1] == char
+            out.append("\\" + char if char == "[" or doubled else char)
             i += 1
             continue
         if char == "[":

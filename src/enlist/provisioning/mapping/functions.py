@@ -6,16 +6,18 @@ was written or left empty (`Invocation.written`). Null rules, following Entra's 
 - Most functions return null for a null input (`Append`, `Mid`, `ToLower`, `Split`, `CStr`…),
   so a mapping over a missing attribute sends nothing.
 - Documented exceptions: `Left` and `Word` return "" for a null string; `Coalesce` skips nulls;
-  `IsNull`/`IsNullOrEmpty`/`IsPresent`/`IsString` test for them; `Count` of null is 0;
-  `Join` skips null and empty values and is null only when nothing is left to join.
-- Booleans come out as the strings "True"/"False" (`Not`, `CBool`, `IsNull`, `IsSoftDeleted`…).
+  `IsNull`/`IsNullOrEmpty`/`IsPresent`/`IsString` test for them; `Join` skips null and empty
+  values (Microsoft's `Join(", ", "", [surname], [givenName])` gives "Doe, John").
+- Booleans come out as the strings "True"/"False" (`Not`, `CBool`, `IsNull`, `IsSoftDeleted`…);
+  `Not` gives "False" for true and "True" for anything else, as documented.
 
-Decisions where Entra documents nothing: `Split` trims spaces around each item (Microsoft's
-example shows `"a, b"` split on "," as `["a", "b"]`); `ToLower`/`ToUpper` accept a culture and
-apply invariant rules; `Switch` compares its source and keys as strings, case-sensitively, and
-a key `""` (or an empty key) matches a null or empty source. `Replace` is in
-`enlist.provisioning.mapping.replace`. Functions Entra has and enlist does not implement are in
-`UNSUPPORTED`; the parser refuses them by name.
+Decisions where Entra documents nothing: `Join` with nothing left to join is null (so the
+attribute is not sent); `Count` of null is 0; `Not` of null is null; `Split` trims spaces
+around each item (Microsoft's example shows `"a, b"` split on "," as `["a", "b"]`);
+`ToLower`/`ToUpper` accept a culture and apply invariant rules; `Switch` compares its source
+and keys as strings, case-sensitively, and a key `""` (or an empty key) matches a null or empty
+source. `Replace` is in `enlist.provisioning.mapping.replace`. Functions Entra has and enlist
+does not implement are in `UNSUPPORTED`; the parser refuses them by name.
 """
 
 from __future__ import annotations

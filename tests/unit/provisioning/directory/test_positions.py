@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enlist.provisioning.directory.positions import json_lines
@@ -37,6 +37,7 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> set[tuple[Any, ...]]:
     return found
 
 
+@settings(deadline=None)  # the property is not about speed; the first example pays warm-up
 @given(
     st.recursive(
         st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=4),

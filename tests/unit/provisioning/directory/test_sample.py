@@ -29,12 +29,12 @@ def test_managers_form_one_tree_under_a_ceo() -> None:
 
     assert [r.attributes["jobTitle"] for r in roots] == ["Chief Executive Officer"]
     for user in data.users:
-        seen = set()
-        while user.manager is not None:
-            assert user.upn not in seen
-            seen.add(user.upn)
-            user = by_upn[user.manager]
-        assert user is roots[0]
+        seen, boss = set(), user
+        while boss.manager is not None:
+            assert boss.upn not in seen
+            seen.add(boss.upn)
+            boss = by_upn[boss.manager]
+        assert boss is roots[0]
 
 
 def test_every_user_is_in_one_to_three_groups_and_two_groups_are_nested() -> None:

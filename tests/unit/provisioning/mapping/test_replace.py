@@ -103,10 +103,16 @@ def test_a_group_name_from_an_attribute_must_name_a_group() -> None:
         (r"[(?<x>]", r"[(?<x>]"),
         (r"[]a](?<x>b)", r"[]a](?P<x>b)"),
         (r"\(?<x>", r"\(?<x>"),
+        ("[[a]", r"[\[a]"),  # a bracket inside a class is a plain character in .NET
+        ("[a&&b||c~~d--e]", r"[a&\&b|\|c~\~d-\-e]"),
     ],
 )
-def test_named_groups_are_rewritten_and_nothing_else(dotnet: str, python: str) -> None:
+def test_translation_rewrites_named_groups_and_class_characters_only(dotnet: str, python: str) -> None:
     assert translate(dotnet) == python
+
+
+def test_class_characters_python_reserves_match_literally() -> None:
+    assert compile_dotnet("[[a&&]+").fullmatch("[a&")
 
 
 def test_a_pattern_that_does_not_compile_raises_regex_error() -> None:
