@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.provisioning.directory.errors import NotRestorableError, ObjectNotFoundError
-from enlist.provisioning.directory.feed import ChangeKind, chunks, lock_feed, record, utcnow
+from enlist.provisioning.directory.feed import ChangeKind, append, chunks, lock_feed, record, utcnow
 from enlist.provisioning.directory.tables import dir_group_members, dir_groups, dir_users
 
 RETENTION = timedelta(days=30)
@@ -196,7 +196,7 @@ async def _leave_groups(conn: AsyncConnection, ids: list[str], moment: datetime)
         ).all()
         if rows:
             await conn.execute(dir_group_members.delete().where(where))
-            await record(conn, [("membership", g, m) for g, m in rows], moment)
+            await append(conn, [("membership", g, m) for g, m in rows], moment)
 
 
 async def _hard_delete_users(conn: AsyncConnection, ids: list[str], moment: datetime) -> None:
@@ -210,7 +210,7 @@ async def _hard_delete_users(conn: AsyncConnection, ids: list[str], moment: date
         await _stamp(conn, dir_users, "user", reports, moment, manager_id=None)
     for part in chunks(ids):
         await conn.execute(dir_users.delete().where(dir_users.c.id.in_(part)))
-    await record(conn, [("user", i, None) for i in ids], moment)
+    await append(conn, [("user", i, None) for i in ids], moment)
 
 
 async def _hard_delete_groups(conn: AsyncConnection, ids: list[str], moment: datetime) -> None:
@@ -220,4 +220,4 @@ async def _hard_delete_groups(conn: AsyncConnection, ids: list[str], moment: dat
     for part in chunks(ids):
         await conn.execute(dir_group_members.delete().where(dir_group_members.c.group_id.in_(part)))
         await conn.execute(dir_groups.delete().where(dir_groups.c.id.in_(part)))
-    await record(conn, [("group", i, None) for i in ids], moment)
+    await append(conn, [("group", i, None) for i in ids], moment)

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.provisioning.directory.errors import ConflictError, ObjectNotFoundError
-from enlist.provisioning.directory.feed import Change, ChangeKind, chunks, lock_feed, record, utcnow
+from enlist.provisioning.directory.feed import Change, ChangeKind, append, chunks, lock_feed, record, utcnow
 from enlist.provisioning.directory.model import ChangeEntry, SourceGroup, SourceUser
 from enlist.provisioning.directory.tables import dir_changes, dir_group_members, dir_groups, dir_users
 
@@ -349,5 +349,5 @@ async def set_members(
             [{"group_id": group_id, "member_id": i, "member_type": t} for i, t in added],
         )
     changes: list[Change] = [("membership", group_id, i) for i, _ in removed + added]
-    await record(conn, changes, now or utcnow())
+    await append(conn, changes, now or utcnow())
     return MembershipDelta(len(added), len(removed))

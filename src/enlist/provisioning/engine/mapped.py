@@ -17,23 +17,9 @@ from enlist.provisioning.engine.plan import Change, is_reference
 from enlist.provisioning.engine.target_values import read_path
 from enlist.provisioning.mapping.mappings import ObjectMapping, map_object, mapping_from_json, to_document
 from enlist.provisioning.mapping.scoping import ScopingFilter, filters_from_json, in_scope
+from enlist.provisioning.mapping.source import group_source, user_source
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.target.dialect import MANAGER_PATH, AttributeChange
-
-
-def user_source(user: SourceUser) -> dict[str, Any]:
-    """The attributes expressions see: the Graph attributes, the object id, the manager's id and
-    Entra's computed IsSoftDeleted (false: only in-scope users are mapped)."""
-    return {**user.attributes, "objectId": user.id, "manager": user.manager_id, "IsSoftDeleted": False}
-
-
-def group_source(group: SourceGroup) -> dict[str, Any]:
-    return {
-        **group.attributes,
-        "objectId": group.id,
-        "displayName": group.display_name,
-        "IsSoftDeleted": False,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +60,10 @@ class Mappings:
         return {path: value for path, value in values.items() if not is_reference(path)}
 
     def user_document(self, desired: Mapping[str, Any]) -> dict[str, Any]:
-        return to_document(desired)
+        return to_document(desired, object_kind="user")
 
     def group_document(self, desired: Mapping[str, Any]) -> dict[str, Any]:
-        document = to_document(desired)
-        document["schemas"] = ["urn:ietf:params:scim:schemas:core:2.0:Group"]
-        return document
+        return to_document(desired, object_kind="group")
 
     def changes_against(self, resource: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Change]:
         """What an existing target object needs to look like the source (adoption)."""
