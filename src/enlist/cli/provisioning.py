@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from enlist.cli import provisioning_mappings  # noqa: F401 (registers its commands on `app`)
 from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run

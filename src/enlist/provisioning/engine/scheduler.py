@@ -13,10 +13,10 @@ import logging
 import sqlalchemy as sa
 
 from enlist.lms.store.rows import now
-from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
-from enlist.provisioning.service import Service
 from enlist.provisioning.directory.lifecycle import purge_deleted
+from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
 from enlist.provisioning.logs import store as log_store
+from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import get_app_by_id, list_apps
 from enlist.provisioning.store.tables import applications
 

@@ -1,0 +1,182 @@
+"""`enlist provisioning app mappings|map|unmap|scoping|test-expression`: edit how source
+attributes become target attributes, and which objects are in scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from enlist.cli.output import emit_json, fail
+from enlist.cli.provisioning_apps import app
+from enlist.cli.provisioning_common import run
+from enlist.provisioning.directory import store as directory
+from enlist.provisioning.engine.mapping_edits import (
+    build_row,
+    describe,
+    try_expression,
+    with_mapping,
+    without_mapping,
+)
+from enlist.provisioning.mapping.errors import MappingPackageError
+from enlist.provisioning.mapping.mappings import mapping_from_json, mapping_to_json
+from enlist.provisioning.mapping.scoping import filters_from_json, filters_to_json
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
+
+OBJECT = click.option(
+    "--object", "object_kind", type=click.Choice(["user", "group"]), default="user", show_default=True
+)
+
+
+def _column(object_kind: str) -> str:
+    return "user_mapping" if object_kind == "user" else "group_mapping"
+
+
+@app.command("mappings")
+@click.argument("name")
+@OBJECT
+@click.option("--json", "as_json", is_flag=True)
+def mappings(name: str, object_kind: str, as_json: bool) -> None:
+    """List the attribute mappings (target ← source, kind, when applied, matching precedence)."""
+
+    async def work(service: Service) -> list[dict[str, Any]]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        return describe(mapping_from_json(getattr(found, _column(object_kind))))
+
+    rows = run(work)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        match = f"  [matching {r['matching_precedence']}]" if r["matching_precedence"] else ""
+        when = "  (on create)" if r["apply"] == "on_create" else ""
+        click.echo(f"{r['target']:<70} ← {r['kind']}: {r['source']}{match}{when}")
+
+
+@app.command("map")
+@click.argument("name")
+@click.argument("target")
+@OBJECT
+@click.option("--direct", "direct", help="A source attribute, e.g. userPrincipalName.")
+@click.option("--constant", "constant", help="A constant value.")
+@click.option("--expression", "expression", help='An expression, e.g. Join(" ", [givenName], [surname]).')
+@click.option("--on-create", is_flag=True, help="Apply only when the object is created.")
+@click.option("--matching", type=int, help="Match objects using this attribute, with this precedence.")
+@click.option("--default", "default", help="Default value if null (used on create).")
+def map_attribute(
+    name: str,
+    target: str,
+    object_kind: str,
+    direct: str | None,
+    constant: str | None,
+    expression: str | None,
+    on_create: bool,
+    matching: int | None,
+    default: str | None,
+) -> None:
+    """Add or replace the mapping of TARGET; a bad expression is refused with its position."""
+    given = [
+        (k, v)
+        for k, v in (("direct", direct), ("constant", constant), ("expression", expression))
+        if v is not None
+    ]
+    if len(given) != 1:
+        fail("give exactly one of --direct, --constant, --expression")
+    kind, source = given[0]
+    try:
+        row = build_row(target, kind, source, on_create=on_create, matching=matching, default=default)  # type: ignore[arg-type]
+    except MappingPackageError as error:
+        fail(f"mapping refused: {error}", "nothing was saved")
+
+    async def work(service: Service) -> None:
+        async with service.db.write() as conn:
+            found = await app_store.get_app(conn, name)
+            column = _column(object_kind)
+            updated = with_mapping(mapping_from_json(getattr(found, column)), row)
+            await app_store.update_app(
+                conn, found.id, **{column: mapping_to_json(updated), "watermark": None}
+            )
+
+    run(work)
+    click.echo(
+        f"{target} ← {kind}: {source} saved; the next cycle re-evaluates every object (initial cycle)."
+    )
+
+
+@app.command("unmap")
+@click.argument("name")
+@click.argument("target")
+@OBJECT
+def unmap(name: str, target: str, object_kind: str) -> None:
+    """Remove the mapping of TARGET."""
+
+    async def work(service: Service) -> None:
+        async with service.db.write() as conn:
+            found = await app_store.get_app(conn, name)
+            column = _column(object_kind)
+            updated = without_mapping(mapping_from_json(getattr(found, column)), target)
+            await app_store.update_app(
+                conn, found.id, **{column: mapping_to_json(updated), "watermark": None}
+            )
+
+    run(work)
+    click.echo(f"{target} unmapped; the next cycle is an initial one.")
+
+
+@app.command("scoping")
+@click.argument("name")
+@click.option(
+    "--set",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON file of filters.",
+)
+@click.option("--clear", is_flag=True, help="Remove every scoping filter.")
+@click.option("--json", "as_json", is_flag=True)
+def scoping(name: str, path: Path | None, clear: bool, as_json: bool) -> None:
+    """Show or set the scoping filters: [{"title": …, "clauses": [{"attribute", "operator", "value"}]}].
+    Clauses of a filter must all hold; any filter may admit the user."""
+
+    try:
+        document = orjson.loads(path.read_bytes()) if path else []
+    except orjson.JSONDecodeError as error:
+        fail(f"the filter file is not JSON: {error}")
+
+    async def work(service: Service) -> list[dict[str, Any]]:
+        async with service.db.write() as conn:
+            found = await app_store.get_app(conn, name)
+            if path or clear:
+                filters = () if clear else filters_from_json(document)
+                stored = filters_to_json(filters)
+                await app_store.update_app(conn, found.id, scoping=stored, watermark=None)
+                return stored
+            return list(found.scoping)
+
+    result = run(work)
+    emit_json(result) if as_json or not (path or clear) else click.echo(
+        f"{len(result)} scoping filter(s) saved."
+    )
+
+
+@app.command("test-expression")
+@click.argument("name")
+@click.argument("expression")
+@click.option("--user", "upn", help="Evaluate for this user (userPrincipalName).")
+@click.option("--json", "as_json", is_flag=True)
+def test_expression(name: str, expression: str, upn: str | None, as_json: bool) -> None:
+    """Parse an expression and show what it gives for a user, without saving anything."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            await app_store.get_app(conn, name)
+            user = await directory.get_user_by_upn(conn, upn) if upn else None
+        if upn and user is None:
+            fail(f"no user {upn!r} in the directory")
+        return try_expression(expression, user)
+
+    result = run(work)
+    emit_json(result) if as_json else click.echo(repr(result["value"]))
