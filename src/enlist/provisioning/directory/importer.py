@@ -85,18 +85,16 @@ async def import_directory(
     """
     moment = now or utcnow()
     purged = await lifecycle.purge_deleted(conn, moment)
+    # Resolve everything before the first write: most problems then cost no rollback at all.
     users = await _match(conn, dir_users, "upn_ci", [(u.upn, u.id, u.where) for u in data.users])
-    groups = None
-    if data.groups is not None:
-        groups = await _match(
-            conn, dir_groups, "display_name_ci", [(g.display_name, g.id, g.where) for g in data.groups]
-        )
     states = _user_states(data.users, users.ids)
-    memberships = _memberships(data.groups or (), users.ids, groups.ids if groups else {})
+    if data.groups is None:
+        return ImportReport(await _apply_users(conn, states, users, replace, moment), Counts(), purged=purged)
+    entries = [(g.display_name, g.id, g.where) for g in data.groups]
+    groups = await _match(conn, dir_groups, "display_name_ci", entries)
+    memberships = _memberships(data.groups, users.ids, groups.ids)
 
     user_counts = await _apply_users(conn, states, users, replace, moment)
-    if data.groups is None or groups is None:
-        return ImportReport(user_counts, Counts(), purged=purged)
     group_states = [
         store.GroupState(groups.ids[g.display_name.casefold()], g.attributes) for g in data.groups
     ]
@@ -107,9 +105,8 @@ async def import_directory(
     for group_id, (member_users, member_groups) in memberships.items():
         delta = await store.set_members(conn, group_id, users=member_users, groups=member_groups, now=moment)
         added, removed = added + delta.added, removed + delta.removed
-    return ImportReport(
-        user_counts, _counts(outcomes, len(deleted), len(restored)), added, removed, purged=purged
-    )
+    group_counts = _counts(outcomes, len(deleted), len(restored))
+    return ImportReport(user_counts, group_counts, added, removed, purged)
 
 
 async def _apply_users(

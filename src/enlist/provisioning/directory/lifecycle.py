@@ -155,7 +155,7 @@ async def _require(conn: AsyncConnection, table: sa.Table, object_id: str) -> da
     """The object's `deleted_at`; raises `ObjectNotFoundError` when there is no such object."""
     row = (await conn.execute(sa.select(table.c.deleted_at).where(table.c.id == object_id))).first()
     if row is None:
-        raise ObjectNotFoundError(f"no {table.name.removeprefix('dir_').rstrip('s')} {object_id}")
+        raise ObjectNotFoundError(f"no {'user' if table is dir_users else 'group'} {object_id}")
     return row.deleted_at  # type: ignore[no-any-return]
 
 
@@ -185,15 +185,12 @@ async def hard_delete_group(conn: AsyncConnection, group_id: str, *, now: dateti
     await _hard_delete_groups(conn, [group_id], now or utcnow())
 
 
-async def _leave_groups(conn: AsyncConnection, ids: list[str], moment: datetime) -> None:
+async def _leave_groups(conn: AsyncConnection, ids: list[str], member_type: str, moment: datetime) -> None:
     """Remove `ids` from every group that has them as members, recording each removal."""
+    m = dir_group_members.c
     for part in chunks(ids):
-        where = dir_group_members.c.member_id.in_(part)
-        rows = (
-            await conn.execute(
-                sa.select(dir_group_members.c.group_id, dir_group_members.c.member_id).where(where)
-            )
-        ).all()
+        where = m.member_id.in_(part) & (m.member_type == member_type)
+        rows = (await conn.execute(sa.select(m.group_id, m.member_id).where(where))).all()
         if rows:
             await conn.execute(dir_group_members.delete().where(where))
             await append(conn, [("membership", g, m) for g, m in rows], moment)
@@ -202,7 +199,7 @@ async def _leave_groups(conn: AsyncConnection, ids: list[str], moment: datetime)
 async def _hard_delete_users(conn: AsyncConnection, ids: list[str], moment: datetime) -> None:
     if not ids:
         return
-    await _leave_groups(conn, ids, moment)
+    await _leave_groups(conn, ids, "user", moment)
     gone = set(ids)
     for part in chunks(ids):
         rows = await conn.execute(sa.select(dir_users.c.id).where(dir_users.c.manager_id.in_(part)))
@@ -216,7 +213,7 @@ async def _hard_delete_users(conn: AsyncConnection, ids: list[str], moment: date
 async def _hard_delete_groups(conn: AsyncConnection, ids: list[str], moment: datetime) -> None:
     if not ids:
         return
-    await _leave_groups(conn, ids, moment)
+    await _leave_groups(conn, ids, "group", moment)
     for part in chunks(ids):
         await conn.execute(dir_group_members.delete().where(dir_group_members.c.group_id.in_(part)))
         await conn.execute(dir_groups.delete().where(dir_groups.c.id.in_(part)))
