@@ -382,12 +382,14 @@ async def test_scoping_filter_excludes_users(portal: Portal, service: Service) -
         await app_store.update_app(conn, app.id, scoping=SCOPING)
     await initial(h, data, active={CEO, ADA})
 
-    # Ada falls out of the filter: disabled (employeeType is not a mapped attribute).
+    # Ada falls out of the filter: disabled (employeeType is not a mapped attribute), and
+    # removed from Engineering (one group update).
     user_of(data, ADA)["employeeType"] = "Contractor"
     await h.load(data)
-    summary, _ = await sync_recorded(h)
+    summary, sent = await sync_recorded(h)
     assert_clean(summary)
-    assert summary.counts == counts(disabled=1)
+    assert summary.counts == counts(disabled=1, updated=1)
+    assert sorted((s.method, s.path.split("/")[1]) for s in sent.writes()) == [("PATCH", "Groups"), ("PATCH", "Users")]
     await check(h, data, active={CEO}, disabled={ADA})
 
 
