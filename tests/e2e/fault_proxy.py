@@ -137,7 +137,9 @@ class FaultProxy:
                 Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
             ]
         )
-        self._client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=self.upstream), base_url=UPSTREAM)
+        self._client = httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=self.upstream), base_url=UPSTREAM
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
@@ -189,7 +191,9 @@ class FaultProxy:
     async def _forward(self, request: Request, raw: bytes, call: Call) -> Response:
         self.forwarded.append(call)
         headers = {
-            k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type", "accept")
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in ("authorization", "content-type", "accept")
         }
         url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         answer = await self._client.request(request.method, url, content=raw or None, headers=headers)
@@ -199,9 +203,16 @@ class FaultProxy:
     async def _fault(self, rule: Rule, upstream: Response | None) -> Response:
         if rule.fault == "status":
             headers = {"Retry-After": rule.retry_after} if rule.retry_after is not None else {}
-            body = {"schemas": [ERROR_SCHEMA], "status": str(rule.status), "detail": f"injected {rule.status}"}
+            body = {
+                "schemas": [ERROR_SCHEMA],
+                "status": str(rule.status),
+                "detail": f"injected {rule.status}",
+            }
             return Response(
-                orjson.dumps(body), status_code=rule.status, headers=headers, media_type="application/scim+json"
+                orjson.dumps(body),
+                status_code=rule.status,
+                headers=headers,
+                media_type="application/scim+json",
             )
         if rule.fault == "close":
             raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")

@@ -33,7 +33,9 @@ from tests.e2e.engine_harness import TENANT_URL, Harness
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-def _user(alias: str, given: str, surname: str, title: str, department: str, manager: str | None) -> dict[str, Any]:
+def _user(
+    alias: str, given: str, surname: str, title: str, department: str, manager: str | None
+) -> dict[str, Any]:
     upn = f"{alias}@contoso.com"
     user: dict[str, Any] = {
         "userPrincipalName": upn,
@@ -261,7 +263,9 @@ class Recording(httpx2.AsyncBaseTransport):
         return [s for s in self.sent if s.method != "GET"]
 
 
-async def sync_recorded(h: Harness, dialect: str = "rfc", *, app_name: str | None = None) -> tuple[CycleSummary, Recording]:
+async def sync_recorded(
+    h: Harness, dialect: str = "rfc", *, app_name: str | None = None
+) -> tuple[CycleSummary, Recording]:
     """One cycle of the app (the harness's by default) into the portal, recording the requests."""
     recording = Recording(h.transport(), "/scim/v2/acme")
     async with h.service.db.read() as conn:

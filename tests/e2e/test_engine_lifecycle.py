@@ -65,7 +65,9 @@ def person(i: int, **extra: Any) -> dict[str, Any]:
 def company(users: int, groups: dict[str, range]) -> dict[str, Any]:
     return {
         "users": [person(i) for i in range(users)],
-        "groups": [{"displayName": name, "members": [upn(i) for i in members]} for name, members in groups.items()],
+        "groups": [
+            {"displayName": name, "members": [upn(i) for i in members]} for name, members in groups.items()
+        ],
     }
 
 
@@ -206,7 +208,9 @@ async def test_restart_clears_watermark_escrows_quarantine_and_staged_deletions_
     assert staged.counts["staged"] >= 4, staged
     app = await h.app()
     async with service.db.write() as conn:  # an object that failed, waiting for its retry
-        await link_store.escrow(conn, app.id, "user", await source_id(h, upn(0)), "InternalServerError", "test")
+        await link_store.escrow(
+            conn, app.id, "user", await source_id(h, upn(0)), "InternalServerError", "test"
+        )
     assert app.state == "quarantined"
     assert app.watermark is not None
     assert await count_rows(h, staged_deletions) >= 4
@@ -299,7 +303,10 @@ async def test_deletion_threshold_stages_the_deletions_until_they_are_allowed(
     assert app.state == "quarantined"
     assert app.quarantine is not None
     assert app.quarantine["reason"] == q.TOO_MANY_DELETES
-    assert await h.portal_groups() == {"Alpha": {upn(i) for i in range(4)}, "Leavers": {upn(i) for i in range(4, 8)}}
+    assert await h.portal_groups() == {
+        "Alpha": {upn(i) for i in range(4)},
+        "Leavers": {upn(i) for i in range(4, 8)},
+    }
 
     async with service.db.write() as conn:
         await app_store.update_app(conn, app.id, allow_deletes=True, state="active")
@@ -320,7 +327,9 @@ async def test_deletion_threshold_stages_the_deletions_until_they_are_allowed(
 # -- Quarantine -----------------------------------------------------------------------------
 
 
-async def test_a_refused_secret_token_quarantines_the_app_and_start_lifts_it(portal: Portal, service: Service) -> None:
+async def test_a_refused_secret_token_quarantines_the_app_and_start_lifts_it(
+    portal: Portal, service: Service
+) -> None:
     h = await harness(portal, service)
     await h.load(company(3, {"Alpha": range(3)}))
     await assign_groups(h, "Alpha")
@@ -450,7 +459,10 @@ async def test_run_due_runs_only_the_apps_that_are_due(portal: Portal, service: 
         async with service.db.write() as conn:
             for name in ("due", "later", "paused", "quarantined"):
                 made = await app_store.create_app(
-                    conn, name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+                    conn,
+                    name,
+                    mapping_to_json(default_user_mapping()),
+                    mapping_to_json(default_group_mapping()),
                 )
                 await app_store.connect(conn, made, tenant_url, service.secrets.seal(h.token))
                 await app_store.start(conn, await app_store.get_app(conn, name))
@@ -500,7 +512,9 @@ async def test_log_filters_and_exports(portal: Portal, service: Service) -> None
 
     everything = await records(h)
     assert len(everything) == sum(first.counts.values()) + sum(second.counts.values()), "one record per count"
-    assert [r["id"] for r in everything] == sorted((r["id"] for r in everything), reverse=True), "newest first"
+    assert [r["id"] for r in everything] == sorted((r["id"] for r in everything), reverse=True), (
+        "newest first"
+    )
 
     by_cycle = await records(h, cycle_id=second.cycle_id)
     assert by_cycle

@@ -110,7 +110,7 @@ async def test_engine_provisions_the_portal_over_http(
     data = base()
     await load(service, data)
     await connected_app(service, tenant_url, token, dialect)
-    groups = ("Leadership", "Engineering", "Sales", "Auditors")
+    groups: tuple[str, ...] = ("Leadership", "Engineering", "Sales", "Auditors")
     await set_assignment(service, True, *groups)
 
     # Initial cycle: four users (Dan is only in the nested Design group), four groups.

@@ -150,7 +150,9 @@ async def test_attribute_change_is_one_patch_with_only_the_changed_attributes(
 
 
 @DIALECTS
-async def test_group_rename_renames_the_same_target_group(portal: Portal, service: Service, dialect: str) -> None:
+async def test_group_rename_renames_the_same_target_group(
+    portal: Portal, service: Service, dialect: str
+) -> None:
     h, data = await start(portal, service, dialect)
     before = await initial(h, data, dialect, active={CEO, ADA, BOB})
 
@@ -190,7 +192,10 @@ async def test_user_moved_between_assigned_groups_moves_membership_and_stays_act
     bob = before.user_ids[BOB]
     assert not [s for s in sent.writes() if s.path.startswith("/Users/")], "bob's user object is left alone"
     group_writes = {s.path: s.body for s in sent.writes()}
-    assert set(group_writes) == {f"/Groups/{before.group_ids['Sales']}", f"/Groups/{before.group_ids['Engineering']}"}
+    assert set(group_writes) == {
+        f"/Groups/{before.group_ids['Sales']}",
+        f"/Groups/{before.group_ids['Engineering']}",
+    }
     assert ops(group_writes[f"/Groups/{before.group_ids['Engineering']}"]) == [
         (op_name(dialect, "add"), "members", [{"value": bob}])
     ]
@@ -222,7 +227,9 @@ async def test_unassigned_group_disables_members_without_other_assignment_and_is
     writes = [(s.method, s.path) for s in sent.writes()]
     assert ("DELETE", f"/Groups/{before.group_ids['Sales']}") in writes
     disables = [s for s in sent.writes() if s.path == f"/Users/{before.user_ids[BOB]}"]
-    assert [ops(s.body) for s in disables] == [[(op_name(dialect, "replace"), "active", bool_on_wire(dialect, False))]]
+    assert [ops(s.body) for s in disables] == [
+        [(op_name(dialect, "replace"), "active", bool_on_wire(dialect, False))]
+    ]
     assert not [s for s in sent.writes() if s.path == f"/Users/{before.user_ids[CEO]}"]
     after = await check(h, data, active={CEO, ADA}, disabled={BOB}, groups=("Leadership", "Engineering"))
     assert after.user_ids[BOB] == before.user_ids[BOB], "disabled, still there"
@@ -249,6 +256,31 @@ async def test_user_unassigned_directly_is_disabled(portal: Portal, service: Ser
     await check(h, data, active={CEO, EVE}, groups=("Leadership",))
 
 
+@pytest.mark.parametrize("how", ["soft", "hard"])
+async def test_deleted_group_is_deleted_and_its_members_without_other_assignment_disabled(
+    portal: Portal, service: Service, how: str
+) -> None:
+    """A group deleted from the directory takes its assignment with it: the group leaves the
+    target and its members who have no other assignment are disabled (§2.6, §3.6)."""
+    data = base()
+    group_of(data, "Sales")["members"] = [BOB, CEO]  # the ceo is also assigned through Leadership
+    h, data = await start(portal, service, data=data)
+    before = await initial(h, data, active={CEO, ADA, BOB})
+
+    sales = await group_id(h, "Sales")
+    async with service.db.write() as conn:
+        if how == "soft":
+            assert await lifecycle.soft_delete_group(conn, sales)
+        else:
+            await lifecycle.hard_delete_group(conn, sales)
+    summary, _ = await sync_recorded(h)
+
+    assert_clean(summary)
+    await check(h, data, active={CEO, ADA}, disabled={BOB}, groups=("Leadership", "Engineering"))
+    assert await portal_status(h, f"/Groups/{before.group_ids['Sales']}") == 404
+    assert (summary.counts["deleted"], summary.counts["disabled"]) == (1, 1)
+
+
 # -- disable, re-enable, soft and hard delete ---------------------------------------------------
 
 
@@ -263,7 +295,9 @@ async def test_account_disabled_then_enabled_again(portal: Portal, service: Serv
     assert_clean(summary)
     assert summary.counts["disabled"] == 1
     bob_writes = [s for s in sent.writes() if s.path == f"/Users/{before.user_ids[BOB]}"]
-    assert [ops(s.body) for s in bob_writes] == [[(op_name(dialect, "replace"), "active", bool_on_wire(dialect, False))]]
+    assert [ops(s.body) for s in bob_writes] == [
+        [(op_name(dialect, "replace"), "active", bool_on_wire(dialect, False))]
+    ]
     await check(h, data, active={CEO, ADA}, disabled={BOB})
 
     user_of(data, BOB)["accountEnabled"] = True
@@ -273,7 +307,9 @@ async def test_account_disabled_then_enabled_again(portal: Portal, service: Serv
     assert summary.counts["created"] == 0
     assert summary.counts["disabled"] == 0
     bob_writes = [s for s in sent.writes() if s.path == f"/Users/{before.user_ids[BOB]}"]
-    assert [ops(s.body) for s in bob_writes] == [[(op_name(dialect, "replace"), "active", bool_on_wire(dialect, True))]]
+    assert [ops(s.body) for s in bob_writes] == [
+        [(op_name(dialect, "replace"), "active", bool_on_wire(dialect, True))]
+    ]
     after = await check(h, data, active={CEO, ADA, BOB})
     assert after.user_ids == before.user_ids
 
@@ -346,8 +382,8 @@ async def test_flattening_provisions_nested_members_into_the_parent_group(
     await initial(h, data, active={ADA, DAN}, groups=nested, flatten=True)
 
     # A user joins the nested group later: provisioned, and a member of both groups.
-    data["users"].append({**user_of(data, DAN), "userPrincipalName": FAY, "mail": FAY, "givenName": "Fay",
-                          "displayName": "Fay Brook", "jobTitle": "Illustrator"})  # fmt: skip
+    fay = {**user_of(data, DAN), "userPrincipalName": FAY, "mail": FAY, "givenName": "Fay"}
+    data["users"].append({**fay, "displayName": "Fay Brook", "jobTitle": "Illustrator"})
     group_of(data, "Design")["members"] = [DAN, FAY]
     await h.load(data)
     summary, _ = await sync_recorded(h)
@@ -362,6 +398,24 @@ async def test_flattening_provisions_nested_members_into_the_parent_group(
     assert_clean(summary)
     assert summary.counts["disabled"] == 1
     await check(h, data, active={ADA, DAN}, disabled={FAY}, groups=nested, flatten=True)
+
+
+async def test_flattening_a_group_taken_out_of_its_parent_deprovisions_it(
+    portal: Portal, service: Service
+) -> None:
+    """Design stops being nested in the assigned Engineering: Design leaves scope (deleted in the
+    target), and Dan, assigned only through it, is disabled and leaves Engineering."""
+    h, data = await start(portal, service, groups=("Engineering",), flatten_nested_groups=True)
+    before = await initial(h, data, active={ADA, DAN}, groups=("Engineering", "Design"), flatten=True)
+
+    group_of(data, "Engineering")["groupMembers"] = []
+    await h.load(data)
+    summary, _ = await sync_recorded(h)
+
+    assert_clean(summary)
+    await check(h, data, active={ADA}, disabled={DAN}, groups=("Engineering",), flatten=True)
+    assert await portal_status(h, f"/Groups/{before.group_ids['Design']}") == 404
+    assert (summary.counts["deleted"], summary.counts["disabled"]) == (1, 1)
 
 
 SCOPING = [
@@ -389,13 +443,18 @@ async def test_scoping_filter_excludes_users(portal: Portal, service: Service) -
     summary, sent = await sync_recorded(h)
     assert_clean(summary)
     assert summary.counts == counts(disabled=1, updated=1)
-    assert sorted((s.method, s.path.split("/")[1]) for s in sent.writes()) == [("PATCH", "Groups"), ("PATCH", "Users")]
+    assert sorted((s.method, s.path.split("/")[1]) for s in sent.writes()) == [
+        ("PATCH", "Groups"),
+        ("PATCH", "Users"),
+    ]
     await check(h, data, active={CEO}, disabled={ADA})
 
 
 async def test_scope_all_provisions_every_enabled_user(portal: Portal, service: Service) -> None:
     data = base()
-    data["users"].append({**user_of(data, EVE), "userPrincipalName": ZED, "mail": ZED, "accountEnabled": False})
+    data["users"].append(
+        {**user_of(data, EVE), "userPrincipalName": ZED, "mail": ZED, "accountEnabled": False}
+    )
     h, data = await start(portal, service, data=data, groups=(), scope="all")
     everyone = {CEO, ADA, BOB, EVE, DAN}
     every_group = ("Leadership", "Engineering", "Sales", "Auditors", "Design")
@@ -452,10 +511,14 @@ async def test_skip_out_of_scope_deletions_leaves_unassigned_users_active(
     assert summary.counts["disabled"] == 0
     assert not [s for s in sent.writes() if s.path.startswith("/Users/")]
     await check(h, data, active={CEO, BOB, EVE}, groups=("Leadership",))
-    records = {r["source_name"]: r for r in await cycle_logs(h, summary.cycle_id) if r["object_kind"] == "user"}
+    records = {
+        r["source_name"]: r for r in await cycle_logs(h, summary.cycle_id) if r["object_kind"] == "user"
+    }
     for upn in (BOB, EVE):
         assert records[upn]["status"] == "skipped"
-        assert any(s["details"].get("SkipReason") == "OutOfScopeDeletionSkipped" for s in records[upn]["steps"])
+        assert any(
+            s["details"].get("SkipReason") == "OutOfScopeDeletionSkipped" for s in records[upn]["steps"]
+        )
 
     # The setting spares unassignment, not a disabled account.
     user_of(data, BOB)["accountEnabled"] = False
@@ -506,7 +569,9 @@ async def test_second_app_on_the_same_portal_adopts_instead_of_duplicating(
     await check(h, data, active={CEO, ADA, BOB})
 
 
-async def test_restart_after_losing_links_adopts_instead_of_duplicating(portal: Portal, service: Service) -> None:
+async def test_restart_after_losing_links_adopts_instead_of_duplicating(
+    portal: Portal, service: Service
+) -> None:
     h, data = await start(portal, service)
     before = await initial(h, data, active={CEO, ADA, BOB})
 

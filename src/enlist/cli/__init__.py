@@ -9,12 +9,18 @@ import importlib
 import click
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "lms": ("enlist.cli.lms:lms", "The learning portal: its SCIM endpoint, tenants, Secret tokens and sync log."),
+    "lms": (
+        "enlist.cli.lms:lms",
+        "The learning portal: its SCIM endpoint, tenants, Secret tokens and sync log.",
+    ),
     "provisioning": (
         "enlist.cli.provisioning:provisioning",
         "The provisioning service: applications, cycles, provisioning logs, its directory.",
     ),
-    "demo": ("enlist.cli.demo:demo", "The whole flow on this machine: portal, provisioning, sample directory."),
+    "demo": (
+        "enlist.cli.demo:demo",
+        "The whole flow on this machine: portal, provisioning, sample directory.",
+    ),
 }
 
 

@@ -54,6 +54,7 @@ class Cycle(References):
             await self._users(work)
             if self.settings.provision_groups:
                 await self._groups(work)
+                await self._members_of_removed_groups()
             await self._managers()
             self._check_threshold()
             if self.settings.provision_groups:
@@ -69,7 +70,10 @@ class Cycle(References):
         return self.summary
 
     async def _effective_groups(self) -> frozenset[str]:
-        assigned = self.assignments.groups
+        """The groups whose members are assigned: the assigned groups that still exist (a
+        soft-deleted group assigns nobody), and with flattening every group nested in them."""
+        existing = await self.source.get_groups(self.assignments.groups)
+        assigned = frozenset(g.id for g in existing.values() if g.deleted_at is None)
         if not self.settings.flatten_nested_groups:
             return assigned
         parents: dict[str, frozenset[str]] = {}
@@ -106,6 +110,7 @@ class Cycle(References):
             await self._user_page(found, set(part) - set(found))
 
     async def _user_page(self, users: dict[str, SourceUser], missing: set[str]) -> None:
+        self.evaluated_users |= set(users) | missing
         groups_of = await self.source.groups_containing(list(users))
         async with self.db.read() as conn:
             linked = await link_store.load_links(conn, self.app.id, "user", set(users) | missing)
@@ -255,6 +260,20 @@ class Cycle(References):
             "No matching user in the target: it will be created",
         )
         return None, {}
+
+    async def _members_of_removed_groups(self) -> None:
+        """A group that left scope or the directory takes its members' assignment with it:
+        evaluate the users the engine wrote into it, unless this cycle already did."""
+        removed = [r.source_id for r in self.removals if r.kind == "group"]
+        if not removed:
+            return
+        async with self.db.read() as conn:
+            written = await link_store.written_members(conn, self.app.id, removed)
+        users = sorted(set().union(*written.values()) - self.evaluated_users) if written else []
+        for start in range(0, len(users), PAGE):
+            part = users[start : start + PAGE]
+            found = await self.source.get_users(part)
+            await self._user_page(found, set(part) - set(found))
 
     # -- groups -----------------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ class CycleState:
         self.removals: list[Removal] = []
         self.effective_groups: frozenset[str] = frozenset()
         self.touched_users: set[str] = set()
+        self.evaluated_users: set[str] = set()
         self.new_user_links: set[str] = set()
         self.done = 0
         self.total = 0

@@ -20,6 +20,7 @@ from enlist.provisioning.mapping.scoping import ScopingFilter, filters_from_json
 from enlist.provisioning.mapping.source import group_source, user_source
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.target.dialect import MANAGER_PATH, AttributeChange
+from enlist.scim.schema import GROUP_SCHEMA_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class Mappings:
     user: ObjectMapping
     group: ObjectMapping
     filters: tuple[ScopingFilter, ...]
+    dialect: str = "rfc"
 
     @classmethod
     def from_app(cls, app: App) -> Mappings:
@@ -34,6 +36,7 @@ class Mappings:
             mapping_from_json(app.user_mapping),
             mapping_from_json(app.group_mapping),
             tuple(filters_from_json(app.scoping)),
+            app.settings.dialect,
         )
 
     @property
@@ -63,7 +66,12 @@ class Mappings:
         return to_document(desired, object_kind="user")
 
     def group_document(self, desired: Mapping[str, Any]) -> dict[str, Any]:
-        return to_document(desired, object_kind="group")
+        """Entra's dialect names its own group schema URI too; an RFC server may refuse an
+        extension it does not know (scim2-server does), so the RFC dialect sends the core only."""
+        document = to_document(desired, object_kind="group")
+        if self.dialect == "rfc":
+            document["schemas"] = [GROUP_SCHEMA_ID]
+        return document
 
     def changes_against(self, resource: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Change]:
         """What an existing target object needs to look like the source (adoption)."""

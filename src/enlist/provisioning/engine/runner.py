@@ -254,10 +254,33 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
         groups = await source.get_groups(assigned_changes)
         for group in groups.values():
             work.users |= set(group.member_user_ids)
-    if app.settings.flatten_nested_groups:
-        # A nested group's membership reaches its parents: check the changed groups whole.
-        work.groups |= {group_id for group_id, _ in work.pairs}
+    if app.settings.flatten_nested_groups and work.pairs:
+        await _follow_nesting(source, work)
     return work, pending
+
+
+async def _follow_nesting(source: Source, work: Work) -> None:
+    """With flattening, a membership change reaches further: a group joining or leaving a group
+    changes the scope of everyone nested in it, and every group above the change gains or
+    loses members. Check those groups whole and evaluate those users."""
+    changed_groups = {group_id for group_id, _ in work.pairs}
+    nested = await source.get_groups({member_id for _, member_id in work.pairs})
+    frontier = set(nested)
+    seen: set[str] = set()
+    while frontier:
+        seen |= frontier
+        work.groups |= frontier
+        found = await source.get_groups(frontier)
+        frontier = set()
+        for group in found.values():
+            work.users |= set(group.member_user_ids)
+            frontier |= set(group.member_group_ids) - seen
+    frontier, seen = set(changed_groups), set()
+    while frontier:
+        seen |= frontier
+        work.groups |= frontier
+        parents = await source.groups_containing(frontier)
+        frontier = set().union(*parents.values()) - seen if parents else set()
 
 
 async def _finish(
