@@ -64,7 +64,10 @@ def lms() -> None:
 @lms.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=int, help="Worker processes (more than one: PostgreSQL)."
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal (SCIM endpoint, admin API, GET /healthz)."""
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
@@ -74,6 +77,17 @@ def serve(host: str, port: int) -> None:
     click.echo(
         f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)"
     )
+    if workers > 1:
+        uvicorn.run(
+            "enlist.lms.api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=False,
+        )
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
 
 

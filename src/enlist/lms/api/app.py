@@ -49,6 +49,14 @@ async def _prune_forever(portal: Portal) -> None:
         await asyncio.sleep(PRUNE_EVERY_S)
 
 
+def app_from_environment() -> Starlette:
+    """The factory `enlist lms serve --workers N` hands to uvicorn: each worker reads the
+    settings itself."""
+    from enlist.settings import load_settings  # noqa: PLC0415
+
+    return create_app(load_settings())
+
+
 def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
     """The portal. With `portal` given (tests, the demo) the caller owns its database."""
 
