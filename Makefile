@@ -1,6 +1,7 @@
 # enlist: `make run` shows the whole flow on this machine, `make test` proves it.
 # Everything installs from the project's own files: Python packages from uv.lock into .venv,
-# npm tools (newman) from package-lock.json into node_modules.
+# npm tools (newman, for the tests) from package-lock.json into node_modules; Node.js itself from
+# Debian's packages when it is missing (scripts/ensure-node.sh).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,24 +11,24 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test check lint format typecheck bench clean
 
-install: $(BIN)/enlist node_modules/.installed
+install: $(BIN)/enlist
 
 $(UV):
-	$(PYTHON) -m venv $(CURDIR)/.tools
-	$(CURDIR)/.tools/bin/pip install --quiet --disable-pip-version-check uv
+	scripts/ensure-uv.sh $(PYTHON)
 
 $(BIN)/enlist: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
+	scripts/ensure-node.sh
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 run: install
 	$(BIN)/enlist demo
 
-test: install
+test: install node_modules/.installed
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 check: install
