@@ -248,7 +248,7 @@ def test_app_show_json_has_the_settings(synced: dict[str, Any], cli: Cli) -> Non
     shown = cli.json("app", "show", synced["name"], "--json")
     assert "secret_token" not in shown
     settings = shown["settings"]
-    assert SETTINGS_KEYS <= set(settings)
+    assert set(settings) >= SETTINGS_KEYS
     assert settings["interval_minutes"] == 20
     assert settings["deletion_threshold"] == 50
     assert settings["max_concurrency"] == 2
