@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test check lint format typecheck bench clean
+.PHONY: install run test check format clean
 
 install: $(BIN)/enlist
 

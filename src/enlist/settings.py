@@ -11,8 +11,6 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_PEPPER = "enlist-development-pepper-change-me"
-
 
 class Settings(BaseSettings):
     """What an operator can set. Defaults run the whole system on one machine with SQLite."""
@@ -59,9 +57,6 @@ class Settings(BaseSettings):
         default=5.0, description="How often the scheduler looks for due cycles."
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
-    sync_log_retention_days: int = Field(
-        default=90, description="Default sync log retention for new tenants."
-    )
 
     def lms_url(self) -> str:
         """The portal's database URL, defaulting to SQLite (WAL) in the data directory."""

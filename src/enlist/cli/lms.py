@@ -13,10 +13,11 @@ from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail
 from enlist.lms.api.admin import log_query
 from enlist.lms.api.runtime import Portal, open_portal
-from enlist.lms.domain.policy import PolicyError
+from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import synclog
+from enlist.lms.store.departments import place_everyone
 from enlist.lms.store import tenants as tenant_store
 from enlist.scim.errors import ScimError
 from enlist.settings import load_settings
@@ -136,8 +137,8 @@ def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, name)
             hours = found.policy.token_overlap_hours if overlap is None else overlap
-            if hours < 0:
-                fail("--overlap must be 0 or more hours")
+            if not 0 <= hours <= MAX_OVERLAP_HOURS:  # also refuses nan and inf
+                fail(f"--overlap must be between 0 and {MAX_OVERLAP_HOURS} hours")
             token = await tenant_store.rotate_token(
                 conn, found, portal.peppers.current, timedelta(hours=hours)
             )
@@ -186,10 +187,14 @@ def tenant_set(name: str, settings: tuple[str, ...]) -> None:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, name)
             saved = await tenant_store.save_policy(conn, found, found.policy.with_changes(changes))
+            if changes.keys() & {"group_mode", "placement", "tie_break"}:
+                await place_everyone(conn, saved)
         return describe(saved, portal)
 
     result = run(work)
-    click.echo(f"Tenant {result['tenant']}: " + ", ".join(f"{k}={result['policy'][k]}" for k in changes))
+    click.echo(
+        f"Tenant {result['tenant']}: " + ", ".join(f"{k}={_shown(result['policy'][k])}" for k in changes)
+    )
 
 
 @tenant.command("show")
@@ -211,7 +216,7 @@ def tenant_show(name: str, as_json: bool) -> None:
     click.echo(f"Tenant {result['tenant']} ({result['name']})")
     click.echo(f"Tenant URL: {result['tenant_url']}")
     for key, value in result["policy"].items():
-        click.echo(f"  {key} = {value}")
+        click.echo(f"  {key} = {_shown(value)}")
     for token in result["tokens"]:
         state = "usable" if token["usable"] else "not usable"
         click.echo(f"  token {token['key_id']}… created {token['created_at']} ({state})")
@@ -307,3 +312,10 @@ def log(
 
 
 lms.add_command(department)
+
+
+def _shown(value: object) -> str:
+    """A policy value as a person reads it (lists comma-separated, None as unset)."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "(none)"
+    return "(unset)" if value is None else str(value)

@@ -213,8 +213,9 @@ async def group_item(request: Request, req: ScimRequest) -> Response:
         # 204 as Entra advises; the full group only when the client asks for attributes (RFC 7644 §3.5.2).
         q = request.query_params
         respond = "attributes" in q or "excludedAttributes" in q
+        view = _view(request) if respond else None
         resource = await group_service.patch_group(
-            req, group_id, await read_json(request), if_match, respond=respond
+            req, group_id, await read_json(request), if_match, respond=respond, view=view
         )
         return _resource_response(resource) if resource else Response(status_code=204)
     if request.method == "DELETE":

@@ -33,6 +33,9 @@ REQUIRABLE_FIELDS = (
 )
 
 
+MAX_OVERLAP_HOURS = 24 * 366
+
+
 class PolicyError(ValueError):
     """A setting that does not exist or a value it does not take."""
 
@@ -105,7 +108,10 @@ def _parse_setting(key: str, text: str) -> Any:
             return None
         return _number(key, text, int, minimum=0)
     if key == "token_overlap_hours":
-        return _number(key, text, float, minimum=0)
+        hours = _number(key, text, float, minimum=0)
+        if not hours <= MAX_OVERLAP_HOURS:  # also refuses nan and inf
+            raise PolicyError(f"token_overlap_hours must be between 0 and {MAX_OVERLAP_HOURS}")
+        return hours
     if key == "log_retention_days":
         return _number(key, text, int, minimum=1)
     known = ", ".join(f.name for f in dataclasses.fields(TenantPolicy))

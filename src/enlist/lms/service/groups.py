@@ -115,7 +115,13 @@ async def replace_group(req: Request, group_id: str, body: object, if_match: str
 
 
 async def patch_group(
-    req: Request, group_id: str, body: object, if_match: str | None, *, respond: bool
+    req: Request,
+    group_id: str,
+    body: object,
+    if_match: str | None,
+    *,
+    respond: bool,
+    view: Projection | None = None,
 ) -> dict[str, Any] | None:
     ops = parse_patch(body)
 
@@ -137,7 +143,16 @@ async def patch_group(
             added = [m for m in adding if m not in already]
         await _check_members(conn, req.tenant.id, added)
         return await _write(
-            conn, req, old, doc, added, removed, "update", respond=respond, displays=displays_in_ops(ops)
+            conn,
+            req,
+            old,
+            doc,
+            added,
+            removed,
+            "update",
+            respond=respond,
+            displays=displays_in_ops(ops),
+            view=view,
         )
 
     return await transaction(req, work)
@@ -162,12 +177,12 @@ async def _locked(conn: AsyncConnection, req: Request, group_id: str, if_match: 
     old = await store.get_group(conn, req.tenant.id, group_id, for_update=True)
     if old is None:
         raise not_found(f"Group {group_id} not found")
-    check_if_match(if_match, old.version)
     req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
         "Group",
         old.id,
         old.display_name,
     )
+    check_if_match(if_match, old.version)
     return old
 
 
@@ -182,6 +197,7 @@ async def _write(
     *,
     respond: bool,
     displays: dict[str, str] | None = None,
+    view: Projection | None = None,
 ) -> dict[str, Any] | None:
     tenant = req.tenant
     if str(doc["displayName"]).casefold() != old.display_name.casefold():
@@ -201,7 +217,7 @@ async def _write(
     req.entry.resource_name = record.display_name
     req.entry.status = 200 if respond else 204
     await synclog.record(conn, tenant.id, req.entry)
-    return (await render(conn, req, [record], Projection()))[0] if respond else None
+    return (await render(conn, req, [record], view or Projection()))[0] if respond else None
 
 
 async def _land(conn: AsyncConnection, req: Request, record: GroupRecord, touched: list[str]) -> None:

@@ -95,6 +95,8 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
             record = await store.update_user(
                 conn, tenant.id, existing, split.doc, split.fields, status=status, manager_id=split.manager_id
             )
+            # Terminating took them out of every group: they start again in the root department.
+            await store.move_to_department(conn, tenant.id, [record.id], tenant.root_department_id)
             req.entry.action = "restore"
             req.entry.changes = diff(_comparable(existing), _comparable(record))
         else:
@@ -137,12 +139,12 @@ async def delete_user(req: Request, user_id: str, if_match: str | None) -> None:
         record = await store.get_user(conn, tenant.id, user_id, for_update=True)
         if record is None:
             raise not_found(f"User {user_id} not found")
-        check_if_match(if_match, record.version)
         req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
             "User",
             record.id,
             record.user_name,
         )
+        check_if_match(if_match, record.version)
         if tenant.policy.delete_policy == "erase":
             await store.erase_user(conn, tenant.id, record)
             req.entry.action = "erase"
@@ -165,12 +167,12 @@ async def _rewrite(
         old = await store.get_user(conn, tenant.id, user_id, for_update=True)
         if old is None:
             raise not_found(f"User {user_id} not found")
-        check_if_match(if_match, old.version)
         req.entry.resource_type, req.entry.resource_id, req.entry.resource_name = (
             "User",
             old.id,
             old.user_name,
         )
+        check_if_match(if_match, old.version)
         split: SplitUser = compute(old)
         required = tenant.policy.required_fields
         missing = missing_required(split.doc, required, split.manager_id is not None)
@@ -188,7 +190,7 @@ async def _rewrite(
                     raise uniqueness(
                         f"userName {split.fields.user_name!r} is already taken by user {clash.id}"
                     )
-                await store.erase_user(conn, tenant.id, clash)
+                await store.free_login(conn, tenant.id, clash)
         if split.active is not None:
             status, shown = ("active" if split.active else "inactive"), True
         elif action == "update":
@@ -203,6 +205,11 @@ async def _rewrite(
         manager_id = split.manager_id
         if manager_id != old.manager_id:
             await _check_manager(conn, tenant.id, manager_id, old.id)
+        if (split.doc, status, manager_id, shown) == (old.doc, old.status, old.manager_id, old.active_shown):
+            # Nothing to write: the version stays, and the log says the request changed nothing.
+            req.entry.action, req.entry.changes, req.entry.status = "unchanged", [], 200
+            await synclog.record(conn, tenant.id, req.entry)
+            return (await render(conn, req, [old], Projection()))[0]
         new = await store.update_user(
             conn,
             tenant.id,

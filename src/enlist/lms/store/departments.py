@@ -119,3 +119,21 @@ async def place_users(conn: AsyncConnection, tenant: Tenant, user_ids: list[str]
                 .where((users.c.tenant_id == tenant.id) & users.c.id.in_(part))
                 .values(department_id=department_id)
             )
+
+
+async def place_everyone(conn: AsyncConnection, tenant: Tenant) -> int:
+    """After the placement rule or the group mode changed: give every SCIM group its department
+    (when the tenant makes them) and place every member again. Returns how many were placed."""
+    if not tenant.policy.makes_departments:
+        return 0
+    rows = await conn.execute(
+        sa.select(groups.c.id, groups.c.display_name).where(groups.c.tenant_id == tenant.id)
+    )
+    for group_id, name in rows.all():
+        await ensure_group_department(conn, tenant, group_id, name)
+    members = await conn.execute(
+        sa.select(group_members.c.user_id).where(group_members.c.tenant_id == tenant.id).distinct()
+    )
+    user_ids = [r[0] for r in members]
+    await place_users(conn, tenant, user_ids)
+    return len(user_ids)

@@ -200,6 +200,28 @@ async def terminate_user(conn: AsyncConnection, tenant_id: int, user: UserRecord
     await _forget_manager(conn, tenant_id, user.id)
 
 
+async def free_login(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
+    """Let a terminated user's login go to someone else: the terminated record keeps its
+    history under the login with a suffix naming it (`login~terminated-<id prefix>`)."""
+    freed = f"{user.user_name}~terminated-{user.id[:8]}"
+    await conn.execute(
+        users.update()
+        .where((users.c.tenant_id == tenant_id) & (users.c.id == user.id))
+        .values(user_name=freed, user_name_ci=freed.casefold(), updated_at=now())
+    )
+
+
+async def move_to_department(
+    conn: AsyncConnection, tenant_id: int, user_ids: list[str], department_id: str
+) -> None:
+    for part in chunks(user_ids):
+        await conn.execute(
+            users.update()
+            .where((users.c.tenant_id == tenant_id) & users.c.id.in_(part))
+            .values(department_id=department_id)
+        )
+
+
 async def erase_user(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
     """Remove the user and everything that points at them."""
     await _forget_manager(conn, tenant_id, user.id)
