@@ -17,8 +17,8 @@ from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import synclog
-from enlist.lms.store.departments import place_everyone
 from enlist.lms.store import tenants as tenant_store
+from enlist.lms.store.departments import place_everyone
 from enlist.scim.errors import ScimError
 from enlist.settings import load_settings
 
