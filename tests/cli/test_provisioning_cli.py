@@ -14,7 +14,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,27 +77,26 @@ class CachedLivePortal(LivePortal):
 
 @dataclass
 class Cli:
-    """`enlist provisioning …` on the module's data directory; every output is kept, so that
-    the Secret token can be looked for in all of them."""
+    """`enlist provisioning …` on the module's data directory. Every run is checked for the
+    Secret token (whole, or its secret part after the `enl_` prefix) on stdout and stderr."""
 
     env: dict[str, str]
     tenant_url: str
     token: str
-    outputs: list[str] = field(default_factory=list)
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [ENLIST, "provisioning", *args],
             env=self.env,
-            input=stdin,
             capture_output=True,
             text=True,
             check=False,
             timeout=120,
         )
-        self.outputs += [done.stdout, done.stderr]
-        assert self.token not in done.stdout, f"the Secret token was printed by {args}"
-        assert self.token not in done.stderr, f"the Secret token was printed by {args}"
+        secret = self.token.split("_", 1)[-1]
+        for output in (done.stdout, done.stderr):
+            assert self.token not in output, f"the Secret token was printed by {args}"
+            assert secret not in output, f"the Secret token was printed by {args}"
         return done
 
     def ok(self, *args: str) -> str:
@@ -112,6 +111,7 @@ class Cli:
         """Run a command that must fail as bad input does: exit 1, a message, no JSON on stdout."""
         done = self.run(*args)
         assert done.returncode == 1, (args, done.returncode, done.stdout, done.stderr)
+        assert done.stdout.strip() == "", (args, done.stdout)
         assert done.stderr.strip(), f"{args} failed without a message"
         assert "Traceback" not in done.stderr, done.stderr
         return done.stderr

@@ -238,4 +238,4 @@ def test_killed_mid_cycle_again_and_again_the_engine_converges_without_duplicate
     # Once it is over, no cycle is still "running" (the Overview would say a cycle is in progress).
     running = service.query("SELECT id, started_at FROM cycles WHERE status = 'running'")
     assert running == [], (running, history)
-    assert time.monotonic() - started < 150, "the crash loop took too long"
+    assert time.monotonic() - started < 240, "the crash loop took too long"

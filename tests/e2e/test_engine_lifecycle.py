@@ -28,7 +28,7 @@ from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine import quarantine as q
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import CycleBusyError, claim, run_cycle
-from enlist.provisioning.engine.scheduler import run_due
+from enlist.provisioning.engine.scheduler import due_app_ids, run_due
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service
@@ -157,6 +157,12 @@ async def test_pause_stops_the_running_cycle_at_an_object_boundary_and_start_fin
     assert stopped.status == "stopped", stopped
     app = await h.app()
     assert app.state == "paused"
+    assert app.id not in await due_app_ids(service), "a paused app is not run on schedule"
+    async with service.db.read() as conn:
+        recorded = (
+            await conn.execute(sa.select(cycles.c.status).where(cycles.c.id == stopped.cycle_id))
+        ).scalar_one()
+    assert recorded == "stopped"
     assert app.watermark == watermark, "a stopped cycle must not move the watermark"
     made = stopped.counts["created"]
     assert made < 60, stopped

@@ -9,6 +9,7 @@ import click
 
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_common import read_secret, run
+from enlist.lms.store.rows import now
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.app_settings import AppSettings
 from enlist.provisioning.engine.on_demand import provision_on_demand
@@ -16,7 +17,6 @@ from enlist.provisioning.engine.runner import run_cycle, target_for
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.store import staging
 from enlist.provisioning.target.client import ScimTarget
 
 
@@ -190,9 +190,8 @@ def _state_command(command: str, doc: str) -> None:
                     await app_store.restart(conn, found)
                 else:
                     await app_store.update_app(
-                        conn, found.id, allow_deletes=True, state="active", quarantine=None
+                        conn, found.id, allow_deletes=True, state="active", quarantine=None, next_run_at=now()
                     )
-                    await staging.clear(conn, found.id)
                 return (await app_store.get_app(conn, name)).state
 
         click.echo(f"{name}: {run(work)}")

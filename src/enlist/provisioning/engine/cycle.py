@@ -354,6 +354,8 @@ class Cycle(References):
                 SkipReason=action.skip_reason,
             )
             self._count("skipped", record)
+            if link is not None:
+                await self._cleared("group", group_id)
             return
         assert group is not None
         if action.kind == "create":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,12 +180,25 @@ def details(scope: ScopeDecision) -> dict[str, Any]:
     return {k: v for k, v in scope.details.items() if isinstance(v, (str, bool, int, list))}
 
 
-async def bounded(tasks: Iterable[Awaitable[None]], limit: int) -> None:
-    """Run the tasks with at most `limit` at once (the target client enforces its own limits)."""
-    semaphore = asyncio.Semaphore(max(1, limit))
+async def bounded(tasks: Iterable[Coroutine[Any, Any, None]], limit: int) -> None:
+    """Run the tasks with at most `limit` at once (the target client enforces its own limits).
 
-    async def one(task: Awaitable[None]) -> None:
+    When one of them reports a Pause (`CycleStopped`), no further task starts, the ones in
+    flight finish (their objects are written and logged), and then the Pause is raised."""
+    semaphore = asyncio.Semaphore(max(1, limit))
+    stopped = False
+
+    async def one(task: Coroutine[Any, Any, None]) -> None:
+        nonlocal stopped
         async with semaphore:
-            await task
+            if stopped:
+                task.close()
+                return
+            try:
+                await task
+            except CycleStopped:
+                stopped = True
 
     await asyncio.gather(*(one(t) for t in tasks))
+    if stopped:
+        raise CycleStopped

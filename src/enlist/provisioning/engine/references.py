@@ -175,6 +175,7 @@ class References(CycleState):
             self._count("updated", record)
             async with self._lock, self.db.write() as conn:
                 await link_store.record_members(conn, self.app.id, group_id, add, remove)
+            await self._cleared("group", group_id)
         except TargetError as error:
             await self._failed(record, "group", group_id, error, reference=True)
         record.duration_ms = (time.perf_counter() - began) * 1000

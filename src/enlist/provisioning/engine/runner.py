@@ -30,6 +30,7 @@ from enlist.provisioning.engine.summary import CycleSummary
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store import links as link_store
+from enlist.provisioning.store import staging
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import applications, cycles
 from enlist.provisioning.target.client import ScimTarget
@@ -172,6 +173,12 @@ async def _run(service: Service, app: App, source: Source, target: ScimTarget, p
     cycle.progress = report
     summary = cycle.summary
     async with service.db.write() as conn:
+        # We hold the lease: a cycle still marked running was killed with its process.
+        await conn.execute(
+            cycles.update()
+            .where((cycles.c.app_id == app.id) & (cycles.c.status == "running"))
+            .values(status="interrupted", finished_at=now(), error="the process running it stopped")
+        )
         await conn.execute(
             cycles.insert().values(
                 id=cycle.id, app_id=app.id, kind=cycle.kind, status="running", started_at=now(), counts={}
@@ -235,6 +242,7 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
     async with service.db.read() as conn:
         pending = await app_store.take_pending(conn, app.id)
         due = await link_store.due_escrows(conn, app.id, now())
+        held = await staging.staged(conn, app.id)
     if app.watermark is None:
         return Work(everything=True), pending
     work = Work()
@@ -248,6 +256,9 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
             work.users.add(change.member_id)
     work.users |= pending.get("user", set()) | due.get("user", set())
     work.groups |= due.get("group", set())
+    # Staged deletions are evaluated again each cycle: sent once an admin allows them.
+    work.users |= {h["source_id"] for h in held if h["kind"] == "user"}
+    work.groups |= {h["source_id"] for h in held if h["kind"] == "group"}
     assigned_changes = pending.get("group", set())
     if assigned_changes:
         work.groups |= assigned_changes
@@ -295,7 +306,8 @@ async def _finish(
     values: dict[str, Any] = {}
     if summary.completed:
         values["watermark"] = summary.watermark
-        values["allow_deletes"] = False
+        if not summary.too_many_deletes:
+            values["allow_deletes"] = False
     async with service.db.write() as conn:
         current = await app_store.get_app_by_id(conn, app.id)
         if quarantine_reason:
@@ -313,6 +325,8 @@ async def _finish(
         if current.state == "paused":
             values.pop("state", None)
         await app_store.update_app(conn, app.id, **values)
+        if summary.completed and not summary.too_many_deletes and current.allow_deletes:
+            await staging.clear(conn, app.id)  # the allowed deletions went out
         await conn.execute(
             cycles.update()
             .where(cycles.c.id == summary.cycle_id)

@@ -90,7 +90,7 @@ def _where(app_id: int, f: LogFilter) -> list[sa.ColumnElement[bool]]:
 
 def as_json(row: Any) -> dict[str, Any]:
     """A log row as the API and exports show it."""
-    m = dict(row._mapping)  # noqa: SLF001
+    m = {str(key): value for key, value in row._mapping.items()}  # noqa: SLF001 (plain str keys for orjson)
     m["at"] = m["at"].isoformat()
     m.pop("app_id", None)
     return m
