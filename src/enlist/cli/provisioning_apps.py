@@ -189,8 +189,14 @@ def _state_command(command: str, doc: str) -> None:
                 elif command == "restart":
                     await app_store.restart(conn, found)
                 else:
+                    quarantined = found.state == "quarantined"
                     await app_store.update_app(
-                        conn, found.id, allow_deletes=True, state="active", quarantine=None, next_run_at=now()
+                        conn,
+                        found.id,
+                        allow_deletes=True,
+                        next_run_at=now(),
+                        # Lift a TooManyDeletes quarantine; never un-pause a paused app.
+                        **({"state": "active", "quarantine": None} if quarantined else {}),
                     )
                 return (await app_store.get_app(conn, name)).state
 

@@ -2,8 +2,8 @@
 
 The key comes from settings (`ENLIST_SECRET_KEY`) or is generated once into the data directory.
 Older keys listed in `ENLIST_PREVIOUS_SECRET_KEYS` still decrypt, so an operator rotates the key
-by adding the new one, re-encrypting (`enlist provisioning rotate-secret-key`), then dropping the
-old one. A token is never printed back or logged.
+by adding the new one, re-sealing each application's token (`app connect` again), then dropping
+the old one. A token is never printed back or logged.
 """
 
 from __future__ import annotations

@@ -265,9 +265,26 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
         groups = await source.get_groups(assigned_changes)
         for group in groups.values():
             work.users |= set(group.member_user_ids)
+        if app.settings.flatten_nested_groups:
+            await _descend(source, set(assigned_changes), work)
     if app.settings.flatten_nested_groups and work.pairs:
         await _follow_nesting(source, work)
     return work, pending
+
+
+async def _descend(source: Source, roots: set[str], work: Work) -> None:
+    """Every group nested under `roots`, and its members, into the work."""
+    frontier, seen = set(roots), set(roots)
+    while frontier:
+        found = await source.get_groups(frontier)
+        frontier = set()
+        for group in found.values():
+            work.users |= set(group.member_user_ids)
+            for child in group.member_group_ids:
+                if child not in seen:
+                    seen.add(child)
+                    frontier.add(child)
+    work.groups |= seen
 
 
 async def _follow_nesting(source: Source, work: Work) -> None:
