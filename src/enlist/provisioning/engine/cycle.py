@@ -163,26 +163,7 @@ class Cycle(References):
     async def _user_action(
         self, user_id: str, user: SourceUser | None, action: Action, link: LinkState | None, record: LogRecord
     ) -> None:
-        if action.is_removal:
-            assert link is not None
-            record.target_id = link.target_id
-            self.removals.append(
-                Removal("user", user_id, record.source_name or user_id, action, link, record)
-            )
-            return
-        if action.kind == "skip":
-            record.action, record.status = "other", "skipped"
-            record.target_id = link.target_id if link else None
-            record.step(
-                "EntrySynchronizationSkip",
-                "processing",
-                "skipped",
-                action.reason,
-                SkipReason=action.skip_reason,
-            )
-            self._count("skipped", record)
-            if link is not None:
-                await self._cleared("user", user_id)
+        if await self._held_or_skipped("user", user_id, action, link, record):
             return
         assert user is not None
         if action.kind == "create":
@@ -229,6 +210,30 @@ class Cycle(References):
         self._count("updated", record)
         state = {**link.state, **action.desired}
         await self._linked("user", user_id, link.target_id, state, disabled=False)
+
+    async def _held_or_skipped(
+        self, kind: str, source_id: str, action: Action, link: LinkState | None, record: LogRecord
+    ) -> bool:
+        """Removals wait for the threshold check at the end; skips are logged. True when the
+        action needs nothing more now."""
+        if action.is_removal:
+            assert link is not None
+            record.target_id = link.target_id
+            self.removals.append(
+                Removal(kind, source_id, record.source_name or source_id, action, link, record)
+            )
+            return True
+        if action.kind != "skip":
+            return False
+        record.action, record.status = "other", "skipped"
+        record.target_id = link.target_id if link else None
+        record.step(
+            "EntrySynchronizationSkip", "processing", "skipped", action.reason, SkipReason=action.skip_reason
+        )
+        self._count("skipped", record)
+        if link is not None:
+            await self._cleared(kind, source_id)
+        return True
 
     async def _match_user(
         self, desired: Mapping[str, Any], record: LogRecord
@@ -336,26 +341,7 @@ class Cycle(References):
         link: LinkState | None,
         record: LogRecord,
     ) -> None:
-        if action.kind == "delete":
-            assert link is not None
-            record.target_id = link.target_id
-            self.removals.append(
-                Removal("group", group_id, record.source_name or group_id, action, link, record)
-            )
-            return
-        if action.kind == "skip":
-            record.action, record.status = "other", "skipped"
-            record.target_id = link.target_id if link else None
-            record.step(
-                "EntrySynchronizationSkip",
-                "processing",
-                "skipped",
-                action.reason,
-                SkipReason=action.skip_reason,
-            )
-            self._count("skipped", record)
-            if link is not None:
-                await self._cleared("group", group_id)
+        if await self._held_or_skipped("group", group_id, action, link, record):
             return
         assert group is not None
         if action.kind == "create":
