@@ -37,10 +37,6 @@ class SecretBox:
                 "set ENLIST_PREVIOUS_SECRET_KEYS to the key it was sealed with"
             ) from None
 
-    def reseal(self, sealed: str) -> str:
-        """Re-encrypt under the current key."""
-        return self.fernet.rotate(sealed.encode()).decode()
-
 
 def load_secret_box(settings: Settings) -> SecretBox:
     if settings.secret_key is not None:

@@ -193,8 +193,3 @@ async def members_of(conn: AsyncConnection, group_ids: list[str]) -> dict[str, l
     for group_id, user_id, display in rows:
         result[group_id].append((user_id, display))
     return result
-
-
-async def member_count(conn: AsyncConnection, group_id: str) -> int:
-    query = sa.select(sa.func.count()).where(group_members.c.group_id == group_id)
-    return int((await conn.execute(query)).scalar_one())

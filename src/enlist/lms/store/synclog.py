@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,7 +157,3 @@ async def prune(conn: AsyncConnection, tenant_id: int, retention_days: int) -> i
         sync_log.delete().where((sync_log.c.tenant_id == tenant_id) & (sync_log.c.at < cutoff))
     )
     return result.rowcount
-
-
-def entry_changes(changes: Sequence[Change]) -> list[dict[str, Any]]:
-    return [c.to_json() for c in changes]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from enlist.provisioning.directory.model import SourceUser
 from enlist.provisioning.mapping.errors import MappingError
 from enlist.provisioning.mapping.expression import evaluate, parse_expression
-from enlist.provisioning.mapping.mappings import AttributeMapping, ObjectMapping, mapped_value
+from enlist.provisioning.mapping.mappings import AttributeMapping, ObjectMapping
 from enlist.provisioning.mapping.source import user_source
 
 Kind = Literal["direct", "constant", "expression", "none"]
@@ -80,9 +80,3 @@ def try_expression(text: str, user: SourceUser | None) -> dict[str, Any]:
     if user is None:
         return {"ok": True, "value": None, "note": "parsed; choose a user to see its value"}
     return {"ok": True, "value": evaluate(expression, user_source(user))}
-
-
-def preview(mapping: ObjectMapping, user: SourceUser) -> dict[str, Any]:
-    """What every row of `mapping` gives for `user` (the mapping page's preview)."""
-    source = user_source(user)
-    return {row.target: mapped_value(row, source) for row in mapping.attributes}

@@ -293,16 +293,7 @@ async def _follow_nesting(source: Source, work: Work) -> None:
     loses members. Check those groups whole and evaluate those users."""
     changed_groups = {group_id for group_id, _ in work.pairs}
     nested = await source.get_groups({member_id for _, member_id in work.pairs})
-    frontier = set(nested)
-    seen: set[str] = set()
-    while frontier:
-        seen |= frontier
-        work.groups |= frontier
-        found = await source.get_groups(frontier)
-        frontier = set()
-        for group in found.values():
-            work.users |= set(group.member_user_ids)
-            frontier |= set(group.member_group_ids) - seen
+    await _descend(source, set(nested), work)
     frontier, seen = set(changed_groups), set()
     while frontier:
         seen |= frontier

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -145,6 +145,3 @@ async def prune(conn: AsyncConnection, app_id: int, retention_days: int) -> int:
         )
     )
     return result.rowcount
-
-
-FILTER_FIELDS = tuple(f.name for f in fields(LogFilter))
