@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.cli.admins import admin_group
 from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail
+from enlist.db.database import Database
 from enlist.lms.api.admin import log_query
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError
@@ -312,6 +316,22 @@ def log(
 
 
 lms.add_command(department)
+
+
+@asynccontextmanager
+async def _portal_database() -> AsyncIterator[Database]:
+    portal = await open_portal(load_settings())
+    try:
+        yield portal.db
+    finally:
+        await portal.db.dispose()
+
+
+async def _tenant_slug(conn: AsyncConnection, name_or_slug: str) -> str:
+    return (await tenant_store.get_tenant(conn, name_or_slug)).slug
+
+
+lms.add_command(admin_group(_portal_database, "learning portal", "the portal's address", _tenant_slug))
 
 
 def _shown(value: object) -> str:

@@ -4,17 +4,21 @@ provision on demand) and read the provisioning logs."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from enlist.cli import provisioning_mappings  # noqa: F401 (registers its commands on `app`)
+from enlist.cli.admins import admin_group
 from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
-from enlist.provisioning.service import Service
+from enlist.db.database import Database
+from enlist.provisioning.service import Service, open_service
 from enlist.settings import load_settings
 
 
@@ -73,3 +77,15 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
 
 provisioning.add_command(app)
 provisioning.add_command(logs)
+
+
+@asynccontextmanager
+async def _service_database() -> AsyncIterator[Database]:
+    service = await open_service(load_settings())
+    try:
+        yield service.db
+    finally:
+        await service.db.dispose()
+
+
+provisioning.add_command(admin_group(_service_database, "provisioning service", "the service's address"))

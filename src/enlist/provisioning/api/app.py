@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
@@ -18,6 +19,8 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
+from enlist.web.guard import AdminGuard
+from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 
 
 def service_of(request: Request) -> Service:
@@ -90,13 +93,26 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
             if own:
                 await running.db.dispose()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    from enlist.provisioning.web import site as admin_pages  # noqa: PLC0415 (it imports this module)
+
+    site = admin_pages.build_site()
+    routes += admin_pages.routes(site)
+    guard = Middleware(
+        AdminGuard,
+        db_of=lambda scope: scope["app"].state.service.db,
+        protected=(ADMIN_PREFIX, "/api"),
+        public=(LOGIN_PATH,),
+        login_path=LOGIN_PATH,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    app.state.site = site
     if service is not None:
         app.state.service = service
     return app
