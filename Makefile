@@ -1,7 +1,7 @@
 # enlist: `make run` shows the whole flow on this machine, `make test` proves it.
 # Everything installs from the project's own files: Python packages from uv.lock into .venv,
-# npm tools (newman, for the tests) from package-lock.json into node_modules; Node.js itself from
-# Debian's packages when it is missing (scripts/ensure-node.sh).
+# npm tools (newman, for the tests) from package-lock.json into node_modules; Node.js itself and
+# Chromium (for the browser tests) from Debian's packages when they are missing (scripts/ensure-*.sh).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test check format clean
+.PHONY: install run test check format clean bench soak screenshots browser
 
 install: $(BIN)/enlist
 
@@ -28,17 +28,32 @@ node_modules/.installed: package.json package-lock.json
 run: install
 	$(BIN)/enlist demo
 
-test: install node_modules/.installed
+browser:
+	scripts/ensure-chromium.sh
+
+test: install node_modules/.installed browser
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Benchmarks with their peers, one table of ratios (bench/README.md); not part of `make test`.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A long load run with loss checks (docs/reliability.md); not part of `make test`.
+soak: install
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
+
+# Re-take the screenshots in docs/images from a real browser walk (docs/images/manifest.json).
+screenshots: install browser
+	ENLIST_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q -p no:cacheprovider tests/browser -k walk
+
 check: install
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
 
 clean:
 	rm -rf .venv .tools node_modules var .pytest_cache .mypy_cache .ruff_cache
