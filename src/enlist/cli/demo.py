@@ -12,6 +12,7 @@ is reconnected with it, and the next cycle finds nothing to do.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.target.client import ScimTarget
 from enlist.settings import Settings, load_settings
+from enlist.web import accounts
 
 DEMO_TENANT = "demo"
 DEMO_APP = "iSpring Learn (demo)"
@@ -97,6 +99,29 @@ async def wait_for_cycle(service: Service, app_id: int, since: str, timeout_s: f
     )
 
 
+DEMO_ADMIN = "admin@demo.example"
+
+
+async def ensure_demo_admin(settings: Settings, service: Service) -> str:
+    """The demo's admin in both services, with a password generated once into the data directory."""
+    file = settings.data_dir / "demo-admin-password"
+    if not file.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        file.write_text(secrets.token_urlsafe(12) + "\n")
+        file.chmod(0o600)
+    password = file.read_text().strip()
+    portal = await open_portal(settings)
+    try:
+        for db in (portal.db, service.db):
+            async with db.write() as conn:
+                known = {a.email for a in await accounts.list_admins(conn)}
+                if DEMO_ADMIN not in known:
+                    await accounts.create_admin(conn, DEMO_ADMIN, password)
+    finally:
+        await portal.db.dispose()
+    return password
+
+
 async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
     settings = load_settings(
         lms_public_url=f"http://{host}:{lms_port}",
@@ -124,6 +149,7 @@ async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: b
         since = now().isoformat()
         app_id = await prepare_application(service, tenant["tenant_url"], tenant["secret_token"])
         status = await wait_for_cycle(service, app_id, since)
+        admin_password = await ensure_demo_admin(settings, service)
     finally:
         await service.db.dispose()
     summary = status["last_cycle"]["summary"] or {}
@@ -134,6 +160,8 @@ async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: b
         "secret_token": tenant["secret_token"],
         "application": DEMO_APP,
         "cycle": summary,
+        "admin_email": DEMO_ADMIN,
+        "admin_password": admin_password,
     }
     if as_json:
         click.echo(orjson.dumps(info).decode())
@@ -155,6 +183,11 @@ def _print_where_to_look(info: dict[str, Any], status: dict[str, Any]) -> None:
         f"created {s.get('created', 0)}, updated {s.get('updated', 0)}, disabled {s.get('disabled', 0)}, "
         f"skipped {s.get('skipped', 0)}, failed {s.get('failed', 0)}; "
         f"{status['users_linked']} users and {status['groups_linked']} groups in the portal."
+    )
+    click.echo(
+        f"Admin pages:           {info['lms_url']}/admin and {info['provisioning_url']}/admin\n"
+        f"  sign in as {info['admin_email']} with {info['admin_password']}"
+        " (kept in var/demo-admin-password)"
     )
     click.echo("Look around:")
     click.echo("  enlist lms log demo                          the portal's sync log")
