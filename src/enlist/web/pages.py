@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from starlette.requests import Request
@@ -109,12 +109,14 @@ class Site:
         **context: Any,
     ) -> HTMLResponse:
         session = getattr(request.state, "session", None)
+        nav = self.nav(request) if session else []
         page = self.env.get_template(template).render(
             request=request,
             session=session,
             csrf_token=session.csrf_token if session else "",
-            nav=self.nav(request) if session else [],
-            path=request.url.path,
+            nav=nav,
+            current_href=_current(nav, quote(request.url.path)),
+            path=quote(request.url.path),  # as nav hrefs spell it (quoted), for aria-current
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
@@ -213,6 +215,12 @@ class Site:
         response = RedirectResponse(LOGIN_PATH, status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+
+def _current(nav: list[NavItem], path: str) -> str:
+    """The navigation entry a page belongs to: the longest one its path starts with."""
+    matching = [item.href for item in nav if path == item.href or path.startswith(item.href + "/")]
+    return max(matching, key=len, default="")
 
 
 def _secure(request: Request) -> bool:

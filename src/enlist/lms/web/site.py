@@ -1,19 +1,26 @@
-"""The portal's admin site: its title, navigation and routes."""
+"""The portal's admin site: its title, navigation and routes.
+
+Every tenant page lives under `/admin/tenants/{tenant}/…`; the pages themselves are in one module
+per concept: `tenants`, `sync` (User synchronization), `users`, `directory` (departments and
+groups) and `log` (Sync log).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from enlist.lms.api.runtime import portal_of
-from enlist.lms.store.tenants import list_tenants
-from enlist.web.guard import session_of
+from enlist.lms.store.admin_views import COUNT_CAP
+from enlist.lms.web import directory, log, sync, tenants, users
+from enlist.lms.web.common import tenant_page
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+TENANT = ADMIN_PREFIX + "/tenants/{tenant}"
 
 
 def _nav(request: Request) -> list[NavItem]:
@@ -32,7 +39,7 @@ def _nav(request: Request) -> list[NavItem]:
 
 
 def build_site() -> Site:
-    return Site(
+    site = Site(
         title="enlist learning portal",
         templates_dir=TEMPLATES,
         db_of=lambda request: portal_of(request).db,
@@ -40,19 +47,35 @@ def build_site() -> Site:
         home=ADMIN_PREFIX + "/tenants",
         admin_command="enlist lms admin create EMAIL",
     )
+    site.env.globals["count_cap"] = COUNT_CAP
+    site.env.globals["shown"] = users.shown
+    return site
 
 
-async def tenants_page(request: Request) -> Response:
-    site: Site = request.app.state.site
-    admin = session_of(request).admin
-    async with portal_of(request).db.read() as conn:
-        tenants = [t for t in await list_tenants(conn) if admin.may_see(t.slug)]
-    return site.render(request, "tenants.html", page_title="Tenants", tenants=tenants)
+async def tenant_home(request: Request) -> Response:
+    return RedirectResponse(f"{ADMIN_PREFIX}/tenants/{request.path_params['tenant']}/sync", status_code=303)
 
 
 def routes(site: Site) -> list[BaseRoute]:
+    get, post = ["GET"], ["POST"]
     return [
         *site.routes(),
-        Route(ADMIN_PREFIX, site.to_home, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/tenants", tenants_page, methods=["GET"]),
+        Route(ADMIN_PREFIX, site.to_home, methods=get),
+        Route(ADMIN_PREFIX + "/tenants", tenants.tenants_page, methods=get),
+        Route(ADMIN_PREFIX + "/tenants", tenants.create_tenant, methods=post),
+        Route(TENANT, tenant_home, methods=get),
+        Route(TENANT + "/sync", tenant_page(sync.sync_page), methods=get),
+        Route(TENANT + "/sync/token", tenant_page(sync.generate_token, write=True), methods=post),
+        Route(TENANT + "/sync/revoke", tenant_page(sync.revoke_tokens, write=True), methods=post),
+        Route(TENANT + "/sync/settings", tenant_page(sync.save_settings, write=True), methods=post),
+        Route(TENANT + "/users", tenant_page(users.users_list), methods=get),
+        Route(TENANT + "/users/{user_id}", tenant_page(users.user_page), methods=get),
+        Route(TENANT + "/departments", tenant_page(directory.departments_page), methods=get),
+        Route(TENANT + "/departments", tenant_page(directory.create_department, write=True), methods=post),
+        Route(TENANT + "/departments/move", tenant_page(directory.move_department, write=True), methods=post),
+        Route(TENANT + "/groups", tenant_page(directory.groups_list), methods=get),
+        Route(TENANT + "/groups/{group_id}", tenant_page(directory.group_page), methods=get),
+        Route(TENANT + "/log", tenant_page(log.log_list), methods=get),
+        Route(TENANT + "/log/export", tenant_page(log.log_export), methods=get),
+        Route(TENANT + "/log/{entry_id:int}", tenant_page(log.log_detail), methods=get),
     ]
