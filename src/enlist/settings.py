@@ -57,6 +57,24 @@ class Settings(BaseSettings):
         default=5.0, description="How often the scheduler looks for due cycles."
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
+    failed_token_limit: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Failed Secret token attempts one client address may make against one tenant within "
+            "failed_token_window_seconds before further failures are answered 429 (per process)."
+        ),
+    )
+    failed_token_window_seconds: float = Field(
+        default=60.0, gt=0, description="The sliding window over which failed token attempts are counted."
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "A SCIM request still running after this long is answered 503 and its transaction rolled back."
+        ),
+    )
 
     def lms_url(self) -> str:
         """The portal's database URL, defaulting to SQLite (WAL) in the data directory."""

@@ -14,11 +14,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from enlist.lms.api import admin, scim
+from enlist.lms.api import admin, openapi, scim
+from enlist.lms.api.deadline import RequestDeadline
 from enlist.lms.api.runtime import Portal, open_portal
+from enlist.lms.api.throttle import FailedTokens
 from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
+from enlist.lms.web import site as admin_pages
+from enlist.lms.web.site import build_site
 from enlist.settings import Settings
+from enlist.web.guard import AdminGuard
+from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600
@@ -75,8 +81,29 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
             if own:
                 await running.db.dispose()
 
-    routes = [Route("/healthz", healthz), *scim.routes(), *admin.routes()]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(scim.CanonicalEndpoints)])
+    site = build_site()
+    routes = [
+        Route("/healthz", healthz),
+        *openapi.routes(),
+        *scim.routes(),
+        *admin.routes(),
+        *admin_pages.routes(site),
+    ]
+    middleware = [
+        Middleware(RequestDeadline, seconds=settings.request_timeout_seconds),
+        Middleware(scim.CanonicalEndpoints),
+        Middleware(
+            AdminGuard,
+            db_of=lambda scope: scope["app"].state.portal.db,
+            protected=(ADMIN_PREFIX,),
+            public=(LOGIN_PATH,),
+            login_path=LOGIN_PATH,
+            max_body_bytes=settings.max_body_bytes,
+        ),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.state.site = site
+    app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)
     if portal is not None:
         app.state.portal = portal  # usable without a lifespan (in-process ASGI clients)
     return app

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from enlist.lms.api.responses import ScimResponse, scim_error_response
 from enlist.lms.api.runtime import Portal, portal_of
+from enlist.lms.api.throttle import FailedTokens
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.service import groups as group_service
 from enlist.lms.service import users as user_service
@@ -36,6 +37,7 @@ from enlist.scim.errors import (
     method_not_allowed,
     not_found,
     payload_too_large,
+    too_many_requests,
     unauthorized,
     unsupported_media_type,
 )
@@ -77,15 +79,23 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
 
 
 async def _authenticate(portal: Portal, request: Request) -> Tenant:
+    """The tenant the bearer token opens, else 401; 429 with `Retry-After` once this client has
+    failed too often against this tenant (`throttle`). A valid token is always accepted."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized()
-    async with portal.db.read() as conn:
-        tenant = await authenticate(conn, request.path_params["tenant"], token.strip(), portal.peppers.known)
-    if tenant is None:
-        raise unauthorized()
-    return tenant
+    slug = request.path_params["tenant"]
+    tenant = None
+    if scheme.lower() == "bearer" and token.strip():
+        async with portal.db.read() as conn:
+            tenant = await authenticate(conn, slug, token.strip(), portal.peppers.known)
+    if tenant is not None:
+        return tenant
+    failures: FailedTokens = request.app.state.failed_tokens
+    client = request.client.host if request.client else ""
+    wait = failures.fail((client, slug[:100]))  # a slug is short; bound what a made-up one costs
+    if wait is not None:
+        raise too_many_requests(f"too many failed Secret token attempts; retry after {wait} s", wait)
+    raise unauthorized()
 
 
 async def _log_failure(portal: Portal, tenant: Tenant, entry: SyncEntry, error: ScimError) -> None:

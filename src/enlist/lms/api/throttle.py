@@ -1,0 +1,93 @@
+"""Failed Secret token attempts, counted per client address and tenant, in a sliding window.
+
+`FailedTokens` is pure: it holds timestamps from an injected clock and nothing else. The SCIM
+routes ask it after a token check has failed; once a client has had `limit` failures against one
+tenant within `window_s` seconds, its further failures are answered 429 with `Retry-After`
+instead of 401.
+
+Why only failures, and why a valid token always passes:
+
+- Entra sends every customer's provisioning from one shared set of addresses. Keyed by address
+  alone, one customer's misconfigured app (or anyone with an Entra tenant) could lock every
+  other customer out. So the key is (client address, tenant slug).
+- Even per tenant, another Entra customer can point an app at our Tenant URL with a wrong token,
+  from the very addresses the real customer's provisioning uses. If the limit refused valid
+  tokens, that would stop the real customer's sync. A token carries 256 random bits, so the
+  limit is not what stops guessing; it bounds the work and the log noise a wrong client causes
+  and tells it, in HTTP terms, to slow down. Hence a valid token is always checked and always
+  accepted, throttled or not.
+
+The window is per process: with `enlist lms serve --workers N` each worker keeps its own, so a
+client may see up to `limit x N` failures answered 401 in one window before every worker says 429.
+The table is bounded (`max_keys`): past it, the key idle longest is forgotten.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+Key = tuple[str, str]
+"""(client address, tenant slug)."""
+
+MAX_KEYS = 10_000
+
+
+@dataclass
+class FailedTokens:
+    """At most `limit` failed token checks per key in any `window_s` seconds answered as such."""
+
+    limit: int
+    window_s: float
+    clock: Clock = time.monotonic
+    max_keys: int = MAX_KEYS
+    _failures: OrderedDict[Key, deque[float]] = field(default_factory=OrderedDict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window_s <= 0 or self.max_keys < 1:
+            raise ValueError("limit and max_keys must be at least 1 and the window positive")
+
+    def retry_after(self, key: Key) -> int | None:
+        """Whole seconds until `key` may fail again without a 429, or None when it may now.
+
+        Asking does not count as a failure."""
+        times = self._recent(key)
+        if times is None or len(times) < self.limit:
+            return None
+        return max(1, math.ceil(times[0] + self.window_s - self.clock()))
+
+    def fail(self, key: Key) -> int | None:
+        """Record one failed check for `key`. Returns None when it is still within the limit (the
+        caller answers 401), else the `Retry-After` seconds (the caller answers 429; a failure
+        answered 429 is not recorded, so `Retry-After` stays true)."""
+        wait = self.retry_after(key)
+        if wait is not None:
+            return wait
+        times = self._failures.get(key)
+        if times is None:
+            times = self._failures[key] = deque()
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+        times.append(self.clock())
+        self._failures.move_to_end(key)
+        return None
+
+    def __len__(self) -> int:
+        """How many keys are held (for tests of the bound)."""
+        return len(self._failures)
+
+    def _recent(self, key: Key) -> deque[float] | None:
+        times = self._failures.get(key)
+        if times is None:
+            return None
+        horizon = self.clock() - self.window_s
+        while times and times[0] <= horizon:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+            return None
+        return times
