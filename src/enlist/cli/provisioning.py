@@ -19,6 +19,7 @@ from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
 from enlist.db.database import Database
 from enlist.provisioning.service import Service, open_service
+from enlist.provisioning.store import apps as app_store
 from enlist.settings import load_settings
 
 
@@ -77,6 +78,30 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
 
 provisioning.add_command(app)
 provisioning.add_command(logs)
+
+
+@provisioning.command("reseal-secrets")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def reseal_secrets(as_json: bool) -> None:
+    """Re-encrypt every stored target Secret token under the current ENLIST_SECRET_KEY.
+
+    Run it after adding a new key (the old one in ENLIST_PREVIOUS_SECRET_KEYS); then the old key
+    can go. All or nothing: if one token opens with none of the keys, nothing is changed.
+    """
+
+    async def work(service: Service) -> int:
+        async with service.db.write() as conn:
+            return await app_store.reseal_tokens(conn, service.secrets.reseal)
+
+    count = run(work)
+    if as_json:
+        emit_json({"resealed": count})
+    else:
+        click.echo(
+            f"Re-sealed {count} Secret token(s) under the current key. Check with the new key alone "
+            "(ENLIST_PREVIOUS_SECRET_KEYS= enlist provisioning app test-connection NAME), "
+            "then drop the old key."
+        )
 
 
 @asynccontextmanager

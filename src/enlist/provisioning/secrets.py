@@ -2,8 +2,8 @@
 
 The key comes from settings (`ENLIST_SECRET_KEY`) or is generated once into the data directory.
 Older keys listed in `ENLIST_PREVIOUS_SECRET_KEYS` still decrypt, so an operator rotates the key
-by adding the new one, re-sealing each application's token (`app connect` again), then dropping
-the old one. A token is never printed back or logged.
+by adding the new one, re-sealing every stored token (`enlist provisioning reseal-secrets`), then
+dropping the old one. A token is never printed back or logged.
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ class SecretBox:
 
     def seal(self, plain: str) -> str:
         return self.fernet.encrypt(plain.encode()).decode()
+
+    def reseal(self, sealed: str) -> str:
+        """The same secret sealed under the current key (it may have been sealed under a previous one)."""
+        try:
+            return self.fernet.rotate(sealed.encode()).decode()
+        except InvalidToken:
+            raise SecretError(
+                "a stored Secret token cannot be decrypted with the configured keys; "
+                "set ENLIST_PREVIOUS_SECRET_KEYS to the key it was sealed with"
+            ) from None
 
     def open(self, sealed: str) -> str:
         try:

@@ -8,6 +8,7 @@ States, as the Overview page shows them: `not_configured` (no Tenant URL and Sec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -230,3 +231,22 @@ async def restart(conn: AsyncConnection, app: App) -> None:
     await update_app(
         conn, app.id, state="active", quarantine=None, watermark=None, next_run_at=now(), allow_deletes=False
     )
+
+
+async def reseal_tokens(conn: AsyncConnection, reseal: Callable[[str], str]) -> int:
+    """Re-encrypt every stored Secret token with `reseal`; raises (changing nothing, the caller's
+    transaction rolls back) on the first one that does not open."""
+    rows = (
+        await conn.execute(
+            sa.select(applications.c.id, applications.c.secret_token).where(
+                applications.c.secret_token.is_not(None)
+            )
+        )
+    ).all()
+    for row in rows:
+        await conn.execute(
+            sa.update(applications)
+            .where(applications.c.id == row.id)
+            .values(secret_token=reseal(row.secret_token))
+        )
+    return len(rows)
