@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.prepared import Prepared
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import TenantPolicy
 from enlist.lms.domain.tenants import Tenant, slug_for
@@ -131,11 +132,12 @@ async def revoke_tokens(conn: AsyncConnection, tenant: Tenant) -> int:
 
 
 async def token_status(conn: AsyncConnection, tenant: Tenant) -> list[dict[str, object]]:
-    """The tenant's tokens without their digests: key id, created, expires, revoked."""
+    """The tenant's tokens without their digests: key id, pepper id, created, expires, revoked."""
     rows = (
         await conn.execute(
             sa.select(
                 secret_tokens.c.key_id,
+                secret_tokens.c.pepper_id,
                 secret_tokens.c.created_at,
                 secret_tokens.c.expires_at,
                 secret_tokens.c.revoked_at,
@@ -148,6 +150,7 @@ async def token_status(conn: AsyncConnection, tenant: Tenant) -> list[dict[str, 
     return [
         {
             "key_id": r.key_id,
+            "pepper_id": r.pepper_id,  # rotation is done when no usable token needs the old pepper
             "created_at": r.created_at.isoformat(),
             "expires_at": r.expires_at.isoformat() if r.expires_at else None,
             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
@@ -157,6 +160,24 @@ async def token_status(conn: AsyncConnection, tenant: Tenant) -> list[dict[str, 
     ]
 
 
+_TOKEN = Prepared(
+    sa.select(
+        secret_tokens.c.tenant_id,
+        secret_tokens.c.key_id,
+        secret_tokens.c.digest,
+        secret_tokens.c.pepper_id,
+        secret_tokens.c.expires_at,
+        secret_tokens.c.revoked_at,
+        tenants.c.slug,
+        tenants.c.name,
+        tenants.c.policy,
+        tenants.c.root_department_id,
+    )
+    .join(tenants, tenants.c.id == secret_tokens.c.tenant_id)
+    .where(secret_tokens.c.key_id == sa.bindparam("key_id"))
+)
+
+
 async def authenticate(
     conn: AsyncConnection, slug: str, token: str, peppers: dict[str, tk.Pepper]
 ) -> Tenant | None:
@@ -164,30 +185,12 @@ async def authenticate(
     another tenant's token all give None, after the same amount of hashing."""
     parts = tk.split(token)
     key_id, secret = parts or ("", token)
-    row = (
-        await conn.execute(
-            sa.select(
-                secret_tokens, tenants.c.slug, tenants.c.name, tenants.c.policy, tenants.c.root_department_id
-            )
-            .join(tenants, tenants.c.id == secret_tokens.c.tenant_id)
-            .where(secret_tokens.c.key_id == key_id)
-        )
-    ).first()
+    row = await _TOKEN.first(conn, key_id=key_id)
     stored = None
     if row is not None:
-        m = row._mapping  # noqa: SLF001
-        stored = tk.StoredToken(
-            m["tenant_id"],
-            m["key_id"],
-            m["digest"],
-            m["pepper_id"],
-            m["expires_at"],
-            m["revoked_at"],
-        )
+        stored = tk.StoredToken(*row[:6])
     ok = tk.verify(peppers, stored, secret)
-    if not ok or row is None or stored is None or not stored.usable_at(now()) or row.slug != slug:
+    if not ok or row is None or stored is None or not stored.usable_at(now()) or row[6] != slug:
         return None
-    m = row._mapping  # noqa: SLF001
-    return Tenant(
-        m["tenant_id"], m["slug"], m["name"], TenantPolicy.from_json(m["policy"]), m["root_department_id"]
-    )
+    tenant_id, _slug, name, policy, root = row[0], row[6], row[7], row[8], row[9]
+    return Tenant(tenant_id, slug, name, TenantPolicy.from_json(policy), root)
