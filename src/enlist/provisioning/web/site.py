@@ -1,15 +1,21 @@
-"""The provisioning service's admin site: its title, navigation and routes."""
+"""The provisioning service's admin site: its title, navigation and routes.
+
+The pages follow the setup guide's path and words (Enterprise applications → New application →
+Create your own application; per application Overview, Users and groups, Provisioning,
+Provisioning logs); each concept has its module here, and every action calls the function the
+matching `enlist provisioning …` command calls.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.api.app import service_of
-from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning
+from enlist.provisioning.web.common import app_url
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -22,12 +28,11 @@ def _nav(request: Request) -> list[NavItem]:
     ]
     name = request.path_params.get("app")
     if name:
-        base = f"{ADMIN_PREFIX}/apps/{name}"
         items += [
-            NavItem("Overview", base + "/overview"),
-            NavItem("Users and groups", base + "/users-and-groups"),
-            NavItem("Provisioning", base + "/provisioning"),
-            NavItem("Provisioning logs", base + "/logs"),
+            NavItem("Overview", app_url(name, "overview")),
+            NavItem("Users and groups", app_url(name, "users-and-groups")),
+            NavItem("Provisioning", app_url(name, "provisioning")),
+            NavItem("Provisioning logs", app_url(name, "logs")),
         ]
     return items
 
@@ -43,16 +48,14 @@ def build_site() -> Site:
     )
 
 
-async def apps_page(request: Request) -> Response:
-    site: Site = request.app.state.site
-    async with service_of(request).db.read() as conn:
-        found = await app_store.list_apps(conn)
-    return site.render(request, "apps.html", page_title="Enterprise applications", apps=found)
-
-
 def routes(site: Site) -> list[BaseRoute]:
     return [
         *site.routes(),
         Route(ADMIN_PREFIX, site.to_home, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/apps", apps_page, methods=["GET"]),
+        *apps.routes(),
+        *overview.routes(),
+        *assignments.routes(),
+        *provisioning.routes(),
+        *logs.routes(),
+        *directory.routes(),
     ]

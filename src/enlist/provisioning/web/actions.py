@@ -1,0 +1,172 @@
+"""What the pages' buttons do, step for step what the matching `enlist provisioning app …`
+command does (src/enlist/cli/provisioning_apps.py, provisioning_mappings.py), over the same
+store and engine functions and raising the same errors with the same messages.
+
+They live here because the CLI does these steps inside its command bodies; when the CLI calls
+these functions instead, the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from enlist.lms.store.rows import now
+from enlist.provisioning.engine.app_settings import AppSettings
+from enlist.provisioning.engine.mapping_edits import Kind as MappingKind
+from enlist.provisioning.engine.mapping_edits import build_row, with_mapping, without_mapping
+from enlist.provisioning.mapping.mappings import (
+    default_group_mapping,
+    default_user_mapping,
+    mapping_from_json,
+    mapping_to_json,
+)
+from enlist.provisioning.mapping.scoping import filters_from_json, filters_to_json
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store.apps import App
+from enlist.provisioning.target.client import ScimTarget
+from enlist.provisioning.target.connection import ConnectionCheck
+from enlist.provisioning.web import queries
+
+
+async def create(service: Service, name: str) -> App:
+    """`app create NAME`: a non-gallery application with Entra's default mappings."""
+    async with service.db.write() as conn:
+        return await app_store.create_app(
+            conn, name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
+        )
+
+
+async def test_connection(service: Service, app: App, tenant_url: str, token: str) -> ConnectionCheck:
+    """Test connection with the given Tenant URL and Secret token; an empty token tests the one
+    saved already (the page never shows it). Raises ValueError for a URL or token that cannot
+    be tried at all."""
+    if not tenant_url.strip():
+        raise ValueError("enter the Tenant URL: the SCIM base URL the application gave you")
+    secret = token.strip() or (service.secrets.open(app.sealed_token) if app.sealed_token else "")
+    if not secret:
+        raise ValueError("enter the Secret token the application gave you")
+    async with ScimTarget(tenant_url.strip(), secret, dialect=app.settings.dialect) as target:
+        return await target.test_connection()
+
+
+async def connect(service: Service, app: App, tenant_url: str, token: str) -> ConnectionCheck:
+    """`app connect`: save the Tenant URL and Secret token only after a Test connection that
+    passes (as Entra's Create button requires); a failed check saves nothing."""
+    check = await test_connection(service, app, tenant_url, token)
+    if check.ok:
+        secret = token.strip() or service.secrets.open(app.sealed_token or "")
+        async with service.db.write() as conn:
+            current = await app_store.get_app_by_id(conn, app.id)
+            await app_store.connect(conn, current, tenant_url.strip(), service.secrets.seal(secret))
+    return check
+
+
+async def change_state(service: Service, app: App, command: str) -> str:
+    """`app start|pause|restart|allow-deletes`: the new state."""
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        if command == "start":
+            await app_store.start(conn, found)
+        elif command == "pause":
+            await app_store.pause(conn, found)
+        elif command == "restart":
+            await app_store.restart(conn, found)
+        elif command == "allow-deletes":
+            quarantined = found.state == "quarantined"
+            await app_store.update_app(
+                conn,
+                found.id,
+                allow_deletes=True,
+                next_run_at=now(),
+                # Lift a TooManyDeletes quarantine; never un-pause a paused app.
+                **({"state": "active", "quarantine": None} if quarantined else {}),
+            )
+        else:
+            raise ValueError(f"unknown action {command!r}")
+        return (await app_store.get_app_by_id(conn, app.id)).state
+
+
+async def save_settings(service: Service, app: App, changes: dict[str, str]) -> AppSettings:
+    """`app set NAME KEY=VALUE…`: validated as a whole before anything is written; a new scope
+    or nested-group flattening makes the next cycle an initial one."""
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        updated = found.settings.with_changes(changes)
+        restart = (
+            updated.scope != found.settings.scope
+            or updated.flatten_nested_groups != found.settings.flatten_nested_groups
+        )
+        await app_store.update_app(
+            conn, found.id, settings=updated.to_json(), **({"watermark": None} if restart else {})
+        )
+        return updated
+
+
+def _column(object_kind: str) -> str:
+    if object_kind not in ("user", "group"):
+        raise ValueError(f"mappings are for users or groups, not {object_kind!r}")
+    return "user_mapping" if object_kind == "user" else "group_mapping"
+
+
+async def map_attribute(
+    service: Service,
+    app: App,
+    object_kind: str,
+    target: str,
+    kind: MappingKind,
+    source: str,
+    *,
+    on_create: bool,
+    matching: int | None,
+    default: str | None,
+) -> None:
+    """`app map`: add or replace a row; a bad row is refused (with the expression's error
+    position) and nothing is stored; the next cycle is an initial one."""
+    row = build_row(target, kind, source, on_create=on_create, matching=matching, default=default)
+    column = _column(object_kind)
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        updated = with_mapping(mapping_from_json(getattr(found, column)), row)
+        await app_store.update_app(conn, found.id, **{column: mapping_to_json(updated), "watermark": None})
+
+
+async def unmap(service: Service, app: App, object_kind: str, target: str) -> None:
+    """`app unmap`."""
+    column = _column(object_kind)
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        updated = without_mapping(mapping_from_json(getattr(found, column)), target)
+        await app_store.update_app(conn, found.id, **{column: mapping_to_json(updated), "watermark": None})
+
+
+async def set_scoping(service: Service, app: App, document: Any) -> list[dict[str, Any]]:
+    """`app scoping --set FILE` (an empty list: `--clear`)."""
+    stored = filters_to_json(filters_from_json(document))
+    async with service.db.write() as conn:
+        await app_store.update_app(conn, app.id, scoping=stored, watermark=None)
+    return stored
+
+
+async def change_assignments(
+    service: Service, app: App, items: list[tuple[str, str]], *, assign: bool
+) -> dict[str, int]:
+    """`app assign|unassign`, by directory ids: every id must be a user or group of the
+    directory (to assign), else nothing changes."""
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        users = [i for k, i in items if k == "user"]
+        groups = [i for k, i in items if k == "group"]
+        if assign:
+            known_users = await queries.entries(conn, "user", users)
+            known_groups = await queries.entries(conn, "group", groups)
+            missing = [i for i in users if i not in known_users] + [
+                i for i in groups if i not in known_groups
+            ]
+            if missing:
+                raise LookupError(f"no user or group {missing[0]!r} in the directory")
+        act = app_store.assign if assign else app_store.unassign
+        return {
+            "users": await act(conn, found, "user", users),
+            "groups": await act(conn, found, "group", groups),
+        }

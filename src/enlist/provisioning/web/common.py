@@ -1,0 +1,116 @@
+"""What every provisioning page shares: the site, the application in the URL, forms, errors.
+
+Errors a page shows are the ones the CLI prints (`enlist.cli.provisioning_common.EXPECTED`): the
+same exceptions from the same functions, so a page and a command say the same thing.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from enlist.provisioning.api.app import service_of
+from enlist.provisioning.directory.errors import DirectoryError
+from enlist.provisioning.engine.app_settings import SettingError
+from enlist.provisioning.engine.runner import CycleBusyError
+from enlist.provisioning.mapping.errors import MappingPackageError
+from enlist.provisioning.secrets import SecretError
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store.apps import App, AppExistsError, UnknownAppError
+from enlist.web.pages import ADMIN_PREFIX, Site
+
+EXPECTED = (
+    UnknownAppError,
+    AppExistsError,
+    SettingError,
+    DirectoryError,
+    MappingPackageError,
+    CycleBusyError,
+    SecretError,
+    LookupError,
+    ValueError,
+)
+APP = ADMIN_PREFIX + "/apps/{app}"  # every page of one application is under it
+MAX_FIELDS = 2000  # the assignment picker posts one field per chosen user or group
+
+
+def site_of(request: Request) -> Site:
+    site = request.app.state.site
+    assert isinstance(site, Site)
+    return site
+
+
+def app_url(app: App | str, page: str = "") -> str:
+    """The path of an application's page; the name is quoted (it may hold blanks)."""
+    name = app if isinstance(app, str) else app.name
+    return f"{ADMIN_PREFIX}/apps/{quote(name, safe='')}" + (f"/{page}" if page else "")
+
+
+async def app_of(request: Request) -> App:
+    """The application named in the URL, or a 404 page."""
+    async with service_of(request).db.read() as conn:
+        found = await app_store.find_app(conn, request.path_params["app"])
+    if found is None:
+        raise HTTPException(404, f"There is no application named {request.path_params['app']!r}.")
+    return found
+
+
+def form_of(request: Request) -> AbstractAsyncContextManager[FormData]:
+    """The posted form, for `async with` (the guard has already checked its CSRF token)."""
+    return request.form(max_files=1, max_fields=MAX_FIELDS)
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def query_params(request: Request, *names: str) -> dict[str, str]:
+    """The named query parameters that are set, as plain text."""
+    return {n: request.query_params.get(n, "").strip() for n in names if request.query_params.get(n)}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def message_of(error: BaseException) -> str:
+    """The error's own sentence, as the CLI prints it (without the quotes a KeyError adds)."""
+    return str(error).strip("'\"")
+
+
+def context(request: Request, app: App, **values: Any) -> dict[str, Any]:
+    """What every page of one application passes to its template."""
+    return {
+        "app": app,
+        "app_base": app_url(app),
+        "page_title": app.name,
+        "flash": flash_of(request),
+        **values,
+    }
+
+
+DONE = {
+    "created": "Application created. Next: Provisioning → Connect your application.",
+    "connected": "Saved: the Tenant URL and Secret token passed Test connection.",
+    "start": "Provisioning started: the first cycle begins within a few seconds.",
+    "pause": "Provisioning paused: the running cycle stops at the next object.",
+    "restart": "Provisioning restarted: the next cycle is an initial one.",
+    "allow-deletes": "The next cycle sends the deletions the threshold held back.",
+    "assigned": "Assigned. The next cycle provisions them.",
+    "removed": "Removed. The next cycle takes them out of scope.",
+    "settings": "Settings saved.",
+    "mapping": "Mapping saved. The next cycle re-evaluates every object (initial cycle).",
+    "unmapped": "Mapping removed. The next cycle re-evaluates every object (initial cycle).",
+    "scoping": "Scoping filters saved. The next cycle re-evaluates every object (initial cycle).",
+}
+
+
+def flash_of(request: Request) -> str:
+    """The fixed sentence for `?done=…` after a form's redirect (never text from the URL)."""
+    return DONE.get(request.query_params.get("done", ""), "")
