@@ -53,6 +53,6 @@ def test_an_admin_signs_in_and_out(page: Page, which: str, request: pytest.Fixtu
 def test_the_session_cookie_is_http_only(page: Page, portal: LivePortal) -> None:
     sign_in(page, portal.url)
     cookies = {c["name"]: c for c in page.context.cookies()}
-    assert cookies["enlist_session"]["httpOnly"] is True
-    assert cookies["enlist_session"]["sameSite"] == "Lax"
-    assert page.evaluate("document.cookie").find("enlist_session") == -1
+    assert cookies["enlist_lms_session"]["httpOnly"] is True
+    assert cookies["enlist_lms_session"]["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("enlist_lms_session") == -1

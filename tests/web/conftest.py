@@ -19,6 +19,7 @@ class Site:
     client: httpx2.AsyncClient
     db: Database
     home: str
+    cookie: str  # the name of its session cookie
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ async def portal_site(portal: Portal) -> AsyncIterator[Site]:
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://portal.test"
     ) as c:
-        yield Site("portal", c, portal.db, "/admin/tenants")
+        yield Site("portal", c, portal.db, "/admin/tenants", "enlist_lms_session")
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ async def provisioning_site(service: object) -> AsyncIterator[Site]:
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://provisioning.test"
     ) as c:
-        yield Site("provisioning", c, service.db, "/admin/apps")
+        yield Site("provisioning", c, service.db, "/admin/apps", "enlist_provisioning_session")
 
 
 @pytest.fixture(params=["sqlite"])

@@ -42,7 +42,7 @@ async def test_signing_in_opens_the_pages_and_signing_out_closes_them(site: Site
     assert answer.status_code == 303
     assert answer.headers["location"] == site.home
     cookie = answer.headers["set-cookie"]
-    assert "enlist_session=" in cookie
+    assert f"{site.cookie}=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     page = await site.client.get(site.home)
@@ -59,10 +59,10 @@ async def test_signing_in_opens_the_pages_and_signing_out_closes_them(site: Site
 async def test_a_stolen_cookie_stops_working_after_sign_out(site: Site) -> None:
     await make_admin(site.db)
     await sign_in(site.client)
-    stolen = site.client.cookies.get("enlist_session")
+    stolen = site.client.cookies.get(site.cookie)
     page = await site.client.get(site.home)
     await site.client.post("/admin/logout", headers={"X-CSRF-Token": csrf_of(page)})
-    site.client.cookies.set("enlist_session", stolen or "")
+    site.client.cookies.set(site.cookie, stolen or "")
     assert (await site.client.get(site.home)).status_code == 303
 
 
@@ -73,7 +73,7 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(site: S
     assert wrong.status_code == unknown.status_code == 401
     assert "The email or password is not right." in wrong.text
     assert "The email or password is not right." in unknown.text
-    assert "enlist_session" not in wrong.headers.get("set-cookie", "")
+    assert site.cookie not in wrong.headers.get("set-cookie", "")
 
 
 async def test_a_sign_in_without_the_forms_token_is_refused(site: Site) -> None:
@@ -82,7 +82,7 @@ async def test_a_sign_in_without_the_forms_token_is_refused(site: Site) -> None:
         "/admin/login", data={"email": "ann@example.com", "password": PASSWORD, "csrf_token": "forged"}
     )
     assert answer.status_code == 403
-    assert "enlist_session" not in answer.headers.get("set-cookie", "")
+    assert site.cookie not in answer.headers.get("set-cookie", "")
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
@@ -198,7 +198,7 @@ async def test_passwords_are_stored_as_argon2id_hashes_only(site: Site) -> None:
 async def test_session_cookies_are_stored_only_as_digests(site: Site) -> None:
     await make_admin(site.db)
     await sign_in(site.client)
-    cookie = site.client.cookies.get("enlist_session")
+    cookie = site.client.cookies.get(site.cookie)
     async with site.db.read() as conn:
         stored = (await conn.execute(sa.select(admin_sessions.c.id_hash))).scalars().all()
     assert cookie
@@ -258,3 +258,9 @@ async def test_health_and_static_files_need_no_session(site: Site) -> None:
     script = await site.client.get("/static/htmx.min.js")
     assert script.status_code == 200
     assert "htmx" in script.text[:200]
+
+
+async def test_the_two_sites_cookies_do_not_collide(portal_site: Site, provisioning_site: Site) -> None:
+    """A browser shares cookies across the ports of one host (the demo serves both on 127.0.0.1):
+    signing in to one site must not replace the other's session."""
+    assert portal_site.cookie != provisioning_site.cookie

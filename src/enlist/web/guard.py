@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from enlist.db.database import Database
 from enlist.web.accounts import Session, find_session
 
-SESSION_COOKIE = "enlist_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -57,6 +56,7 @@ class AdminGuard:
         public: tuple[str, ...],
         login_path: str,
         max_body_bytes: int,
+        session_cookie: str,
     ) -> None:
         self.app = app
         self.db_of = db_of
@@ -64,6 +64,7 @@ class AdminGuard:
         self.public = public
         self.login_path = login_path
         self.max_body_bytes = max_body_bytes
+        self.session_cookie = session_cookie
 
     def _guards(self, path: str) -> bool:
         if any(path == p or path.startswith(p + "/") for p in self.public):
@@ -103,7 +104,7 @@ class AdminGuard:
         await self.app(scope, replay, send)
 
     async def _session(self, scope: Scope, headers: Headers) -> Session | None:
-        cookie = cookie_value(headers, SESSION_COOKIE)
+        cookie = cookie_value(headers, self.session_cookie)
         if not cookie:
             return None
         async with self.db_of(scope).read() as conn:

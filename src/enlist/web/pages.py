@@ -24,10 +24,9 @@ from starlette.staticfiles import StaticFiles
 
 from enlist.db.database import Database
 from enlist.web.accounts import SESSION_LIFETIME, check_credentials, close_session, open_session
-from enlist.web.guard import CSRF_FIELD, SESSION_COOKIE, cookie_value
+from enlist.web.guard import CSRF_FIELD, cookie_value
 
 HERE = Path(__file__).resolve().parent
-LOGIN_CSRF_COOKIE = "enlist_login_csrf"
 ADMIN_PREFIX = "/admin"
 LOGIN_PATH = ADMIN_PREFIX + "/login"
 
@@ -87,6 +86,9 @@ class Site:
     nav: Callable[[Request], list[NavItem]]
     home: str = ADMIN_PREFIX
     admin_command: str = "enlist … admin create EMAIL"
+    # Cookies are per site: on one host (the demo: two ports of 127.0.0.1) a browser shares
+    # cookies across ports, and one site's sign-in must not end the other's session.
+    cookie_prefix: str = "enlist"
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     env: jinja2.Environment = field(init=False)
 
@@ -99,6 +101,14 @@ class Site:
         )
         self.env.globals["site_title"] = self.title
         self.env.globals["admin_command"] = self.admin_command
+
+    @property
+    def session_cookie(self) -> str:
+        return f"{self.cookie_prefix}_session"
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        return f"{self.cookie_prefix}_login_csrf"
 
     def render(
         self,
@@ -154,7 +164,7 @@ class Site:
             next=_safe_next(request.query_params.get("next", "")),
         )
         response.set_cookie(
-            LOGIN_CSRF_COOKIE,
+            self.login_csrf_cookie,
             token,
             httponly=True,
             samesite="strict",
@@ -180,7 +190,7 @@ class Site:
         async with request.form(max_files=0, max_fields=10) as form:
             email, password = str(form.get("email", "")), str(form.get("password", ""))
             presented, next_url = str(form.get(CSRF_FIELD, "")), str(form.get("next", ""))
-        expected = cookie_value(request.headers, LOGIN_CSRF_COOKIE)
+        expected = cookie_value(request.headers, self.login_csrf_cookie)
         if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
             return self._login_page(
                 request, error="The sign-in form expired. Please sign in again.", email=email, status=403
@@ -198,7 +208,7 @@ class Site:
             cookie, _session = await open_session(conn, admin)
         response = RedirectResponse(_safe_next(next_url) or self.home, status_code=303)
         response.set_cookie(
-            SESSION_COOKIE,
+            self.session_cookie,
             cookie,
             httponly=True,
             samesite="lax",
@@ -206,14 +216,14 @@ class Site:
             path="/",
             max_age=int(SESSION_LIFETIME.total_seconds()),
         )
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
+        response.delete_cookie(self.login_csrf_cookie, path=LOGIN_PATH)
         return response
 
     async def logout(self, request: Request) -> Response:
         async with self.db_of(request).write() as conn:
-            await close_session(conn, cookie_value(request.headers, SESSION_COOKIE))
+            await close_session(conn, cookie_value(request.headers, self.session_cookie))
         response = RedirectResponse(LOGIN_PATH, status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(self.session_cookie, path="/")
         return response
 
 

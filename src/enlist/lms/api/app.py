@@ -99,6 +99,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
             public=(LOGIN_PATH,),
             login_path=LOGIN_PATH,
             max_body_bytes=settings.max_body_bytes,
+            session_cookie=site.session_cookie,
         ),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

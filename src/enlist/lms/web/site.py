@@ -46,6 +46,7 @@ def build_site() -> Site:
         nav=_nav,
         home=ADMIN_PREFIX + "/tenants",
         admin_command="enlist lms admin create EMAIL",
+        cookie_prefix="enlist_lms",
     )
     site.env.globals["count_cap"] = COUNT_CAP
     site.env.globals["shown"] = users.shown

@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         public=(LOGIN_PATH,),
         login_path=LOGIN_PATH,
         max_body_bytes=settings.max_body_bytes,
+        session_cookie=site.session_cookie,
     )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     app.state.site = site

@@ -45,6 +45,7 @@ def build_site() -> Site:
         nav=_nav,
         home=ADMIN_PREFIX + "/apps",
         admin_command="enlist provisioning admin create EMAIL",
+        cookie_prefix="enlist_provisioning",
     )
 
 
