@@ -123,15 +123,6 @@ async def write_under_drops(
     return run, group["id"], {"tenant_url": tenant_url, "token": token, "ids": ids, "names": names}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a statement running on a connection PostgreSQL terminates fails with asyncpg's "
-        "ConnectionDoesNotExistError (SQLAlchemy DBAPIError, no SQLSTATE): Database.transaction "
-        "does not retry it (only 40001/40P01) and the SCIM endpoint answers 500, not 503 with "
-        "Retry-After (src/enlist/db/database.py Database.transaction, src/enlist/lms/api/scim.py _endpoint)"
-    ),
-)
 async def test_dropped_database_connections_never_reach_a_client_as_a_500(
     portal_under_drops: tuple[Server, str, PostgresCluster],
 ) -> None:

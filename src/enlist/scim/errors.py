@@ -115,6 +115,11 @@ def unsupported_media_type(detail: str) -> ScimError:
     return ScimError(415, detail)
 
 
+def unavailable(detail: str, retry_after_s: int) -> ScimError:
+    """503 with `Retry-After`: nothing was done; the same request may be sent again."""
+    return ScimError(503, detail, headers={"Retry-After": str(retry_after_s)})
+
+
 def too_many_requests(detail: str, retry_after_s: int) -> ScimError:
     """429 with `Retry-After`: the client must slow down."""
     return ScimError(429, detail, headers={"Retry-After": str(retry_after_s)})

@@ -11,17 +11,19 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from enlist.lms.api import admin, openapi, scim
 from enlist.lms.api.deadline import RequestDeadline
+from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.api.throttle import FailedTokens
 from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
+from enlist.scim.errors import not_found
 from enlist.settings import Settings
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
@@ -53,6 +55,13 @@ async def _prune_forever(portal: Portal) -> None:
         except Exception:
             logger.exception("sync log pruning failed; trying again in an hour")
         await asyncio.sleep(PRUNE_EVERY_S)
+
+
+async def no_route(request: Request, _exc: Exception) -> Response:
+    """A path no route matches: a SCIM error under /scim/ (a client parses it), plain text elsewhere."""
+    if request.url.path.startswith("/scim/"):
+        return scim_error_response(not_found("no SCIM endpoint has this path"))
+    return PlainTextResponse("Not Found", status_code=404)
 
 
 def app_from_environment() -> Starlette:
@@ -102,7 +111,9 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
             session_cookie=site.session_cookie,
         ),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: no_route}
+    )
     app.state.site = site
     app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)
     if portal is not None:

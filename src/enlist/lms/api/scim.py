@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from enlist.db.database import is_disconnect
 from enlist.lms.api.responses import ScimResponse, scim_error_response
 from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.api.throttle import FailedTokens
@@ -39,6 +41,7 @@ from enlist.scim.errors import (
     payload_too_large,
     too_many_requests,
     unauthorized,
+    unavailable,
     unsupported_media_type,
 )
 
@@ -60,22 +63,44 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
         portal = portal_of(request)
         entry = SyncEntry(method=request.method, path=request.url.path)
         tenant: Tenant | None = None
-        try:
+        # A read that lost its database connection is run once more on a new one; a write is
+        # retried inside its transaction (Database.transaction).
+        retries = 1 if request.method == "GET" or search else 0
+
+        async def serve() -> Response:
+            nonlocal tenant
             tenant = await _authenticate(portal, request)
             base = f"{portal.public_url}/scim/v2/{tenant.slug}"
             return await handler(request, ScimRequest(portal.db, tenant, base, entry))
+
+        try:
+            return await _reconnecting(serve, retries)
         except ScimError as error:
             if tenant is not None and request.method in WRITES and not search:
                 await _log_failure(portal, tenant, entry, error)
             return scim_error_response(error)
-        except Exception:
-            logger.exception("SCIM request failed: %s %s", request.method, request.url.path)
-            failure = ScimError(500, "the portal could not complete the request; it has been logged")
+        except Exception as exc:
+            if is_disconnect(exc):
+                logger.warning("database connection lost: %s %s", request.method, request.url.path)
+                failure = unavailable("the portal lost its database connection; send the request again", 1)
+            else:
+                logger.exception("SCIM request failed: %s %s", request.method, request.url.path)
+                failure = ScimError(500, "the portal could not complete the request; it has been logged")
             if tenant is not None and request.method in WRITES and not search:
                 await _log_failure(portal, tenant, entry, failure)
             return scim_error_response(failure)
 
     return endpoint
+
+
+async def _reconnecting(work: Callable[[], Awaitable[Response]], retries: int) -> Response:
+    for _ in range(retries):
+        try:
+            return await work()
+        except DBAPIError as exc:
+            if not is_disconnect(exc):
+                raise
+    return await work()
 
 
 async def _authenticate(portal: Portal, request: Request) -> Tenant:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from enlist.scim.errors import invalid_value
 from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID, USER_SCHEMA_ID
@@ -32,6 +32,22 @@ class UserFields:
     phone: str | None
     employee_number: str | None
     emails: tuple[tuple[str, str | None, bool], ...]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "user_name",
+        "user_name_ci",
+        "external_id",
+        "display_name",
+        "display_name_ci",
+        "given_name",
+        "given_name_ci",
+        "family_name",
+        "family_name_ci",
+        "email",
+        "job_title",
+        "phone",
+        "employee_number",
+    )
 
     def columns(self) -> dict[str, Any]:
         return {

@@ -66,6 +66,8 @@ def parse_list_query(
     """Read list parameters the way RFC 7644 §3.4.2 asks, leniently where it allows: a start
     below 1 is 1, a negative count is 0, a count above the maximum is the maximum."""
     tree: Filter | None = None
+    if filter_text is not None and not isinstance(filter_text, str):
+        raise invalid_filter("filter must be a string")
     if filter_text is not None and filter_text.strip():
         try:
             tree = parse_filter(filter_text)
@@ -94,7 +96,12 @@ def _integer(value: str | int | None, name: str, default: int) -> int:
 def _attribute_list(value: str | list[str] | None, name: str) -> list[AttrPath] | None:
     if value is None:
         return None
-    text = ",".join(value) if isinstance(value, list) else value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = ",".join(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise invalid_value(f"{name} must be a string or a list of strings")
     try:
         return parse_attribute_list(text) or None
     except FilterSyntaxError as exc:

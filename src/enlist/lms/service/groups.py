@@ -26,7 +26,7 @@ from enlist.lms.service.context import (
 from enlist.lms.store import departments as departments_store
 from enlist.lms.store import groups as store
 from enlist.lms.store import synclog
-from enlist.lms.store.filter_sql import group_clause
+from enlist.lms.store.filter_sql import group_clause, unique_name_lookup
 from enlist.lms.store.groups import GroupRecord
 from enlist.lms.store.users import existing_user_ids
 from enlist.scim.errors import invalid_value, not_found, uniqueness
@@ -40,7 +40,8 @@ async def render(
     conn: AsyncConnection, req: Request, records: list[GroupRecord], view: Projection
 ) -> list[dict[str, Any]]:
     """SCIM representations; the member lists are read only when the view asks for them."""
-    members = await store.members_of(conn, [r.id for r in records]) if view.wants("members") else {}
+    wanted = bool(records) and view.wants("members")
+    members = await store.members_of(conn, [r.id for r in records]) if wanted else {}
     out = []
     for r in records:
         resource: dict[str, Any] = {"schemas": [GROUP_SCHEMA_ID], "id": r.id, **r.doc}
@@ -61,8 +62,16 @@ async def render(
 
 
 async def list_groups(req: Request, query: ListQuery) -> dict[str, Any]:
-    where = group_clause(query.filter) if query.filter else None
     view = Projection(query.attributes, query.excluded)
+    name = unique_name_lookup(query.filter, "Group") if query.filter else None
+    if name is not None:
+        # How Entra asks whether a group exists: one lookup on the unique name index.
+        async with req.db.read() as conn:
+            found = await store.find_by_name(conn, req.tenant.id, name)
+            page = [found] if found is not None and query.start == 1 and query.count > 0 else []
+            resources = await render(conn, req, page, view)
+        return list_response(int(found is not None), query.start, resources)
+    where = group_clause(query.filter) if query.filter else None
     async with req.db.read() as conn:
         total, records = await store.query_groups(conn, req.tenant.id, where, query.start, query.count)
         resources = await render(conn, req, records, view)

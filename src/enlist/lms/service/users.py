@@ -20,7 +20,7 @@ from enlist.lms.service.context import (
 from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
-from enlist.lms.store.filter_sql import user_clause
+from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
 from enlist.lms.store.users import UserRecord
 from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
 from enlist.scim.patch import apply_user_patch, parse_patch
@@ -30,12 +30,17 @@ from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
 
 
 async def render(
-    conn: AsyncConnection, req: Request, records: list[UserRecord], view: Projection
+    conn: AsyncConnection,
+    req: Request,
+    records: list[UserRecord],
+    view: Projection,
+    *,
+    in_groups: bool = True,
 ) -> list[dict[str, Any]]:
-    """SCIM representations of a page of users, with their groups when the view wants them."""
-    memberships = (
-        await store.groups_of(conn, req.tenant.id, [r.id for r in records]) if view.wants("groups") else {}
-    )
+    """SCIM representations of a page of users, with their groups when the view wants them
+    (`in_groups=False`: the caller knows they belong to none, so they are not read)."""
+    wanted = in_groups and bool(records) and view.wants("groups")
+    memberships = await store.groups_of(conn, req.tenant.id, [r.id for r in records]) if wanted else {}
     out = []
     for r in records:
         groups = [
@@ -59,8 +64,16 @@ async def render(
 
 
 async def list_users(req: Request, query: ListQuery) -> dict[str, Any]:
-    where = user_clause(query.filter) if query.filter else None
     view = Projection(query.attributes, query.excluded)
+    login = unique_name_lookup(query.filter, "User") if query.filter else None
+    if login is not None:
+        # How Entra asks whether a user exists: one lookup on the unique login index.
+        async with req.db.read() as conn:
+            found = await store.find_visible_by_user_name(conn, req.tenant.id, login)
+            page = [found] if found is not None and query.start == 1 and query.count > 0 else []
+            resources = await render(conn, req, page, view)
+        return list_response(int(found is not None), query.start, resources)
+    where = user_clause(query.filter) if query.filter else None
     async with req.db.read() as conn:
         total, records = await store.query_users(conn, req.tenant.id, where, query.start, query.count)
         resources = await render(conn, req, records, view)
@@ -114,7 +127,8 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
         req.entry.resource_id = record.id
         req.entry.status = 201
         await synclog.record(conn, tenant.id, req.entry)
-        return (await render(conn, req, [record], Projection()))[0]
+        # A new user is in no group yet, and terminating took a restored one out of every group.
+        return (await render(conn, req, [record], Projection(), in_groups=False))[0]
 
     return await transaction(req, work)
 

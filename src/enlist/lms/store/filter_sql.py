@@ -65,6 +65,21 @@ EMAIL_COLUMNS: dict[str, Column] = {
 }
 
 
+UNIQUE_NAME = {"User": "username", "Group": "displayname"}
+
+
+def unique_name_lookup(tree: Filter, resource: Literal["User", "Group"]) -> str | None:
+    """The value of a filter that names one resource by its unique name, `userName eq "x"` (or
+    a Group's `displayName eq "x"`), so it can be one indexed lookup; None for any other filter."""
+    if not isinstance(tree, Compare) or tree.op != "eq" or not isinstance(tree.value, str):
+        return None
+    schema, name, sub = tree.attr.key
+    core = USER_SCHEMA_ID if resource == "User" else GROUP_SCHEMA_ID
+    if sub is not None or name != UNIQUE_NAME[resource] or schema not in (None, core.lower()):
+        return None
+    return tree.value
+
+
 def user_clause(tree: Filter) -> sa.ColumnElement[bool]:
     """The SQL condition on `users` for a SCIM filter (tenant scoping is the caller's job)."""
     return _Translator("User").visit(tree)

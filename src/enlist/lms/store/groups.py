@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.store.rows import chunks, insert_ignoring_duplicates, new_id, now
+from enlist.db.prepared import Prepared
+from enlist.lms.store.rows import chunks, new_id, now, paged
 from enlist.lms.store.tables import group_members, groups, users
 
 
@@ -42,22 +44,24 @@ def _of(tenant_id: int) -> sa.ColumnElement[bool]:
     return groups.c.tenant_id == tenant_id
 
 
+_OF = groups.c.tenant_id == sa.bindparam("tenant_id")
+_BY_ID = sa.select(*_COLUMNS).where(_OF & (groups.c.id == sa.bindparam("group_id")))
+_GET = Prepared(_BY_ID)
+_GET_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+_FIND_BY_NAME = Prepared(sa.select(*_COLUMNS).where(_OF & (groups.c.display_name_ci == sa.bindparam("name"))))
+
+
 async def get_group(
     conn: AsyncConnection, tenant_id: int, group_id: str, *, for_update: bool = False
 ) -> GroupRecord | None:
-    query = sa.select(*_COLUMNS).where(_of(tenant_id) & (groups.c.id == group_id))
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    row = await query.first(conn, tenant_id=tenant_id, group_id=group_id)
     return GroupRecord(*row) if row else None
 
 
 async def find_by_name(conn: AsyncConnection, tenant_id: int, display_name: str) -> GroupRecord | None:
-    row = (
-        await conn.execute(
-            sa.select(*_COLUMNS).where(_of(tenant_id) & (groups.c.display_name_ci == display_name.casefold()))
-        )
-    ).first()
+    """The group with that displayName (case-insensitive): one lookup on its unique index."""
+    row = await _FIND_BY_NAME.first(conn, tenant_id=tenant_id, name=display_name.casefold())
     return GroupRecord(*row) if row else None
 
 
@@ -65,19 +69,14 @@ async def query_groups(
     conn: AsyncConnection, tenant_id: int, where: sa.ColumnElement[bool] | None, start: int, count: int
 ) -> tuple[int, list[GroupRecord]]:
     condition = _of(tenant_id) if where is None else _of(tenant_id) & where
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(groups).where(condition))).scalar_one()
-    if count <= 0 or start > total:
-        return total, []
-    rows = (
-        await conn.execute(
-            sa.select(*_COLUMNS)
-            .where(condition)
-            .order_by(groups.c.display_name_ci, groups.c.id)
-            .offset(start - 1)
-            .limit(count)
-        )
-    ).all()
-    return total, [GroupRecord(*r) for r in rows]
+    return await paged(
+        conn,
+        sa.select(*_COLUMNS).where(condition).order_by(groups.c.display_name_ci, groups.c.id),
+        sa.select(sa.func.count()).select_from(groups).where(condition),
+        start,
+        count,
+        lambda row: GroupRecord(*row),
+    )
 
 
 def _columns(doc: dict[str, Any]) -> dict[str, Any]:
@@ -101,15 +100,32 @@ async def insert_group(conn: AsyncConnection, tenant_id: int, doc: dict[str, Any
     return GroupRecord(group_id, str(doc["displayName"]), doc, 1, moment, moment)
 
 
+# An UPDATE reserves its columns' names for the SET clause: the WHERE binds are named apart.
+_UPDATE = Prepared(
+    groups.update()
+    .where((groups.c.tenant_id == sa.bindparam("of_tenant")) & (groups.c.id == sa.bindparam("of_group")))
+    .values(
+        {
+            name: sa.bindparam(f"new_{name}")
+            for name in ("version", "updated_at", "display_name", "display_name_ci", "external_id", "doc")
+        }
+    )
+)
+
+
 async def update_group(
     conn: AsyncConnection, tenant_id: int, old: GroupRecord, doc: dict[str, Any]
 ) -> GroupRecord:
     """Write the group's attributes and bump its version (membership changes bump it too)."""
     moment = now()
-    await conn.execute(
-        groups.update()
-        .where(_of(tenant_id) & (groups.c.id == old.id))
-        .values(version=old.version + 1, updated_at=moment, **_columns(doc))
+    columns = {f"new_{name}": value for name, value in _columns(doc).items()}
+    await _UPDATE.run(
+        conn,
+        of_tenant=tenant_id,
+        of_group=old.id,
+        new_version=old.version + 1,
+        new_updated_at=moment,
+        **columns,
     )
     return GroupRecord(old.id, str(doc["displayName"]), doc, old.version + 1, old.created_at, moment)
 
@@ -119,10 +135,28 @@ async def delete_group(conn: AsyncConnection, tenant_id: int, group_id: str) -> 
     await conn.execute(groups.delete().where(_of(tenant_id) & (groups.c.id == group_id)))
 
 
+_IS_MEMBER = Prepared(
+    sa.select(group_members.c.user_id).where(
+        (group_members.c.group_id == sa.bindparam("group_id"))
+        & (group_members.c.user_id == sa.bindparam("user_id"))
+    )
+)
+_MEMBER_ROW: dict[str, Any] = {
+    name: sa.bindparam(name) for name in ("group_id", "user_id", "tenant_id", "added_at", "display")
+}
+_ADD_MEMBERS = {
+    "sqlite": Prepared(sqlite.insert(group_members).values(_MEMBER_ROW).on_conflict_do_nothing()),
+    "postgresql": Prepared(postgresql.insert(group_members).values(_MEMBER_ROW).on_conflict_do_nothing()),
+}
+
+
 async def current_members(conn: AsyncConnection, group_id: str, user_ids: list[str]) -> set[str]:
     """Which of `user_ids` are members of the group now (an indexed lookup, not a member scan)."""
+    unique = sorted(set(user_ids))
+    if len(unique) == 1:
+        return {row[0] for row in await _IS_MEMBER.rows(conn, group_id=group_id, user_id=unique[0])}
     found: set[str] = set()
-    for part in chunks(sorted(set(user_ids))):
+    for part in chunks(unique):
         rows = await conn.execute(
             sa.select(group_members.c.user_id).where(
                 (group_members.c.group_id == group_id) & group_members.c.user_id.in_(part)
@@ -144,10 +178,10 @@ async def add_members(
         return
     moment = now()
     displays = displays or {}
-    statement = insert_ignoring_duplicates(conn, group_members)
+    statement = _ADD_MEMBERS[conn.dialect.name]
     for part in chunks(user_ids):
-        await conn.execute(
-            statement,
+        await statement.run_many(
+            conn,
             [
                 {
                     "group_id": group_id,

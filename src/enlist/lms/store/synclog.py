@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.prepared import Prepared
 from enlist.lms.domain.changes import Change
 from enlist.lms.store.rows import now
 from enlist.lms.store.tables import sync_log
@@ -42,22 +43,38 @@ class SyncEntry:
         return (time.perf_counter() - self.started) * 1000
 
 
+_COLUMNS = (
+    "tenant_id",
+    "at",
+    "method",
+    "path",
+    "status",
+    "action",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "changes",
+    "duration_ms",
+    "error",
+)
+_INSERT = Prepared(sync_log.insert().values({name: sa.bindparam(name) for name in _COLUMNS}))
+
+
 async def record(conn: AsyncConnection, tenant_id: int, entry: SyncEntry, at: datetime | None = None) -> None:
-    await conn.execute(
-        sync_log.insert().values(
-            tenant_id=tenant_id,
-            at=at or now(),
-            method=entry.method,
-            path=entry.path[:1024],
-            status=entry.status,
-            action=entry.action,
-            resource_type=entry.resource_type,
-            resource_id=entry.resource_id,
-            resource_name=(entry.resource_name or "")[:512] or None,
-            changes=[c.to_json() for c in entry.changes],
-            duration_ms=round(entry.duration_ms, 3),
-            error=entry.error,
-        )
+    await _INSERT.run(
+        conn,
+        tenant_id=tenant_id,
+        at=at or now(),
+        method=entry.method,
+        path=entry.path[:1024],
+        status=entry.status,
+        action=entry.action,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        resource_name=(entry.resource_name or "")[:512] or None,
+        changes=[c.to_json() for c in entry.changes],
+        duration_ms=round(entry.duration_ms, 3),
+        error=entry.error,
     )
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.prepared import Prepared
 from enlist.lms.domain.users import UserFields
-from enlist.lms.store.rows import chunks, new_id, now
+from enlist.lms.store.rows import chunks, new_id, now, paged
 from enlist.lms.store.tables import group_members, groups, user_emails, users
 
 
@@ -60,25 +61,34 @@ def visible(tenant_id: int) -> sa.ColumnElement[bool]:
     return (users.c.tenant_id == tenant_id) & (users.c.status != "terminated")
 
 
+_VISIBLE = (users.c.tenant_id == sa.bindparam("tenant_id")) & (users.c.status != "terminated")
+_BY_ID = sa.select(*_COLUMNS).where(_VISIBLE & (users.c.id == sa.bindparam("user_id")))
+_GET = Prepared(_BY_ID)
+_GET_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+_BY_LOGIN = (users.c.tenant_id == sa.bindparam("tenant_id")) & (users.c.user_name_ci == sa.bindparam("login"))
+_FIND_BY_LOGIN = Prepared(sa.select(*_COLUMNS).where(_BY_LOGIN))
+_FIND_VISIBLE_BY_LOGIN = Prepared(sa.select(*_COLUMNS).where(_BY_LOGIN & (users.c.status != "terminated")))
+
+
 async def get_user(
     conn: AsyncConnection, tenant_id: int, user_id: str, *, for_update: bool = False
 ) -> UserRecord | None:
-    query = sa.select(*_COLUMNS).where(visible(tenant_id) & (users.c.id == user_id))
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    row = await query.first(conn, tenant_id=tenant_id, user_id=user_id)
     return _record(row) if row else None
 
 
 async def find_by_user_name(conn: AsyncConnection, tenant_id: int, user_name: str) -> UserRecord | None:
     """Any user of the tenant with that login (case-insensitive), terminated ones included."""
-    row = (
-        await conn.execute(
-            sa.select(*_COLUMNS).where(
-                (users.c.tenant_id == tenant_id) & (users.c.user_name_ci == user_name.casefold())
-            )
-        )
-    ).first()
+    row = await _FIND_BY_LOGIN.first(conn, tenant_id=tenant_id, login=user_name.casefold())
+    return _record(row) if row else None
+
+
+async def find_visible_by_user_name(
+    conn: AsyncConnection, tenant_id: int, user_name: str
+) -> UserRecord | None:
+    """The visible user with that login (case-insensitive): one lookup on the unique login index."""
+    row = await _FIND_VISIBLE_BY_LOGIN.first(conn, tenant_id=tenant_id, login=user_name.casefold())
     return _record(row) if row else None
 
 
@@ -87,19 +97,30 @@ async def query_users(
 ) -> tuple[int, list[UserRecord]]:
     """One page of visible users matching `where`, ordered by login, and the total count."""
     condition = visible(tenant_id) if where is None else visible(tenant_id) & where
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(users).where(condition))).scalar_one()
-    if count <= 0 or start > total:
-        return total, []
-    rows = (
-        await conn.execute(
-            sa.select(*_COLUMNS)
-            .where(condition)
-            .order_by(users.c.user_name_ci, users.c.id)
-            .offset(start - 1)
-            .limit(count)
-        )
-    ).all()
-    return total, [_record(r) for r in rows]
+    return await paged(
+        conn,
+        sa.select(*_COLUMNS).where(condition).order_by(users.c.user_name_ci, users.c.id),
+        sa.select(sa.func.count()).select_from(users).where(condition),
+        start,
+        count,
+        _record,
+    )
+
+
+_INSERT_COLUMNS = (
+    "id",
+    "tenant_id",
+    "doc",
+    "status",
+    "manager_id",
+    "department_id",
+    "version",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    *UserFields.COLUMNS,
+)
+_INSERT = Prepared(users.insert().values({name: sa.bindparam(name) for name in _INSERT_COLUMNS}))
 
 
 async def insert_user(
@@ -114,20 +135,19 @@ async def insert_user(
 ) -> UserRecord:
     moment = now()
     user_id = new_id()
-    await conn.execute(
-        users.insert().values(
-            id=user_id,
-            tenant_id=tenant_id,
-            doc=doc,
-            status=status,
-            manager_id=manager_id,
-            department_id=department_id,
-            version=1,
-            created_at=moment,
-            updated_at=moment,
-            status_changed_at=moment,
-            **fields.columns(),
-        )
+    await _INSERT.run(
+        conn,
+        id=user_id,
+        tenant_id=tenant_id,
+        doc=doc,
+        status=status,
+        manager_id=manager_id,
+        department_id=department_id,
+        version=1,
+        created_at=moment,
+        updated_at=moment,
+        status_changed_at=moment,
+        **fields.columns(),
     )
     await _write_emails(conn, tenant_id, user_id, fields)
     return UserRecord(
@@ -243,13 +263,30 @@ async def count_active(conn: AsyncConnection, tenant_id: int) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
+_EXISTS = Prepared(sa.select(users.c.id).where(_VISIBLE & (users.c.id == sa.bindparam("user_id"))))
+
+
 async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str]) -> set[str]:
     """Which of `ids` are visible users of the tenant (one indexed query per 500 ids)."""
+    unique = sorted(set(ids))
+    if len(unique) == 1:
+        return {row[0] for row in await _EXISTS.rows(conn, tenant_id=tenant_id, user_id=unique[0])}
     found: set[str] = set()
-    for part in chunks(sorted(set(ids))):
+    for part in chunks(unique):
         rows = await conn.execute(sa.select(users.c.id).where(visible(tenant_id) & users.c.id.in_(part)))
         found.update(r[0] for r in rows)
     return found
+
+
+_GROUPS_OF_ONE = Prepared(
+    sa.select(groups.c.id, groups.c.display_name)
+    .join(groups, groups.c.id == group_members.c.group_id)
+    .where(
+        (group_members.c.tenant_id == sa.bindparam("tenant_id"))
+        & (group_members.c.user_id == sa.bindparam("user_id"))
+    )
+    .order_by(groups.c.display_name_ci)
+)
 
 
 async def groups_of(
@@ -257,6 +294,10 @@ async def groups_of(
 ) -> dict[str, list[tuple[str, str]]]:
     """`{user_id: [(group_id, displayName), …]}` for the users of one page."""
     result: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
+    if len(user_ids) == 1:
+        found = await _GROUPS_OF_ONE.rows(conn, tenant_id=tenant_id, user_id=user_ids[0])
+        result[user_ids[0]] = [(group_id, name) for group_id, name in found]
+        return result
     for part in chunks(user_ids):
         rows = await conn.execute(
             sa.select(group_members.c.user_id, groups.c.id, groups.c.display_name)
@@ -269,11 +310,21 @@ async def groups_of(
     return result
 
 
+_INSERT_EMAIL = Prepared(
+    user_emails.insert().values(
+        {
+            name: sa.bindparam(name)
+            for name in ("user_id", "position", "tenant_id", "value_ci", "type", "is_primary")
+        }
+    )
+)
+
+
 async def _write_emails(conn: AsyncConnection, tenant_id: int, user_id: str, fields: UserFields) -> None:
     if not fields.emails:
         return
-    await conn.execute(
-        user_emails.insert(),
+    await _INSERT_EMAIL.run_many(
+        conn,
         [
             {
                 "user_id": user_id,
