@@ -15,6 +15,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from enlist.db.migrate import upgrade
 from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import MIGRATIONS, VERSION_TABLE, Portal
 from enlist.lms.secrets import load_peppers
+from enlist.lms.store import synclog
 from enlist.settings import Settings
 from enlist.web.paging import encode_cursor
 from tests.conftest import TEST_PEPPER
@@ -323,3 +325,37 @@ async def test_the_third_page_of_a_group_of_10000_members_runs_few_indexed_state
     _check_plans("group page 3", statements, scale.plans(statements))
     _tiny, tiny_statements = await scale.measure("/admin/tenants/tiny/groups/tiny-g")
     assert len(tiny_statements) == len(statements)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        synclog.LogQuery(),
+        synclog.LogQuery(since=datetime(2026, 1, 1, tzinfo=UTC)),
+        synclog.LogQuery(resource_type="User"),
+        "deep",
+    ],
+    ids=["first", "since", "resource-type", "deep"],
+)
+async def test_the_cli_and_api_log_read_walks_the_time_index_without_sorting(
+    scale: Scale, query: Any
+) -> None:
+    """`enlist lms log` and GET /api/v1/tenants/{t}/sync-log read pages with synclog.read."""
+    if query == "deep":
+        query = synclog.LogQuery(before_id=int(_log_cursor_id(scale.path)) + 500_000)
+    db = Database(f"sqlite+aiosqlite:///{scale.path}")
+    scale.recorder.statements = []
+    scale.recorder.on = True
+    try:
+        async with db.read() as conn:
+            entries = await synclog.read(conn, 1, query)
+    finally:
+        scale.recorder.on = False
+        await db.dispose()
+    assert len(entries) == 100
+    assert [(e["at"], e["id"]) for e in entries] == sorted(
+        ((e["at"], e["id"]) for e in entries), reverse=True
+    )
+    statements = list(scale.recorder.statements)
+    assert len(statements) <= 2  # the anchor of a deep page, then the page
+    _check_plans(f"synclog.read {query}", statements, scale.plans(statements))

@@ -89,7 +89,7 @@ class LogQuery:
     resource_id: str | None = None
     text: str | None = None
     limit: int = 100
-    before_id: int | None = None  # keyset paging: entries older than this id
+    before_id: int | None = None  # keyset paging: the entries after this one, newest first
 
 
 def _conditions(tenant_id: int, query: LogQuery) -> list[sa.ColumnElement[bool]]:
@@ -141,11 +141,29 @@ def _row(row: sa.Row[Any]) -> dict[str, Any]:
 
 
 async def read(conn: AsyncConnection, tenant_id: int, query: LogQuery) -> list[dict[str, Any]]:
-    """Entries newest first (by id, which follows commit order closely enough for a log)."""
+    """Entries newest first, in the order of the (tenant, time) indexes: (at, id) descending, so
+    that the first page of a 1,000,000-entry log reads 100 index entries instead of sorting the
+    log. `before_id` pages on from an entry: the ones after it in that order."""
+    where = _conditions(tenant_id, dataclasses.replace(query, before_id=None))
+    if query.before_id:
+        anchor = await conn.scalar(
+            sa.select(sync_log.c.at).where(
+                sync_log.c.tenant_id == tenant_id, sync_log.c.id == query.before_id
+            )
+        )
+        if anchor is None:
+            where.append(sync_log.c.id < query.before_id)
+        else:
+            where.append(
+                sa.or_(
+                    sync_log.c.at < anchor,
+                    sa.and_(sync_log.c.at == anchor, sync_log.c.id < query.before_id),
+                )
+            )
     rows = await conn.execute(
         sa.select(sync_log)
-        .where(*_conditions(tenant_id, query))
-        .order_by(sync_log.c.id.desc())
+        .where(*where)
+        .order_by(sync_log.c.at.desc(), sync_log.c.id.desc())
         .limit(query.limit)
     )
     return [_row(r) for r in rows]
