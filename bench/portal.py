@@ -1,0 +1,54 @@
+"""The portal and the peer as the scenarios use them: a served process plus a tenant and token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import procs
+
+PEER_TOKEN = "bench-peer-token"
+
+
+@dataclass
+class Target:
+    """A SCIM service under test: its SCIM root, a bearer token, its process."""
+
+    name: str
+    scim_base: str
+    token: str
+    server: procs.Server
+    data_dir: Path | None = None
+    database_url: str | None = None
+
+
+@asynccontextmanager
+async def portal(
+    ws: procs.Workspace, label: str, database_url: str | None = None, workers: int = 1
+) -> AsyncIterator[Target]:
+    """`enlist lms serve` with one tenant `bench`, on SQLite (default) or `database_url`."""
+    data = ws.dir(label)
+    port = procs.free_port()
+    extra = {"ENLIST_LMS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    if database_url:
+        extra["ENLIST_LMS_DATABASE_URL"] = database_url
+    env = ws.env(data, **extra)
+    created = await procs.enlist(env, "lms", "tenant", "create", "bench")
+    argv = [procs.ENLIST, "lms", "serve", "--port", str(port), "--workers", str(workers)]
+    async with procs.serve(f"portal ({label})", argv, env, data / "serve.log", port) as server:
+        yield Target(
+            f"portal ({label})", created["tenant_url"], created["secret_token"], server, data, database_url
+        )
+
+
+@asynccontextmanager
+async def peer(ws: procs.Workspace, label: str = "peer") -> AsyncIterator[Target]:
+    """python-scim's scim2-server 0.8.3, in memory, under uvicorn."""
+    data = ws.dir(label)
+    port = procs.free_port()
+    env = ws.env(data, BENCH_PEER_TOKEN=PEER_TOKEN)
+    argv = procs.uvicorn_argv("bench.apps.peer:create_app", port)
+    async with procs.serve("scim2-server", argv, env, data / "serve.log", port) as server:
+        yield Target("scim2-server 0.8.3", f"{server.url}/v2", PEER_TOKEN, server)

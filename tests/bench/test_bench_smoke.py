@@ -1,0 +1,46 @@
+"""`python -m bench --quick` runs every scenario and reports each one's ratio.
+
+Not a measurement: the figures of a quick run on a shared machine mean nothing. What it guards
+is that the harness works end to end (servers start, the replay is accepted, the engine cycles
+succeed) and that its table has a row with a ratio for every scenario, so `make bench` does not
+rot between the runs that matter. Timing-dependent targets are not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6")
+
+
+@pytest.mark.slow
+def test_quick_run_reports_a_ratio_for_every_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENLIST_")}
+    env["TMPDIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--tiny", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    unfinished = [r for r in rows if r["ratio"] is None]
+    assert not unfinished, [(r["scenario"], r["note"]) for r in unfinished]
+    for name in SCENARIOS:
+        assert any(r["scenario"].split()[0] == name for r in rows), f"no row for {name}"
+    for line in ("scenario", "S1 SQLite", "S1 PostgreSQL", "S2 client", "S3", "S4 time", "S5", "S6 2w"):
+        assert line in done.stdout
+    left = [p for p in tmp_path.glob("enlist-bench-*") if "xdg-runtime" not in p.name]
+    assert not left, "the scratch directory was left behind"
