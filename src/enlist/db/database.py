@@ -139,7 +139,10 @@ class Database:
             self._reader = _sqlite_engine(url, "BEGIN", inline=inline)
             self._writer = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=inline)
         else:
-            self._reader = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No ping on checkout (a round trip per checkout, two per SCIM request): a connection
+            # found dead is retried instead (is_disconnect), and SQLAlchemy then drops the pool's
+            # older connections at once.
+            self._reader = create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
             self._writer = self._reader
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         inline_sqlite = self.is_sqlite and inline

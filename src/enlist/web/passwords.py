@@ -6,6 +6,9 @@ pepper instead (`enlist.lms.domain.tokens`), because they are checked on every r
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -37,13 +40,16 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-# A hash of nothing anyone knows: an unknown email costs the same verify as a known one.
-_DECOY = _hasher.hash("enlist-decoy-password-never-used")
+@functools.cache
+def _decoy() -> str:
+    """A hash of nothing anyone knows, made on first use (not at import: every command would pay)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def verify_or_decoy(stored_hash: str | None, password: str) -> bool:
-    """Verify against `stored_hash`, or spend the same time on a decoy when there is none."""
+    """Verify against `stored_hash`, or spend the same time on a decoy when there is none, so an
+    unknown email costs the same verify as a known one."""
     if stored_hash is None:
-        verify_password(_DECOY, password)
+        verify_password(_decoy(), password)
         return False
     return verify_password(stored_hash, password)
