@@ -19,7 +19,15 @@ from typing import Any
 
 from enlist.lms.store.rows import now
 from enlist.provisioning.directory.model import SourceGroup, SourceUser
-from enlist.provisioning.engine.cycle_state import CycleStopped, Removal, bounded, details, imported, scoped
+from enlist.provisioning.engine.cycle_state import (
+    PAGE,
+    CycleStopped,
+    Removal,
+    bounded,
+    details,
+    imported,
+    scoped,
+)
 from enlist.provisioning.engine.plan import Action, LinkState, decide_group, decide_user
 from enlist.provisioning.engine.references import References
 from enlist.provisioning.engine.scope import ScopeDecision, expand_assigned_groups, group_scope, user_scope
@@ -28,7 +36,18 @@ from enlist.provisioning.logs.records import LogRecord, Modified
 from enlist.provisioning.store import links as link_store
 from enlist.provisioning.target.errors import TargetError
 
-PAGE = 200
+__all__ = ["PAGE", "Cycle", "Work"]
+
+
+@dataclass(frozen=True, slots=True)
+class UserPlan:
+    """What the cycle decided for one user of a page, before any request: its action and record."""
+
+    user_id: str
+    user: SourceUser | None
+    action: Action
+    link: LinkState | None
+    record: LogRecord
 
 
 @dataclass
@@ -114,7 +133,7 @@ class Cycle(References):
         groups_of = await self.source.groups_containing(list(users))
         async with self.db.read() as conn:
             linked = await link_store.load_links(conn, self.app.id, "user", set(users) | missing)
-        tasks = []
+        planned = []
         for user_id in sorted(set(users) | missing):
             user = users.get(user_id)
             scope = None
@@ -127,15 +146,14 @@ class Cycle(References):
                     user_groups=groups_of.get(user_id, set()),
                     passes_filters=self.mappings.passes_user_filters,
                 )
-            tasks.append(self._user(user_id, user, scope, linked.get(user_id)))
-        await bounded(tasks, self.settings.max_concurrency * 2)
+            planned.append(self._plan_user(user_id, user, scope, linked.get(user_id)))
+        await bounded([self._user(p) for p in planned], self.settings.max_concurrency * 2)
         await self._flush()
 
-    async def _user(
+    def _plan_user(
         self, user_id: str, user: SourceUser | None, scope: ScopeDecision | None, link: LinkState | None
-    ) -> None:
+    ) -> UserPlan:
         record = LogRecord(self.id, "user", user_id, user.upn if user else None, now())
-        began = time.perf_counter()
         record.step("EntryImport", "import", "success", imported(user, "User"))
         if scope is not None:
             record.step("EntrySynchronizationScoping", "scoping", "success", scoped(scope), **details(scope))
@@ -152,12 +170,16 @@ class Cycle(References):
         )
         if user is not None and scope is not None and (scope.in_scope or link is not None):
             self.touched_users.add(user_id)
+        return UserPlan(user_id, user, action, link, record)
+
+    async def _user(self, plan: UserPlan) -> None:
+        began = time.perf_counter()
         try:
-            await self._user_action(user_id, user, action, link, record)
+            await self._user_action(plan.user_id, plan.user, plan.action, plan.link, plan.record)
         except TargetError as error:
-            await self._failed(record, "user", user_id, error)
+            await self._failed(plan.record, "user", plan.user_id, error)
         finally:
-            record.duration_ms = (time.perf_counter() - began) * 1000
+            plan.record.duration_ms = (time.perf_counter() - began) * 1000
         await self._checkpoint()
 
     async def _user_action(

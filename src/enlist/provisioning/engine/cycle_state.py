@@ -25,6 +25,8 @@ from enlist.provisioning.store import links as link_store
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.target.errors import TargetError, TransientError
 
+PAGE = 200  # objects evaluated, and their records and links written, per transaction
+
 StopCheck = Callable[[], Awaitable[bool]]
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -77,6 +79,7 @@ class CycleState:
         self._records: list[LogRecord] = []
         self._links: dict[tuple[str, str], tuple[str, dict[str, Any], bool] | None] = {}
         self._escrow: list[tuple[str, str, str, str, bool]] = []
+        self._members: list[tuple[str, list[str], list[str]]] = []
         self._cleared_escrow: dict[str, set[str]] = {"user": set(), "group": set()}
         self._lock = asyncio.Lock()
         self.staging = False
@@ -116,6 +119,11 @@ class CycleState:
         self._links[(kind, source_id)] = None
         await self._cleared(kind, source_id)
 
+    async def _members_written(self, group_id: str, added: list[str], removed: list[str]) -> None:
+        """The target group's members changed: remember it with the next flush."""
+        self._members.append((group_id, added, removed))
+        await self._cleared("group", group_id)
+
     async def _cleared(self, kind: str, source_id: str) -> None:
         self._cleared_escrow[kind].add(source_id)
 
@@ -133,25 +141,28 @@ class CycleState:
         self._records.append(record)
 
     async def _flush(self) -> None:
-        """Write buffered records, links and escrows in one transaction."""
+        """Write buffered records, links, written memberships and escrows in one transaction."""
         async with self._lock:
             records, self._records = self._records, []
             written, self._links = self._links, {}
             escrowed, self._escrow = self._escrow, []
+            members, self._members = self._members, []
             cleared, self._cleared_escrow = self._cleared_escrow, {"user": set(), "group": set()}
-            if not (records or written or escrowed or any(cleared.values())):
+            if not (records or written or escrowed or members or any(cleared.values())):
                 return
 
             async def work(conn: Any) -> None:
                 app_id = self.app.id
+                for group_id, added, removed in members:
+                    await link_store.record_members(conn, app_id, group_id, added, removed)
+                saved: dict[str, dict[str, tuple[str, dict[str, Any], bool]]] = {"user": {}, "group": {}}
                 for (kind, source_id), value in written.items():
                     if value is None:
                         await link_store.drop_link(conn, app_id, kind, source_id)
                     else:
-                        target_id, state, disabled = value
-                        await link_store.save_link(
-                            conn, app_id, kind, source_id, target_id, state, disabled=disabled
-                        )
+                        saved.setdefault(kind, {})[source_id] = value
+                for kind, values in saved.items():
+                    await link_store.save_links(conn, app_id, kind, values)
                 for kind, ids in cleared.items():
                     await link_store.clear_escrow(
                         conn, app_id, kind, ids - {e[1] for e in escrowed if e[0] == kind}

@@ -11,11 +11,13 @@ deletions when there are more than the app's threshold.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from enlist.lms.store.rows import now
-from enlist.provisioning.engine.cycle_state import CycleState, bounded, details
-from enlist.provisioning.engine.plan import Change, member_delta
+from enlist.provisioning.directory.model import SourceGroup
+from enlist.provisioning.engine.cycle_state import PAGE, CycleState, bounded, details
+from enlist.provisioning.engine.plan import Change, LinkState, member_delta
 from enlist.provisioning.engine.scope import user_scope
 from enlist.provisioning.logs.records import LogRecord, Modified
 from enlist.provisioning.store import links as link_store
@@ -24,34 +26,51 @@ from enlist.provisioning.target.dialect import MANAGER_PATH
 from enlist.provisioning.target.errors import TargetError
 
 MANAGER_KEY = "manager"
+GROUP_BATCH = 50  # groups whose membership is read and compared together
+MEMBER_BATCH = 2000  # about this many members' users and links are held in memory at once
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPlan:
+    """One group's membership check: the members to evaluate, the ones written, the ones looked at."""
+
+    group: SourceGroup
+    target_id: str
+    candidates: set[str]
+    written: set[str]
+    looked_at: set[str]
 
 
 class References(CycleState):
     async def _managers(self) -> None:
+        """Page by page (memory stays flat however many users the cycle touched): read the
+        users, load their links and their managers' links in one query, set what changed."""
         if not self.mappings.maps_manager:
             return
         candidates = set(self.touched_users)
         if self.new_user_links:
             candidates |= await self.source.reports_of(self.new_user_links)
-        if not candidates:
-            return
-        users = await self.source.get_users(candidates)
-        manager_ids = {u.manager_id for u in users.values() if u.manager_id}
-        async with self.db.read() as conn:
-            linked = await link_store.load_links(conn, self.app.id, "user", set(users) | manager_ids)
-        tasks = []
-        for user in users.values():
-            link = linked.get(user.id)
-            if link is None or link.disabled:
-                continue
-            manager_link = linked.get(user.manager_id) if user.manager_id else None
-            wanted = manager_link.target_id if manager_link and not manager_link.disabled else None
-            written = link.state.get(MANAGER_KEY)
-            if wanted == written or (wanted is None and user.manager_id and written is None):
-                continue
-            tasks.append(self._set_manager(user.id, user.upn, link.target_id, link.state, written, wanted))
-        await bounded(tasks, self.settings.max_concurrency * 2)
-        await self._flush()
+        ordered = sorted(candidates)
+        for start in range(0, len(ordered), PAGE):
+            users = await self.source.get_users(ordered[start : start + PAGE])
+            manager_ids = {u.manager_id for u in users.values() if u.manager_id}
+            async with self.db.read() as conn:
+                linked = await link_store.load_links(conn, self.app.id, "user", set(users) | manager_ids)
+            tasks = []
+            for user in users.values():
+                link = linked.get(user.id)
+                if link is None or link.disabled:
+                    continue
+                manager_link = linked.get(user.manager_id) if user.manager_id else None
+                wanted = manager_link.target_id if manager_link and not manager_link.disabled else None
+                written = link.state.get(MANAGER_KEY)
+                if wanted == written or (wanted is None and user.manager_id and written is None):
+                    continue
+                tasks.append(
+                    self._set_manager(user.id, user.upn, link.target_id, link.state, written, wanted)
+                )
+            await bounded(tasks, self.settings.max_concurrency * 2)
+            await self._flush()
 
     async def _set_manager(
         self, user_id: str, upn: str, target_id: str, state: Any, written: str | None, wanted: str | None
@@ -106,51 +125,80 @@ class References(CycleState):
                             bucket.add(user_id)
             async with self.db.read() as conn:
                 group_links = await link_store.load_links(conn, self.app.id, "group", checks)
-        for group_id in sorted(checks):
-            link = group_links.get(group_id)
-            if link is None:
-                continue
-            await self._group_members(group_id, link.target_id, checks[group_id])
+        linked = [group_id for group_id in sorted(checks) if group_id in group_links]
+        for start in range(0, len(linked), GROUP_BATCH):
+            await self._membership_batch(
+                {
+                    group_id: (group_links[group_id].target_id, checks[group_id])
+                    for group_id in linked[start : start + GROUP_BATCH]
+                }
+            )
         await self._flush()
 
-    async def _group_members(self, group_id: str, target_id: str, checked: set[str] | None) -> None:
-        groups = await self.source.get_groups([group_id])
-        group = groups.get(group_id)
-        if group is None:
-            return
-        members = set(group.member_user_ids)
-        if self.settings.flatten_nested_groups:
-            members |= await self._nested_members(group)
-        candidates = members if checked is None else members & checked
+    async def _membership_batch(self, batch: dict[str, tuple[str, set[str] | None]]) -> None:
+        """The membership deltas of a batch of linked groups (`{group: (target id, checked)}`):
+        the directory, the written members and the links read once for the whole batch (in
+        slices of about MEMBER_BATCH members), then one request set per group that changed."""
+        groups = await self.source.get_groups(batch)
         async with self.db.read() as conn:
-            written = (await link_store.written_members(conn, self.app.id, [group_id])).get(group_id, set())
-        looked_at = (candidates | written) if checked is None else set(checked)
+            written_of = await link_store.written_members(conn, self.app.id, list(groups))
+        plans: list[MemberPlan] = []
+        for group_id in sorted(groups):
+            group = groups[group_id]
+            target_id, checked = batch[group_id]
+            members = set(group.member_user_ids)
+            if self.settings.flatten_nested_groups:
+                members |= await self._nested_members(group)
+            candidates = members if checked is None else members & checked
+            written = written_of.get(group_id, set())
+            looked_at = (candidates | written) if checked is None else set(checked)
+            plans.append(MemberPlan(group, target_id, candidates, written, looked_at))
+        size, part = 0, list[MemberPlan]()
+        for plan in plans:
+            if part and size + len(plan.looked_at) > MEMBER_BATCH:
+                await self._membership_slice(part)
+                size, part = 0, []
+            part.append(plan)
+            size += len(plan.looked_at)
+        if part:
+            await self._membership_slice(part)
+
+    async def _membership_slice(self, plans: list[MemberPlan]) -> None:
+        candidates = set().union(*(p.candidates for p in plans))
+        looked_at = set().union(*(p.looked_at for p in plans))
         users = await self.source.get_users(candidates)
         groups_of = await self.source.groups_containing(candidates)
         async with self.db.read() as conn:
             user_links = await link_store.load_links(conn, self.app.id, "user", looked_at)
-        wanted: set[str] = set()
+        in_scope: dict[str, bool] = {}
         for user_id in candidates:
             user, link = users.get(user_id), user_links.get(user_id)
             if user is None or link is None or link.disabled:
                 continue
-            scope = user_scope(
+            in_scope[user_id] = user_scope(
                 user,
                 sync_all=self.settings.scope == "all",
                 assignments=self.assignments,
                 effective_groups=self.effective_groups,
                 user_groups=groups_of.get(user_id, set()),
                 passes_filters=self.mappings.passes_user_filters,
-            )
-            if scope.in_scope:
-                wanted.add(user_id)
-        add, remove = member_delta(wanted, written, checked=looked_at)
+            ).in_scope
+        tasks = [self._group_members(plan, in_scope, user_links) for plan in plans]
+        await bounded(tasks, self.settings.max_concurrency * 2)
+        await self._flush()
+
+    async def _group_members(
+        self, plan: MemberPlan, in_scope: dict[str, bool], user_links: dict[str, LinkState]
+    ) -> None:
+        group, target_id = plan.group, plan.target_id
+        wanted = {u for u in plan.candidates if in_scope.get(u, False)}
+        add, remove = member_delta(wanted, plan.written, checked=plan.looked_at)
         remove = [u for u in remove if u not in self.held]
         add = [u for u in add if u in user_links]
         if not add and not remove:
             return
         record = LogRecord(
-            self.id, "group", group_id, group.display_name, now(), action="update", target_id=target_id
+            self.id, "group", group.id, group.display_name, now(), action="update", target_id=target_id
         )
         began = time.perf_counter()
         record.step(
@@ -173,11 +221,9 @@ class References(CycleState):
             ]
             record.step("EntryExportUpdate", "export", "success", "Group membership updated in the target")
             self._count("updated", record)
-            async with self._lock, self.db.write() as conn:
-                await link_store.record_members(conn, self.app.id, group_id, add, remove)
-            await self._cleared("group", group_id)
+            await self._members_written(group.id, add, remove)
         except TargetError as error:
-            await self._failed(record, "group", group_id, error, reference=True)
+            await self._failed(record, "group", group.id, error, reference=True)
         record.duration_ms = (time.perf_counter() - began) * 1000
         await self._checkpoint()
 

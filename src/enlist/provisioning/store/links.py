@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.lms.store.rows import chunks, insert_ignoring_duplicates, now
@@ -81,6 +82,39 @@ async def save_link(
     )
     if updated.rowcount == 0:
         await conn.execute(links.insert().values(app_id=app_id, kind=kind, source_id=source_id, **values))
+
+
+async def save_links(
+    conn: AsyncConnection, app_id: int, kind: str, saved: dict[str, tuple[str, dict[str, Any], bool]]
+) -> None:
+    """`save_link` for many links of one kind (`{source_id: (target_id, state, disabled)}`): one
+    upsert executed for all of them, so a page of links costs a statement, not two per link."""
+    moment = now()
+    rows = [
+        {
+            "app_id": app_id,
+            "kind": kind,
+            "source_id": source_id,
+            "target_id": target_id,
+            "state": state,
+            "state_hash": state_hash(state),
+            "disabled": disabled,
+            "updated_at": moment,
+        }
+        for source_id, (target_id, state, disabled) in sorted(saved.items())
+    ]
+    if not rows:
+        return
+    insert = postgresql.insert(links) if conn.dialect.name == "postgresql" else sqlite.insert(links)
+    statement = insert.on_conflict_do_update(
+        index_elements=[links.c.app_id, links.c.kind, links.c.source_id],
+        set_={
+            name: insert.excluded[name]
+            for name in ("target_id", "state", "state_hash", "disabled", "updated_at")
+        },
+    )
+    for part in chunks(rows):
+        await conn.execute(statement, part)
 
 
 async def drop_link(conn: AsyncConnection, app_id: int, kind: str, source_id: str) -> None:
