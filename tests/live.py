@@ -69,7 +69,7 @@ class LivePortal:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core machine can take a while to start Python
         while time.monotonic() < deadline:
             try:
                 if httpx2.get(f"{self.url}/healthz", timeout=1).status_code == 200:

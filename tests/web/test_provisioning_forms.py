@@ -92,6 +92,11 @@ async def test_a_new_application_needs_a_name_and_the_non_gallery_choice(provisi
     )
     assert empty.status_code == 400
     assert "an application needs a name of 1 to 200 characters" in empty.text
+    slashed = await site.client.post(
+        "/admin/apps", data={"name": "HR/Learning", "kind": "non-gallery", "csrf_token": csrf}
+    )
+    assert slashed.status_code == 400
+    assert "cannot contain '/'" in visible(slashed)
     unchosen = await site.client.post("/admin/apps", data={"name": "Portal", "csrf_token": csrf})
     assert unchosen.status_code == 400
     assert "Non-gallery" in visible(unchosen)

@@ -83,6 +83,9 @@ async def create_app(
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("an application needs a name of 1 to 200 characters")
+    if "/" in name or any(not c.isprintable() for c in name):
+        # The name is a path segment of its pages and API (/admin/apps/{name}/..., /api/v1/apps/{name}).
+        raise ValueError(f"an application's name cannot contain '/' or control characters: {name!r}")
     if await find_app(conn, name) is not None:
         raise AppExistsError(f"an application named {name!r} exists already")
     moment = now()

@@ -143,4 +143,8 @@ provisioning_log = sa.Table(
     sa.Index(None, "app_id", "cycle_id"),
     sa.Index(None, "app_id", "status", "at"),
     sa.Index(None, "app_id", "source_id", "at"),
+    # The Provisioning logs page, newest first by id, with and without a filter (migration 0003).
+    sa.Index(None, "app_id", "id"),
+    sa.Index(None, "app_id", "status", "id"),
+    sa.Index(None, "app_id", "action", "id"),
 )
