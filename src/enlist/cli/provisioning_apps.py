@@ -9,15 +9,13 @@ import click
 
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_common import read_secret, run
-from enlist.lms.store.rows import now
+from enlist.provisioning import operations
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.app_settings import AppSettings
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import run_cycle, target_for
-from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.target.client import ScimTarget
 
 
 @click.group()
@@ -50,14 +48,12 @@ def create(name: str, tenant_url: str | None, secret_token: str | None, as_json:
         fail("give both --tenant-url and --secret-token, or neither (connect later with `app connect`)")
 
     async def work(service: Service) -> dict[str, Any]:
-        async with service.db.write() as conn:
-            created = await app_store.create_app(
-                conn, name, mapping_to_json(default_user_mapping()), mapping_to_json(default_group_mapping())
-            )
-            if tenant_url and secret_token:
-                await app_store.connect(
-                    conn, created, tenant_url.strip(), service.secrets.seal(read_secret(secret_token))
-                )
+        token = read_secret(secret_token) if secret_token else None
+        created = await operations.create(service, name)
+        if tenant_url and token:
+            async with service.db.write() as conn:
+                await app_store.connect(conn, created, tenant_url.strip(), service.secrets.seal(token))
+        async with service.db.read() as conn:
             created = await app_store.get_app(conn, name)
         return await app_status.describe(service, created)
 
@@ -81,17 +77,16 @@ def connect(name: str, tenant_url: str, secret_token: str, as_json: bool) -> Non
 
     async def work(service: Service) -> dict[str, Any]:
         token = read_secret(secret_token)
+        if not token.strip():
+            fail("the Secret token is empty", "pass the token the application gave you (or - to read stdin)")
         async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-        async with ScimTarget(tenant_url.strip(), token, dialect=found.settings.dialect) as target:
-            check = await target.test_connection()
+        check = await operations.connect(service, found, tenant_url, token)
         if not check.ok:
             fail(
                 f"Test connection failed: {check.message}",
                 "nothing was saved; fix the Tenant URL or token and retry",
             )
-        async with service.db.write() as conn:
-            await app_store.connect(conn, found, tenant_url.strip(), service.secrets.seal(token))
         return {"ok": True, "message": check.message}
 
     result = run(work)
@@ -180,25 +175,9 @@ def _state_command(command: str, doc: str) -> None:
     @click.argument("name")
     def change(name: str) -> None:
         async def work(service: Service) -> str:
-            async with service.db.write() as conn:
+            async with service.db.read() as conn:
                 found = await app_store.get_app(conn, name)
-                if command == "start":
-                    await app_store.start(conn, found)
-                elif command == "pause":
-                    await app_store.pause(conn, found)
-                elif command == "restart":
-                    await app_store.restart(conn, found)
-                else:
-                    quarantined = found.state == "quarantined"
-                    await app_store.update_app(
-                        conn,
-                        found.id,
-                        allow_deletes=True,
-                        next_run_at=now(),
-                        # Lift a TooManyDeletes quarantine; never un-pause a paused app.
-                        **({"state": "active", "quarantine": None} if quarantined else {}),
-                    )
-                return (await app_store.get_app(conn, name)).state
+            return await operations.change_state(service, found, command)
 
         click.echo(f"{name}: {run(work)}")
 
@@ -219,17 +198,9 @@ def set_settings(name: str, items: tuple[str, ...]) -> None:
     changes = settings_pairs(items)
 
     async def work(service: Service) -> AppSettings:
-        async with service.db.write() as conn:
+        async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-            updated = found.settings.with_changes(changes)
-            restart = (
-                updated.scope != found.settings.scope
-                or updated.flatten_nested_groups != found.settings.flatten_nested_groups
-            )
-            await app_store.update_app(
-                conn, found.id, settings=updated.to_json(), **({"watermark": None} if restart else {})
-            )
-            return updated
+        return await operations.save_settings(service, found, changes)
 
     updated = run(work)
     click.echo(f"{name}: " + ", ".join(f"{k}={getattr(updated, k)}" for k in changes))

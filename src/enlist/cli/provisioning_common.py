@@ -8,27 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from enlist.cli.output import fail
-from enlist.provisioning.directory.errors import DirectoryError
-from enlist.provisioning.engine.app_settings import SettingError
-from enlist.provisioning.engine.runner import CycleBusyError
-from enlist.provisioning.mapping.errors import MappingPackageError
-from enlist.provisioning.secrets import SecretError
+from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.service import Service, open_service
-from enlist.provisioning.store.apps import AppExistsError, UnknownAppError
 from enlist.settings import load_settings
 
 T = TypeVar("T")
-EXPECTED = (
-    UnknownAppError,
-    AppExistsError,
-    SettingError,
-    DirectoryError,
-    MappingPackageError,
-    CycleBusyError,
-    SecretError,
-    LookupError,
-    ValueError,
-)
 
 
 def run(work: Callable[[Service], Awaitable[T]]) -> T:

@@ -12,17 +12,15 @@ import orjson
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
+from enlist.provisioning import operations
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine.mapping_edits import (
     build_row,
     describe,
     try_expression,
-    with_mapping,
-    without_mapping,
 )
 from enlist.provisioning.mapping.errors import MappingPackageError
-from enlist.provisioning.mapping.mappings import mapping_from_json, mapping_to_json
-from enlist.provisioning.mapping.scoping import filters_from_json, filters_to_json
+from enlist.provisioning.mapping.mappings import mapping_from_json
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 
@@ -88,18 +86,24 @@ def map_attribute(
         fail("give exactly one of --direct, --constant, --expression")
     kind, source = given[0]
     try:
-        row = build_row(target, kind, source, on_create=on_create, matching=matching, default=default)  # type: ignore[arg-type]
+        build_row(target, kind, source, on_create=on_create, matching=matching, default=default)  # type: ignore[arg-type]
     except MappingPackageError as error:
         fail(f"mapping refused: {error}", "nothing was saved")
 
     async def work(service: Service) -> None:
-        async with service.db.write() as conn:
+        async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-            column = _column(object_kind)
-            updated = with_mapping(mapping_from_json(getattr(found, column)), row)
-            await app_store.update_app(
-                conn, found.id, **{column: mapping_to_json(updated), "watermark": None}
-            )
+        await operations.map_attribute(
+            service,
+            found,
+            object_kind,
+            target,
+            kind,  # type: ignore[arg-type]
+            source,
+            on_create=on_create,
+            matching=matching,
+            default=default,
+        )
 
     run(work)
     click.echo(
@@ -115,13 +119,9 @@ def unmap(name: str, target: str, object_kind: str) -> None:
     """Remove the mapping of TARGET."""
 
     async def work(service: Service) -> None:
-        async with service.db.write() as conn:
+        async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-            column = _column(object_kind)
-            updated = without_mapping(mapping_from_json(getattr(found, column)), target)
-            await app_store.update_app(
-                conn, found.id, **{column: mapping_to_json(updated), "watermark": None}
-            )
+        await operations.unmap(service, found, object_kind, target)
 
     run(work)
     click.echo(f"{target} unmapped; the next cycle is an initial one.")
@@ -147,14 +147,11 @@ def scoping(name: str, path: Path | None, clear: bool, as_json: bool) -> None:
         fail(f"the filter file is not JSON: {error}")
 
     async def work(service: Service) -> list[dict[str, Any]]:
-        async with service.db.write() as conn:
+        async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-            if path or clear:
-                filters = () if clear else filters_from_json(document)
-                stored = filters_to_json(filters)
-                await app_store.update_app(conn, found.id, scoping=stored, watermark=None)
-                return stored
-            return list(found.scoping)
+        if path or clear:
+            return await operations.set_scoping(service, found, [] if clear else document)
+        return list(found.scoping)
 
     result = run(work)
     emit_json(result) if as_json or not (path or clear) else click.echo(

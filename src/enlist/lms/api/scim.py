@@ -70,6 +70,8 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
         async def serve() -> Response:
             nonlocal tenant
             tenant = await _authenticate(portal, request)
+            if any(_unstorable(value) for value in request.path_params.values()):
+                raise not_found("no resource has this id")  # NUL: PostgreSQL cannot even compare it
             base = f"{portal.public_url}/scim/v2/{tenant.slug}"
             return await handler(request, ScimRequest(portal.db, tenant, base, entry))
 
@@ -91,6 +93,10 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
             return scim_error_response(failure)
 
     return endpoint
+
+
+def _unstorable(value: object) -> bool:
+    return isinstance(value, str) and any(c == "\0" or "\ud800" <= c <= "\udfff" for c in value)
 
 
 async def _reconnecting(work: Callable[[], Awaitable[Response]], retries: int) -> Response:

@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.provisioning import operations
 from enlist.provisioning.api.app import service_of
+from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.web import actions
-from enlist.provisioning.web.common import EXPECTED, app_url, form_of, message_of, site_of, text
+from enlist.provisioning.web.common import app_url, form_of, message_of, site_of, text
 from enlist.web.pages import ADMIN_PREFIX
 
 NON_GALLERY = "non-gallery"
@@ -40,7 +41,7 @@ async def create_app(request: Request) -> Response:
         )
     else:
         try:
-            created = await actions.create(service_of(request), name)
+            created = await operations.create(service_of(request), name)
         except EXPECTED as exc:
             error = message_of(exc)
         else:

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.provisioning import operations
 from enlist.provisioning.api.app import service_of
-from enlist.provisioning.web import actions, queries
+from enlist.provisioning.operations import EXPECTED
+from enlist.provisioning.web import queries
 from enlist.provisioning.web.common import (
     APP,
-    EXPECTED,
     app_of,
     app_url,
     context,
@@ -76,7 +77,7 @@ async def _change(request: Request, *, assign: bool) -> Response:
         what = "Select at least one user or group" if assign else "Check the users and groups to remove"
         return await retry(request, error=what + ", then try again.", status_code=400)
     try:
-        await actions.change_assignments(service_of(request), app, _items(values), assign=assign)
+        await operations.change_assignments(service_of(request), app, _items(values), assign=assign)
     except EXPECTED as exc:
         return await retry(request, error=message_of(exc), status_code=400)
     return RedirectResponse(

@@ -1,6 +1,6 @@
 """What every provisioning page shares: the site, the application in the URL, forms, errors.
 
-Errors a page shows are the ones the CLI prints (`enlist.cli.provisioning_common.EXPECTED`): the
+Errors a page shows are the ones the CLI prints (`enlist.provisioning.operations.EXPECTED`): the
 same exceptions from the same functions, so a page and a command say the same thing.
 """
 
@@ -15,26 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from enlist.provisioning.api.app import service_of
-from enlist.provisioning.directory.errors import DirectoryError
-from enlist.provisioning.engine.app_settings import SettingError
-from enlist.provisioning.engine.runner import CycleBusyError
-from enlist.provisioning.mapping.errors import MappingPackageError
-from enlist.provisioning.secrets import SecretError
 from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.store.apps import App, AppExistsError, UnknownAppError
+from enlist.provisioning.store.apps import App
 from enlist.web.pages import ADMIN_PREFIX, Site
 
-EXPECTED = (
-    UnknownAppError,
-    AppExistsError,
-    SettingError,
-    DirectoryError,
-    MappingPackageError,
-    CycleBusyError,
-    SecretError,
-    LookupError,
-    ValueError,
-)
 APP = ADMIN_PREFIX + "/apps/{app}"  # every page of one application is under it
 MAX_FIELDS = 2000  # the assignment picker posts one field per chosen user or group
 

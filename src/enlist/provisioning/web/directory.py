@@ -13,8 +13,9 @@ from starlette.routing import BaseRoute, Route
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.importer import import_directory, parse_directory_json, parse_users_csv
+from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.web import queries
-from enlist.provisioning.web.common import EXPECTED, form_of, message_of, query_params, site_of, text
+from enlist.provisioning.web.common import form_of, message_of, query_params, site_of, text
 from enlist.web.pages import ADMIN_PREFIX
 from enlist.web.paging import PAGE_SIZE, decode_cursor
 

@@ -11,15 +11,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.provisioning import operations
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.on_demand import provision_on_demand
+from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.store.apps import App
-from enlist.provisioning.web import actions, queries
+from enlist.provisioning.web import queries
 from enlist.provisioning.web.charts import cycle_chart
 from enlist.provisioning.web.common import (
     APP,
-    EXPECTED,
     app_of,
     app_url,
     context,
@@ -77,7 +78,7 @@ async def change_state(request: Request) -> Response:
     command = request.url.path.rsplit("/", 1)[1]
     app = await app_of(request)
     try:
-        await actions.change_state(service_of(request), app, command)
+        await operations.change_state(service_of(request), app, command)
     except EXPECTED as exc:
         return site_of(request).render(
             request,

@@ -17,17 +17,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.provisioning import operations
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine.app_settings import AppSettings
 from enlist.provisioning.engine.mapping_edits import describe, try_expression
 from enlist.provisioning.mapping.errors import ExpressionError, MappingError
 from enlist.provisioning.mapping.mappings import mapping_from_json
+from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.store.apps import App
-from enlist.provisioning.web import actions
 from enlist.provisioning.web.common import (
     APP,
-    EXPECTED,
     app_of,
     app_url,
     context,
@@ -93,7 +93,7 @@ async def test_connection(request: Request) -> Response:
     async with form_of(request) as form:
         tenant_url, token = text(form, "tenant_url"), text(form, "secret_token")
     try:
-        check = await actions.test_connection(service_of(request), app, tenant_url, token)
+        check = await operations.test_connection(service_of(request), app, tenant_url, token)
         result = {"ok": check.ok, "code": check.code, "message": check.message}
     except EXPECTED as exc:
         result = {"ok": False, "code": None, "message": message_of(exc)}
@@ -108,7 +108,7 @@ async def connect(request: Request) -> Response:
     async with form_of(request) as form:
         tenant_url, token = text(form, "tenant_url"), text(form, "secret_token")
     try:
-        check = await actions.connect(service_of(request), app, tenant_url, token)
+        check = await operations.connect(service_of(request), app, tenant_url, token)
     except EXPECTED as exc:
         return await _failed(request, app, "connect", message_of(exc), tenant_url_value=tenant_url)
     if not check.ok:
@@ -136,7 +136,7 @@ async def save_settings(request: Request) -> Response:
     async with form_of(request) as form:
         changes = _setting_changes(form)
     try:
-        await actions.save_settings(service_of(request), app, changes)
+        await operations.save_settings(service_of(request), app, changes)
     except EXPECTED as exc:
         return await _failed(request, app, "settings", message_of(exc))
     return RedirectResponse(app_url(app, f"{PAGE}?done=settings#settings"), status_code=303)
@@ -159,7 +159,7 @@ async def save_mapping(request: Request) -> Response:
     try:
         if row["kind"] not in MAPPING_KINDS:
             raise ValueError(f"the mapping type must be one of {', '.join(MAPPING_KINDS)}")
-        await actions.map_attribute(
+        await operations.map_attribute(
             service_of(request),
             app,
             object_kind,
@@ -193,7 +193,7 @@ async def remove_mapping(request: Request) -> Response:
     async with form_of(request) as form:
         target = text(form, "target")
     try:
-        await actions.unmap(service_of(request), app, object_kind, target)
+        await operations.unmap(service_of(request), app, object_kind, target)
     except EXPECTED as exc:
         return await _failed(
             request, app, f"mapping-{object_kind}", f"{message_of(exc)}. Nothing was changed."
@@ -210,7 +210,7 @@ async def save_scoping(request: Request) -> Response:
             document = orjson.loads(document_text)
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"the scoping filters are not JSON: {exc}") from None
-        await actions.set_scoping(service_of(request), app, document)
+        await operations.set_scoping(service_of(request), app, document)
     except EXPECTED as exc:
         return await _failed(request, app, "scoping", message_of(exc), scoping_value=document_text)
     return RedirectResponse(app_url(app, f"{PAGE}?done=scoping#scoping"), status_code=303)

@@ -1,19 +1,22 @@
-"""What the pages' buttons do, step for step what the matching `enlist provisioning app …`
-command does (src/enlist/cli/provisioning_apps.py, provisioning_mappings.py), over the same
-store and engine functions and raising the same errors with the same messages.
-
-They live here because the CLI does these steps inside its command bodies; when the CLI calls
-these functions instead, the two cannot drift apart.
+"""What an admin does to an application, whichever front end they use: the `enlist
+provisioning app …` commands and the admin pages' buttons both call these functions, so the
+two cannot drift apart and give the same errors with the same messages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from enlist.lms.store.rows import now
-from enlist.provisioning.engine.app_settings import AppSettings
+from enlist.provisioning.directory.errors import DirectoryError
+from enlist.provisioning.directory.tables import dir_groups, dir_users
+from enlist.provisioning.engine.app_settings import AppSettings, SettingError
 from enlist.provisioning.engine.mapping_edits import Kind as MappingKind
 from enlist.provisioning.engine.mapping_edits import build_row, with_mapping, without_mapping
+from enlist.provisioning.engine.runner import CycleBusyError
+from enlist.provisioning.mapping.errors import MappingPackageError
 from enlist.provisioning.mapping.mappings import (
     default_group_mapping,
     default_user_mapping,
@@ -21,12 +24,25 @@ from enlist.provisioning.mapping.mappings import (
     mapping_to_json,
 )
 from enlist.provisioning.mapping.scoping import filters_from_json, filters_to_json
+from enlist.provisioning.secrets import SecretError
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.store.apps import App
+from enlist.provisioning.store.apps import App, AppExistsError, UnknownAppError
 from enlist.provisioning.target.client import ScimTarget
 from enlist.provisioning.target.connection import ConnectionCheck
-from enlist.provisioning.web import queries
+
+# The errors an admin causes and can fix: a front end shows their message, never a traceback.
+EXPECTED = (
+    UnknownAppError,
+    AppExistsError,
+    SettingError,
+    DirectoryError,
+    MappingPackageError,
+    CycleBusyError,
+    SecretError,
+    LookupError,
+    ValueError,
+)
 
 
 async def create(service: Service, name: str) -> App:
@@ -158,8 +174,12 @@ async def change_assignments(
         users = [i for k, i in items if k == "user"]
         groups = [i for k, i in items if k == "group"]
         if assign:
-            known_users = await queries.entries(conn, "user", users)
-            known_groups = await queries.entries(conn, "group", groups)
+            known_users = set(
+                (await conn.execute(sa.select(dir_users.c.id).where(dir_users.c.id.in_(users)))).scalars()
+            )
+            known_groups = set(
+                (await conn.execute(sa.select(dir_groups.c.id).where(dir_groups.c.id.in_(groups)))).scalars()
+            )
             missing = [i for i in users if i not in known_users] + [
                 i for i in groups if i not in known_groups
             ]
