@@ -27,6 +27,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve(command: list[str], env: dict[str, str], data_dir: Path, url: str) -> subprocess.Popen[bytes]:
+    """Start a server (`enlist … serve`) logging to data_dir/serve.log; return once GET /healthz answers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90  # a loaded 2-core machine can take a while to start Python
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx2.TransportError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"{' '.join(command[1:3])} did not start: {log_path.read_text()}")
+
+
 @dataclass
 class LivePortal:
     data_dir: Path
@@ -61,25 +82,10 @@ class LivePortal:
         return done.stdout
 
     def start(self) -> LivePortal:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / "serve.log").open("wb") as log:
-            self.process = subprocess.Popen(
-                [ENLIST, "lms", "serve", "--port", str(self.port)],
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 90  # a loaded 2-core machine can take a while to start Python
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx2.TransportError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"the portal did not start: {(self.data_dir / 'serve.log').read_text()}")
+        self.process = serve(
+            [ENLIST, "lms", "serve", "--port", str(self.port)], self.env(), self.data_dir, self.url
+        )
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx2
-
-from tests.live import ENLIST, LivePortal, free_port
+from tests.live import ENLIST, LivePortal, free_port, serve
 
 ADMIN_EMAIL = "admin@contoso.example"
 ADMIN_PASSWORD = "a long browser-test password"
@@ -57,25 +54,9 @@ class LiveProvisioning:
         return done.stdout
 
     def start(self) -> LiveProvisioning:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / "provisioning.log").open("wb") as log:
-            self.process = subprocess.Popen(
-                [ENLIST, "provisioning", "serve", "--port", str(self.port)],
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 90  # a loaded 2-core machine can take a while to start Python
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx2.TransportError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"the service did not start: {(self.data_dir / 'provisioning.log').read_text()}")
+        command = [ENLIST, "provisioning", "serve", "--port", str(self.port)]
+        self.process = serve(command, self.env(), self.data_dir, self.url)
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
