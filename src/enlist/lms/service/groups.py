@@ -96,7 +96,7 @@ async def create_group(req: Request, body: object) -> dict[str, Any]:
         await _check_members(conn, tenant.id, member_ids)
         record = await store.insert_group(conn, tenant.id, doc)
         await store.add_members(conn, tenant.id, record.id, member_ids, displays_in_body(body))
-        await _land(conn, req, record, member_ids)
+        await _land(conn, req, record, member_ids, [], renamed=False)
         req.entry.resource_id, req.entry.action, req.entry.status = record.id, "create", 201
         req.entry.changes = diff(None, doc) + member_changes(member_ids, [])
         await synclog.record(conn, tenant.id, req.entry)
@@ -217,11 +217,7 @@ async def _write(
     record = old
     if changes:
         record = await store.update_group(conn, tenant.id, old, doc)
-        touched = added + removed
-        if record.display_name != old.display_name and tenant.policy.makes_departments:
-            # The rule chooses by name (patterns, then the name tie-break): a rename can move anyone.
-            touched = sorted(set(touched) | set(await store.all_member_ids(conn, record.id)))
-        await _land(conn, req, record, touched)
+        await _land(conn, req, record, added, removed, renamed=record.display_name != old.display_name)
     req.entry.action, req.entry.changes = action, changes
     req.entry.resource_name = record.display_name
     req.entry.status = 200 if respond else 204
@@ -229,12 +225,29 @@ async def _write(
     return (await render(conn, req, [record], view or Projection()))[0] if respond else None
 
 
-async def _land(conn: AsyncConnection, req: Request, record: GroupRecord, touched: list[str]) -> None:
+async def _land(
+    conn: AsyncConnection,
+    req: Request,
+    record: GroupRecord,
+    added: list[str],
+    removed: list[str],
+    *,
+    renamed: bool,
+) -> None:
     """Keep the group's department (when the tenant makes them) and its members' placement."""
     tenant = req.tenant
-    if tenant.policy.makes_departments:
-        await departments_store.ensure_group_department(conn, tenant, record.id, record.display_name)
-        await departments_store.place_users(conn, tenant, touched)
+    if not tenant.policy.makes_departments:
+        return
+    department_id = await departments_store.ensure_group_department(
+        conn, tenant, record.id, record.display_name
+    )
+    if renamed:
+        # The rule chooses by name (patterns, then the name tie-break): a rename can move anyone.
+        members = await store.all_member_ids(conn, record.id)
+        await departments_store.place_users(conn, tenant, sorted({*added, *removed, *members}))
+        return
+    await departments_store.place_leavers(conn, tenant, department_id, removed)
+    await departments_store.place_joiners(conn, tenant, record.id, record.display_name, department_id, added)
 
 
 async def _check_name_free(conn: AsyncConnection, tenant_id: int, name: str, own_id: str | None) -> None:

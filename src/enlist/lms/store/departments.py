@@ -1,7 +1,11 @@
 """Departments: the tenant's tree, the departments SCIM groups land as, and user placement.
 
 Placement is recomputed only for the users a change touched, with one query for their
-department-groups and one update per destination department.
+department-groups and one update per destination department. A membership change that leaves
+the group's name alone needs less: the rule ranks a user's department-groups in one total order
+(`choose_department` takes the first), and every write keeps each user in the first of theirs,
+so a user who joins a group moves there only when it ranks above the group they are placed by
+now, and a user who leaves one needs placing again only when it was that group.
 """
 
 from __future__ import annotations
@@ -157,15 +161,142 @@ async def place_users(conn: AsyncConnection, tenant: Tenant, user_ids: list[str]
         if current[user_id] != target:
             moves[target].append(user_id)
     for department_id, movers in sorted(moves.items()):
-        if len(movers) == 1:
-            await _MOVE_ONE.run(conn, of_tenant=tenant.id, of_user=movers[0], new_department=department_id)
-            continue
-        for part in chunks(movers):
-            await conn.execute(
-                users.update()
-                .where((users.c.tenant_id == tenant.id) & users.c.id.in_(part))
-                .values(department_id=department_id)
+        await _move(conn, tenant, department_id, movers)
+
+
+def _joining(part: list[str]) -> sa.Select[Any]:
+    """For each user joining the group `group_id`: where they are placed now, the group that
+    department stands for with their membership in it, their membership in the joined group, and
+    (when placed in the root) whether any other department-group holds them. On PostgreSQL the
+    user rows are locked in id order, so a concurrent placement of the same user is seen."""
+    placed_in = departments.alias("placed_in")
+    placed_by = groups.alias("placed_by")
+    held = group_members.alias("held")
+    joined = group_members.alias("joined")
+    elsewhere = (
+        sa.exists()
+        .where(
+            (group_members.c.user_id == users.c.id) & (group_members.c.group_id != sa.bindparam("group_id"))
+        )
+        .where(
+            sa.exists().where(
+                (departments.c.tenant_id == group_members.c.tenant_id)
+                & (departments.c.source_group_id == group_members.c.group_id)
             )
+        )
+    )
+    return (
+        sa.select(
+            users.c.id,
+            users.c.department_id,
+            placed_by.c.id,
+            placed_by.c.display_name,
+            held.c.added_at,
+            joined.c.added_at,
+            sa.case((users.c.department_id == sa.bindparam("root_id"), elsewhere), else_=sa.false()),
+        )
+        .select_from(
+            users.outerjoin(
+                placed_in,
+                (placed_in.c.tenant_id == users.c.tenant_id) & (placed_in.c.id == users.c.department_id),
+            )
+            .outerjoin(placed_by, placed_by.c.id == placed_in.c.source_group_id)
+            .outerjoin(held, (held.c.group_id == placed_by.c.id) & (held.c.user_id == users.c.id))
+            .outerjoin(
+                joined, (joined.c.group_id == sa.bindparam("group_id")) & (joined.c.user_id == users.c.id)
+            )
+        )
+        .where((users.c.tenant_id == sa.bindparam("tenant_id")) & users.c.id.in_(part))
+        .order_by(users.c.id)
+        .with_for_update(of=users, key_share=True)  # FOR NO KEY UPDATE: what the move takes anyway
+    )
+
+
+async def place_joiners(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    group_id: str,
+    group_name: str,
+    department_id: str,
+    user_ids: list[str],
+) -> None:
+    """Place users who just joined the department-group `group_id` (its name unchanged): each
+    moves to its department when the rule ranks it above the group that places them now. A user
+    whose placement does not match their groups is placed from all their groups (`place_users`)."""
+    if not tenant.policy.makes_departments or not user_ids:
+        return
+    root = tenant.root_department_id
+    moving: list[str] = []
+    unsure: list[str] = []
+    for part in chunks(sorted(set(user_ids))):
+        rows = await conn.execute(
+            _joining(part), {"tenant_id": tenant.id, "group_id": group_id, "root_id": root}
+        )
+        for user_id, placed_in, placed_by, name, held_since, joined_at, elsewhere in rows:
+            if placed_in == department_id:
+                continue
+            current: list[Membership] = []
+            if joined_at is None:
+                unsure.append(user_id)
+                continue
+            if placed_by is not None and held_since is not None:
+                current = [Membership(placed_by, name, placed_in, held_since)]
+            elif placed_in != root or elsewhere:
+                unsure.append(user_id)
+                continue
+            joined = Membership(group_id, group_name, department_id, joined_at)
+            if choose_department(tenant.policy, [*current, joined], root) == department_id:
+                moving.append(user_id)
+    await _move(conn, tenant, department_id, moving)
+    await place_users(conn, tenant, unsure)
+
+
+_PLACED_IN = Prepared(
+    sa.select(users.c.id).where(
+        (users.c.tenant_id == sa.bindparam("tenant_id"))
+        & (users.c.id == sa.bindparam("user_id"))
+        & (users.c.department_id == sa.bindparam("department_id"))
+    )
+)
+
+
+async def place_leavers(
+    conn: AsyncConnection, tenant: Tenant, department_id: str, user_ids: list[str]
+) -> None:
+    """Place users who just left the group of `department_id` (its name unchanged): only those it
+    placed are placed again, from the groups they still have."""
+    if not tenant.policy.makes_departments or not user_ids:
+        return
+    unique = sorted(set(user_ids))
+    if len(unique) == 1:
+        rows = await _PLACED_IN.rows(
+            conn, tenant_id=tenant.id, user_id=unique[0], department_id=department_id
+        )
+        await place_users(conn, tenant, [row[0] for row in rows])
+        return
+    placed: list[str] = []
+    for part in chunks(unique):
+        found = await conn.execute(
+            sa.select(users.c.id).where(
+                (users.c.tenant_id == tenant.id)
+                & users.c.id.in_(part)
+                & (users.c.department_id == department_id)
+            )
+        )
+        placed.extend(row[0] for row in found)
+    await place_users(conn, tenant, placed)
+
+
+async def _move(conn: AsyncConnection, tenant: Tenant, department_id: str, movers: list[str]) -> None:
+    if len(movers) == 1:
+        await _MOVE_ONE.run(conn, of_tenant=tenant.id, of_user=movers[0], new_department=department_id)
+        return
+    for part in chunks(movers):
+        await conn.execute(
+            users.update()
+            .where((users.c.tenant_id == tenant.id) & users.c.id.in_(part))
+            .values(department_id=department_id)
+        )
 
 
 async def place_everyone(conn: AsyncConnection, tenant: Tenant) -> int:
