@@ -1,13 +1,17 @@
-"""The portal and the peer as the scenarios use them: a served process plus a tenant and token."""
+"""The targets the scenarios use: the portal, the peer and the null target, each a served process
+with its SCIM root and a bearer token."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import procs
+from bench.client import Connection
 
 PEER_TOKEN = "bench-peer-token"
 
@@ -52,3 +56,29 @@ async def peer(ws: procs.Workspace, label: str = "peer") -> AsyncIterator[Target
     argv = procs.uvicorn_argv("bench.apps.peer:create_app", port)
     async with procs.serve("scim2-server", argv, env, data / "serve.log", port) as server:
         yield Target("scim2-server 0.8.3", f"{server.url}/v2", PEER_TOKEN, server)
+
+
+NULL_TOKEN = "bench-null-token"
+
+
+@asynccontextmanager
+async def null_target(ws: procs.Workspace, label: str = "null-target") -> AsyncIterator[Target]:
+    """`bench.apps.null_target`: answers every request correctly and keeps nothing."""
+    data = ws.dir(label)
+    port = procs.free_port()
+    argv = [sys.executable, "-m", "bench.apps.null_target", str(port), NULL_TOKEN]
+    async with procs.serve("null target", argv, ws.env(data), data / "serve.log", port) as server:
+        yield Target("null target", server.url, NULL_TOKEN, server)
+
+
+async def requests_answered(target: Target) -> dict[str, int]:
+    """The SCIM requests the null target answered so far, by method."""
+    conn = Connection(target.server.url)
+    try:
+        answer = await conn.request("GET", "/_counts")
+    finally:
+        await conn.close()
+    if answer.status != 200:
+        raise procs.BenchError(f"the null target's counts: {answer.status} {answer.body[:200]!r}")
+    counts: dict[str, int] = json.loads(answer.body)
+    return counts

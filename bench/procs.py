@@ -17,7 +17,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +195,109 @@ async def measured(argv: Sequence[str], env: dict[str, str], limit_s: float) -> 
     finally:
         path.unlink(missing_ok=True)  # noqa: ASYNC240
     return Measured(out, usage["wall_s"], usage["maxrss_kib"] / 1024, usage["cpu_s"], usage["returncode"])
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One look at a running command: seconds since it started, its resident set now and its
+    peak so far (`VmRSS`, `VmHWM`, MiB), and how far it got (whatever `progress` counts)."""
+
+    at_s: float
+    rss_mib: float
+    hwm_mib: float
+    progress: int | None
+
+
+@dataclass
+class Watched:
+    """A command run by `watched`: `measured` when it ended within its limit, else None (it was
+    stopped, and the samples say how far it got and what it used until then)."""
+
+    measured: Measured | None
+    samples: list[Sample]
+
+    @property
+    def peak_rss_mib(self) -> float:
+        """The peak resident set: from `wait4` when the command ended, else the last `VmHWM`."""
+        if self.measured is not None:
+            return self.measured.peak_rss_mib
+        return max((s.hwm_mib for s in self.samples), default=0.0)
+
+    @property
+    def progress(self) -> int | None:
+        return self.samples[-1].progress if self.samples else None
+
+
+async def watched(
+    argv: Sequence[str],
+    env: dict[str, str],
+    limit_s: float,
+    progress: Callable[[], Awaitable[int]] | None = None,
+    every_s: float = 1.0,
+) -> Watched:
+    """`measured`, also sampling the command's memory (and `progress()`) every `every_s`; past
+    `limit_s` the command is stopped and the result has no `measured`. A non-zero exit raises
+    `BenchError` with its stderr, as `run` does."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as report:
+        path = Path(report.name)
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "bench.measure", str(path), "--", *argv],
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    started = time.monotonic()
+    done = asyncio.ensure_future(process.communicate())
+    samples: list[Sample] = []
+    try:
+        while not done.done() and time.monotonic() - started < limit_s:
+            wait = min(every_s, limit_s - (time.monotonic() - started))
+            await asyncio.wait([done], timeout=max(wait, 0))
+            if done.done():
+                break
+            sample = _sample(path, time.monotonic() - started)
+            if sample is not None:
+                counted = await progress() if progress is not None else None
+                samples.append(Sample(sample.at_s, sample.rss_mib, sample.hwm_mib, counted))
+        if not done.done():
+            _kill_group(process)
+            await done
+            return Watched(None, samples)
+        out, err = done.result()
+        # A few bytes, after the command.
+        usage = json.loads(path.read_text()) if process.returncode == 0 else None  # noqa: ASYNC240
+    except BaseException:
+        if not done.done():
+            _kill_group(process)
+            await asyncio.shield(done)
+        raise
+    finally:
+        path.unlink(missing_ok=True)  # noqa: ASYNC240
+    if usage is None:
+        shown = " ".join(argv[:6])
+        raise BenchError(f"`{shown} …` exited {process.returncode}: {err.decode(errors='replace')[-1500:]}")
+    measured = Measured(
+        out.decode(), usage["wall_s"], usage["maxrss_kib"] / 1024, usage["cpu_s"], usage["returncode"]
+    )
+    return Watched(measured, samples)
+
+
+def _sample(report: Path, at_s: float) -> Sample | None:
+    """The memory of the command `bench.measure` runs (its pid is in `report`); None when it is
+    not known yet or already gone."""
+    try:
+        pid = json.loads(report.read_text())["pid"]
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, ValueError, KeyError):
+        return None
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    try:
+        rss, hwm = (int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    except (KeyError, ValueError):
+        return None
+    return Sample(at_s, rss, hwm, None)
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 Not a measurement: the figures of a quick run on a shared machine mean nothing. What it guards
 is that the harness works end to end (servers start, the replay is accepted, the engine cycles
-succeed) and that its table has a row with a ratio for every scenario, so `make bench` does not
-rot between the runs that matter. Timing-dependent targets are not asserted.
+succeed and send the requests they should) and that its table has a row with a ratio for every
+scenario, so `make bench` does not rot between the runs that matter. Timing-dependent targets are not asserted.
 """
 
 from __future__ import annotations
@@ -40,7 +40,15 @@ def test_quick_run_reports_a_ratio_for_every_scenario(tmp_path: Path) -> None:
     assert not unfinished, [(r["scenario"], r["note"]) for r in unfinished]
     for name in SCENARIOS:
         assert any(r["scenario"].split()[0] == name for r in rows), f"no row for {name}"
-    for line in ("scenario", "S1 SQLite", "S1 PostgreSQL", "S2 client", "S3", "S4 time", "S5", "S6 2w"):
+    lines = ("S1 SQLite", "S1 PostgreSQL", "S2 client", "S3", "S4 time", "S4 engine alone", "S4 memory", "S5")
+    for line in ("scenario", *lines, "S6 2w"):
         assert line in done.stdout
+    # Request counts are properties, not timings: the engine alone sends the Test connection
+    # probe, then a filter query and a POST per user (30 at --tiny); an incremental cycle the
+    # probe and one PATCH per changed user (5), whatever the directory's size.
+    by_name = {r["scenario"]: r for r in rows}
+    assert by_name["S4 engine alone"]["details"]["summary"]["requests"] == {"GET": 31, "POST": 30}
+    s5 = by_name["S5"]["details"]
+    assert s5["small"]["requests"] == s5["large"]["requests"] == {"GET": 1, "PATCH": 5}
     left = [p for p in tmp_path.glob("enlist-bench-*") if "xdg-runtime" not in p.name]
     assert not left, "the scratch directory was left behind"

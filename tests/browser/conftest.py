@@ -26,7 +26,10 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: playwright's sync API keeps an asyncio loop running in this thread
+# while it is open, and every later test that calls asyncio.run() (the PostgreSQL fixtures, the
+# anyio tests) would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run scripts/ensure-chromium.sh (make test does)")
@@ -34,7 +37,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
     yield launched
