@@ -7,11 +7,14 @@ directory's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
@@ -111,3 +114,21 @@ async def assign_groups(h: Harness, *names: str) -> None:
 async def count_rows(h: Harness, table: sa.Table) -> int:
     async with h.service.db.read() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+
+
+@contextmanager
+def statements(service: Service) -> Iterator[list[str]]:
+    """Every SQL statement the service's engines run inside the block, normalised and lower-cased."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()).lower())
+
+    engines = {service.db.engine.sync_engine, service.db._reader.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listen)

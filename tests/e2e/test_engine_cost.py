@@ -10,11 +10,6 @@ batch of groups at a time.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.directory.importer import import_directory
@@ -22,27 +17,10 @@ from enlist.provisioning.directory.sample import generate_large
 from enlist.provisioning.engine.cycle import PAGE
 from enlist.provisioning.engine.references import GROUP_BATCH
 from enlist.provisioning.service import Service
-from tests.e2e.engine_harness import Harness, assign_groups, harness
+from tests.e2e.engine_harness import Harness, assign_groups, harness, statements
 
 USERS = 2 * PAGE + 50  # three pages
 GROUPS = GROUP_BATCH + 10  # two batches of groups
-
-
-@contextmanager
-def statements(service: Service) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()).lower())
-
-    engines = {service.db.engine.sync_engine, service.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
 
 
 async def company(h: Harness, users: int, groups: int) -> None:

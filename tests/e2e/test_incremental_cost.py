@@ -8,13 +8,10 @@ and none of its statements reads the directory or the links without a key.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store.rows import now
@@ -24,26 +21,9 @@ from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.tables import links
-from tests.e2e.engine_harness import Harness, harness
+from tests.e2e.engine_harness import Harness, harness, statements
 
 CHANGED = 10
-
-
-@contextmanager
-def statements(service: Service) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()).lower())
-
-    engines = {service.db.engine.sync_engine, service.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
 
 
 def graph_user(i: int) -> dict[str, Any]:

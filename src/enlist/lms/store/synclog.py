@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.prepared import Prepared
 from enlist.lms.domain.changes import Change
+from enlist.lms.domain.synclog_export import CSV_COLUMNS
 from enlist.lms.store.rows import now
 from enlist.lms.store.tables import sync_log
 
@@ -43,20 +44,7 @@ class SyncEntry:
         return (time.perf_counter() - self.started) * 1000
 
 
-_COLUMNS = (
-    "tenant_id",
-    "at",
-    "method",
-    "path",
-    "status",
-    "action",
-    "resource_type",
-    "resource_id",
-    "resource_name",
-    "changes",
-    "duration_ms",
-    "error",
-)
+_COLUMNS = ("tenant_id", *CSV_COLUMNS[1:])  # what a row holds besides its id
 _INSERT = Prepared(sync_log.insert().values({name: sa.bindparam(name) for name in _COLUMNS}))
 
 
