@@ -115,5 +115,5 @@ class Context:
     async def pg(self) -> procs.Postgres:
         """The run's PostgreSQL server, started on first use."""
         if self.postgres is None:
-            self.postgres = await procs.Postgres(self.ws.dir("postgres")).start()
+            self.postgres = await procs.Postgres().start()
         return self.postgres

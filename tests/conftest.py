@@ -24,10 +24,10 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(tmp_path_factory.mktemp("postgres"))
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
     yield cluster
-    cluster.server.cleanup()
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

