@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
 from enlist.lms.domain.placement import Membership, choose_department
 from enlist.lms.domain.tenants import Tenant
@@ -105,13 +106,13 @@ def _memberships(users_wanted: sa.ColumnElement[bool]) -> sa.Select[Any]:
             (departments.c.tenant_id == group_members.c.tenant_id)
             & (departments.c.source_group_id == groups.c.id),
         )
-        .where((group_members.c.tenant_id == sa.bindparam("tenant_id")) & users_wanted)
+        .where((unindexed(group_members.c.tenant_id) == sa.bindparam("tenant_id")) & users_wanted)
     )
 
 
 def _placement(users_wanted: sa.ColumnElement[bool]) -> sa.Select[Any]:
     return sa.select(users.c.id, users.c.department_id).where(
-        (users.c.tenant_id == sa.bindparam("tenant_id")) & users_wanted
+        (unindexed(users.c.tenant_id) == sa.bindparam("tenant_id")) & users_wanted
     )
 
 
@@ -206,7 +207,7 @@ def _joining(part: list[str]) -> sa.Select[Any]:
                 joined, (joined.c.group_id == sa.bindparam("group_id")) & (joined.c.user_id == users.c.id)
             )
         )
-        .where((users.c.tenant_id == sa.bindparam("tenant_id")) & users.c.id.in_(part))
+        .where((unindexed(users.c.tenant_id) == sa.bindparam("tenant_id")) & users.c.id.in_(part))
         .order_by(users.c.id)
         .with_for_update(of=users, key_share=True)  # FOR NO KEY UPDATE: what the move takes anyway
     )
@@ -278,7 +279,7 @@ async def place_leavers(
     for part in chunks(unique):
         found = await conn.execute(
             sa.select(users.c.id).where(
-                (users.c.tenant_id == tenant.id)
+                (unindexed(users.c.tenant_id) == tenant.id)
                 & users.c.id.in_(part)
                 & (users.c.department_id == department_id)
             )
@@ -294,7 +295,7 @@ async def _move(conn: AsyncConnection, tenant: Tenant, department_id: str, mover
     for part in chunks(movers):
         await conn.execute(
             users.update()
-            .where((users.c.tenant_id == tenant.id) & users.c.id.in_(part))
+            .where((unindexed(users.c.tenant_id) == tenant.id) & users.c.id.in_(part))
             .values(department_id=department_id)
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
 from enlist.lms.domain.users import UserFields
 from enlist.lms.store.rows import chunks, new_id, now, paged
@@ -237,7 +238,7 @@ async def move_to_department(
     for part in chunks(user_ids):
         await conn.execute(
             users.update()
-            .where((users.c.tenant_id == tenant_id) & users.c.id.in_(part))
+            .where((unindexed(users.c.tenant_id) == tenant_id) & users.c.id.in_(part))
             .values(department_id=department_id)
         )
 
@@ -273,7 +274,13 @@ async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str
         return {row[0] for row in await _EXISTS.rows(conn, tenant_id=tenant_id, user_id=unique[0])}
     found: set[str] = set()
     for part in chunks(unique):
-        rows = await conn.execute(sa.select(users.c.id).where(visible(tenant_id) & users.c.id.in_(part)))
+        rows = await conn.execute(
+            sa.select(users.c.id).where(
+                (unindexed(users.c.tenant_id) == tenant_id)
+                & (users.c.status != "terminated")
+                & users.c.id.in_(part)
+            )
+        )
         found.update(r[0] for r in rows)
     return found
 
@@ -302,7 +309,7 @@ async def groups_of(
         rows = await conn.execute(
             sa.select(group_members.c.user_id, groups.c.id, groups.c.display_name)
             .join(groups, groups.c.id == group_members.c.group_id)
-            .where((group_members.c.tenant_id == tenant_id) & group_members.c.user_id.in_(part))
+            .where((unindexed(group_members.c.tenant_id) == tenant_id) & group_members.c.user_id.in_(part))
             .order_by(groups.c.display_name_ci)
         )
         for user_id, group_id, name in rows:

@@ -3,7 +3,8 @@
 It sends the requests Entra's provisioning service sends (entra-scim.md §1 to §3) to one Tenant
 URL with one Secret token, and holds the policy around them: the PATCH dialect, retries with
 backoff and `Retry-After`, a timeout per attempt, a rate and a concurrency limit. A transport
-(httpx2's `ASGITransport`, `MockTransport`, or the network by default) does one request.
+(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `wire.WireTransport`)
+does one request.
 
 Rules a caller relies on:
 
@@ -53,6 +54,7 @@ from enlist.provisioning.target.errors import (
     incompatible,
 )
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
+from enlist.provisioning.target.wire import default_transport
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -115,7 +117,12 @@ class ScimTarget:
         self._token = token
         self._transport = transport
         self._sleep = sleep
-        self._http: httpx2.AsyncClient | None = None
+        self._http: httpx2.AsyncBaseTransport | None = None
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": f"{SCIM_MEDIA_TYPE}, application/json",
+            "User-Agent": "enlist-provisioning",
+        }
         self.requests_sent = 0
         self.retries = 0
         self.requests_by_method: Counter[str] = Counter()
@@ -124,16 +131,9 @@ class ScimTarget:
         return f"ScimTarget({self.tenant_url!r}, dialect={self.dialect!r})"
 
     async def __aenter__(self) -> Self:
-        self._http = httpx2.AsyncClient(
-            transport=self._transport,
-            timeout=httpx2.Timeout(self.timeout_s),
-            follow_redirects=False,
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Accept": f"{SCIM_MEDIA_TYPE}, application/json",
-                "User-Agent": "enlist-provisioning",
-            },
-        )
+        # No httpx2.AsyncClient: the engine sends its requests straight to the transport, whose
+        # own cost is what a cycle of tens of thousands of requests pays for (wire.py).
+        self._http = self._transport or default_transport(httpx2.URL(self._base))
         return self
 
     async def __aexit__(
@@ -263,7 +263,7 @@ class ScimTarget:
         url = self._url(path, params)
         action = f"{method} {path}"
         content = orjson.dumps(body) if body is not None else None
-        headers = {"Content-Type": SCIM_MEDIA_TYPE} if content is not None else None
+        headers = self._headers if content is None else {**self._headers, "Content-Type": SCIM_MEDIA_TYPE}
         limit = attempts or self.max_attempts
         attempt = 0
         honour_pause = True
@@ -275,7 +275,8 @@ class ScimTarget:
                     self.requests_sent += 1
                     self.requests_by_method[method] += 1
                     async with asyncio.timeout(self.timeout_s):
-                        response = await http.request(method, url, content=content, headers=headers)
+                        request = httpx2.Request(method, url, headers=headers, content=content)
+                        response = await _exchange(http, request)
             except (httpx2.TransportError, TimeoutError) as exc:
                 error = classify(exc, action, secret=self._token, timeout_s=self.timeout_s)
                 error.__cause__ = exc
@@ -313,6 +314,16 @@ class ScimTarget:
         # filter as Entra does (`filter=userName+eq+%22…%22`).
         query = "&".join(part for part in (self._flags, urlencode(params or {})) if part)
         return f"{self._base}{path}?{query}" if query else f"{self._base}{path}"
+
+
+async def _exchange(transport: httpx2.AsyncBaseTransport, request: httpx2.Request) -> httpx2.Response:
+    """The whole answer to `request`, read and closed."""
+    response = await transport.handle_async_request(request)
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
 
 
 def _endpoint(resource_type: str) -> str:

@@ -1,0 +1,249 @@
+"""`WireTransport`: HTTP/1.1 with keep-alive over asyncio streams, the engine's default transport.
+
+Why not httpx's own: a provisioning cycle is tens of thousands of small requests, one after
+another on a few connections, and httpx2's client and connection pool cost about 1.5 ms of CPU
+each on a 2-core machine, more than the engine's own work per user (docs/performance.md, S4).
+This transport does the same exchange for a tenth of that. It is an `httpx2.AsyncBaseTransport`,
+so `ScimTarget` uses it exactly as it uses the ASGI and mock transports of the tests, and the
+errors it raises are httpx2's: `ConnectError` when no connection could be made (nothing was
+sent), `ReadError` / `WriteError` when the connection failed during the exchange,
+`RemoteProtocolError` for an answer that is not HTTP/1.1 or is too large.
+
+What it does and does not do:
+
+- `http` and `https` (TLS verified with httpx2's default context: same CAs, `SSL_CERT_FILE`);
+- one request at a time per connection, no pipelining; `Content-Length`, `chunked`, and
+  read-until-close bodies; `Connection: close` honoured;
+- an idle connection is reused only while the server has not closed it and for at most
+  `keepalive_s`, so a request is never written to a connection already known to be dead: a
+  failure after writing is reported, and whether to send again is `ScimTarget`'s decision;
+- no proxies, redirects, cookies or compression: `default_transport` picks httpx2's transport
+  when an `HTTP(S)_PROXY` variable applies to the Tenant URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+import urllib.request
+from collections import deque
+from dataclasses import dataclass
+
+import httpx2
+
+__all__ = ["MAX_BODY_BYTES", "WireTransport", "default_transport"]
+
+MAX_HEAD_BYTES = 65_536
+MAX_BODY_BYTES = 64 * 1024 * 1024
+KEEPALIVE_S = 5.0
+MAX_IDLE_PER_ORIGIN = 32
+_NO_BODY = frozenset({204, 304})
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+
+Origin = tuple[str, str, int]
+
+
+def default_transport(url: httpx2.URL) -> httpx2.AsyncBaseTransport:
+    """`WireTransport`, or httpx2's transport through the proxy the environment names for `url`."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme)
+    if proxy and not urllib.request.proxy_bypass(url.host):
+        return httpx2.AsyncHTTPTransport(proxy=proxy)
+    return WireTransport()
+
+
+@dataclass(slots=True)
+class _Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+
+    def usable(self, now: float, keepalive_s: float) -> bool:
+        return (
+            not self.reader.at_eof() and not self.writer.is_closing() and now - self.idle_since < keepalive_s
+        )
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class WireTransport(httpx2.AsyncBaseTransport):
+    """A pool of keep-alive HTTP/1.1 connections per origin; see the module's text."""
+
+    def __init__(
+        self, *, keepalive_s: float = KEEPALIVE_S, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.keepalive_s = keepalive_s
+        self._ssl_context = ssl_context
+        self._idle: dict[Origin, deque[_Connection]] = {}
+        self.connections_opened = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx2.UnsupportedProtocol(f"{url.scheme!r} is not http or https", request=request)
+        origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        message = _message(request, await request.aread())
+        connection = self._reuse(origin) or await self._connect(origin, request)
+        try:
+            try:
+                connection.writer.write(message)
+                await connection.writer.drain()
+            except OSError as exc:
+                raise httpx2.WriteError(_describe(exc), request=request) from exc
+            status, headers, body, keep = await _read_response(connection.reader, request)
+        except BaseException:
+            # Cancelled, timed out or failed part-way: the connection's state is unknown.
+            connection.close()
+            raise
+        if keep and request.method != "HEAD":
+            connection.idle_since = time.monotonic()
+            idle = self._idle.setdefault(origin, deque())
+            if len(idle) < MAX_IDLE_PER_ORIGIN:
+                idle.append(connection)
+            else:
+                connection.close()
+        else:
+            connection.close()
+        return httpx2.Response(
+            status,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        for idle in self._idle.values():
+            while idle:
+                idle.pop().close()
+        self._idle.clear()
+
+    def _reuse(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            connection = idle.pop()
+            if connection.usable(now, self.keepalive_s):
+                return connection
+            connection.close()
+        return None
+
+    async def _connect(self, origin: Origin, request: httpx2.Request) -> _Connection:
+        scheme, host, port = origin
+        context = None
+        if scheme == "https":
+            context = self._ssl_context = self._ssl_context or httpx2.create_ssl_context()
+        try:
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=context, server_hostname=host if context else None, limit=MAX_HEAD_BYTES
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx2.ConnectError(_describe(exc), request=request) from exc
+        self.connections_opened += 1
+        return _Connection(reader, writer)
+
+
+def _message(request: httpx2.Request, body: bytes) -> bytes:
+    """The request's bytes: request line, headers as the request has them (Host included), body."""
+    url = request.url
+    lines = [f"{request.method} ".encode("ascii") + url.raw_path + b" HTTP/1.1"]
+    # The body is read whole, so it goes with a Content-Length, never also chunked (RFC 9112 §6.3).
+    framing = (b"content-length", b"transfer-encoding")
+    lines.extend(name + b": " + value for name, value in request.headers.raw if name.lower() not in framing)
+    if body or request.method in ("POST", "PUT", "PATCH"):
+        lines.append(b"Content-Length: " + str(len(body)).encode("ascii"))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+async def _read_response(
+    reader: asyncio.StreamReader, request: httpx2.Request
+) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+    """(status, headers, body, whether the connection may be reused) of one answer."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        while head.startswith(b"HTTP/1.1 1") and not head.startswith(b"HTTP/1.1 101"):
+            head = await reader.readuntil(b"\r\n\r\n")  # 100 Continue and other interim answers
+        status, headers, version = _parse_head(head, request)
+        fields = {name.lower(): value for name, value in headers}
+        options = {option.strip() for option in fields.get(b"connection", b"").lower().split(b",")}
+        keep = version == b"HTTP/1.1" and b"close" not in options and status != 101
+        if status in _NO_BODY or 100 <= status < 200 or request.method == "HEAD":
+            body = b""
+        elif b"chunked" in fields.get(b"transfer-encoding", b"").lower():
+            body = await _read_chunked(reader, request)
+        elif b"content-length" in fields:
+            body = await reader.readexactly(_length(fields[b"content-length"], request))
+        else:
+            body = await reader.read(MAX_BODY_BYTES + 1)
+            while chunk := await reader.read(MAX_BODY_BYTES + 1 - len(body)):
+                body += chunk
+            keep = False
+    except asyncio.IncompleteReadError as exc:
+        closed = "the server closed the connection before its answer ended"
+        raise httpx2.ReadError(closed, request=request) from exc
+    except asyncio.LimitOverrunError as exc:
+        raise httpx2.RemoteProtocolError("the answer's header is too large", request=request) from exc
+    except OSError as exc:
+        raise httpx2.ReadError(_describe(exc), request=request) from exc
+    if len(body) > MAX_BODY_BYTES:
+        raise _malformed(f"the answer is larger than {MAX_BODY_BYTES} bytes", request)
+    return status, headers, body, keep
+
+
+def _parse_head(head: bytes, request: httpx2.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    lines = head[:-4].split(b"\r\n")
+    version, _, rest = lines[0].partition(b" ")
+    code = rest[:3]
+    if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
+        raise httpx2.RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0][:80]!r}", request=request)
+    headers: list[tuple[bytes, bytes]] = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip():
+            raise httpx2.RemoteProtocolError(f"a malformed header line: {line[:80]!r}", request=request)
+        headers.append((name, value.strip()))
+    return int(code), headers, version
+
+
+def _length(value: bytes, request: httpx2.Request) -> int:
+    if not value.strip().isdigit():
+        raise httpx2.RemoteProtocolError(f"a malformed Content-Length: {value[:40]!r}", request=request)
+    length = int(value)
+    if length > MAX_BODY_BYTES:
+        raise _malformed(f"the answer is larger than {MAX_BODY_BYTES} bytes", request)
+    return length
+
+
+async def _read_chunked(reader: asyncio.StreamReader, request: httpx2.Request) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+        if not size_line or size_line.strip(_HEX_DIGITS):  # int() would also take "-1", "0x10", "1_0"
+            raise _malformed(f"a malformed chunk size: {size_line[:40]!r}", request)
+        size = int(size_line, 16)
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, then the blank line
+                pass
+            return b"".join(chunks)
+        total += size
+        if total > MAX_BODY_BYTES:
+            raise _malformed(f"the answer is larger than {MAX_BODY_BYTES} bytes", request)
+        chunks.append(await reader.readexactly(size))
+        if await reader.readexactly(2) != b"\r\n":
+            raise httpx2.RemoteProtocolError("a chunk does not end with CRLF", request=request)
+
+
+def _malformed(what: str, request: httpx2.Request) -> httpx2.RemoteProtocolError:
+    return httpx2.RemoteProtocolError(what, request=request)
+
+
+def _describe(exc: BaseException) -> str:
+    with contextlib.suppress(Exception):
+        text = str(exc)
+        if text:
+            return f"{type(exc).__name__}: {text}"
+    return type(exc).__name__
