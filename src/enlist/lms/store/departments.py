@@ -165,11 +165,12 @@ async def place_users(conn: AsyncConnection, tenant: Tenant, user_ids: list[str]
         await _move(conn, tenant, department_id, movers)
 
 
-def _joining(part: list[str]) -> sa.Select[Any]:
-    """For each user joining the group `group_id`: where they are placed now, the group that
-    department stands for with their membership in it, their membership in the joined group, and
-    (when placed in the root) whether any other department-group holds them. On PostgreSQL the
-    user rows are locked in id order, so a concurrent placement of the same user is seen."""
+def _joining() -> sa.Select[Any]:
+    """For each user of `ids` joining the group `group_id`: where they are placed now, the group
+    that department stands for with their membership in it, their membership in the joined group,
+    and (when placed in the root) whether any other department-group holds them. On PostgreSQL
+    the user rows are locked in id order, so a concurrent placement of the same user is seen.
+    Built once (`_JOINING`): its aliases cost more to build than the query takes to run."""
     placed_in = departments.alias("placed_in")
     placed_by = groups.alias("placed_by")
     held = group_members.alias("held")
@@ -207,10 +208,16 @@ def _joining(part: list[str]) -> sa.Select[Any]:
                 joined, (joined.c.group_id == sa.bindparam("group_id")) & (joined.c.user_id == users.c.id)
             )
         )
-        .where((unindexed(users.c.tenant_id) == sa.bindparam("tenant_id")) & users.c.id.in_(part))
+        .where(
+            (unindexed(users.c.tenant_id) == sa.bindparam("tenant_id"))
+            & users.c.id.in_(sa.bindparam("ids", expanding=True))
+        )
         .order_by(users.c.id)
         .with_for_update(of=users, key_share=True)  # FOR NO KEY UPDATE: what the move takes anyway
     )
+
+
+_JOINING = _joining()
 
 
 async def place_joiners(
@@ -231,7 +238,7 @@ async def place_joiners(
     unsure: list[str] = []
     for part in chunks(sorted(set(user_ids))):
         rows = await conn.execute(
-            _joining(part), {"tenant_id": tenant.id, "group_id": group_id, "root_id": root}
+            _JOINING, {"tenant_id": tenant.id, "group_id": group_id, "root_id": root, "ids": part}
         )
         for user_id, placed_in, placed_by, name, held_since, joined_at, elsewhere in rows:
             if placed_in == department_id:
