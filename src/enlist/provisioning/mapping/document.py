@@ -24,6 +24,7 @@ comparisons joined by `and`, or two paths that put different shapes at one place
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -55,8 +56,12 @@ def resource_name(object_kind: ObjectKind) -> ResourceName:
     return "User" if object_kind == "user" else "Group"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_target(target: str) -> PatchPath:
-    """The target path `target` parsed; raises `MappingError` when it is not a SCIM path."""
+    """The target path `target` parsed; raises `MappingError` when it is not a SCIM path.
+
+    Remembered: a cycle places every mapping's target for every user, and the few targets an
+    administrator writes would otherwise be parsed again each time (the syntax tree is frozen)."""
     try:
         return parse_path(target)
     except FilterSyntaxError as exc:

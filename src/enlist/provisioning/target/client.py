@@ -54,7 +54,7 @@ from enlist.provisioning.target.errors import (
     incompatible,
 )
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.wire import default_transport
+from enlist.provisioning.target.wire import Answer, Origin, WireTransport, default_transport
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -107,6 +107,8 @@ class ScimTarget:
             raise ValueError("timeout_s must be positive")
         self.tenant_url = str(url)
         self._base = str(url.copy_with(query=None, fragment=None)).rstrip("/")
+        self._origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        self._base_path = url.raw_path.split(b"?", 1)[0].decode("ascii").rstrip("/")
         self._flags = url.query.decode("ascii")
         flag_names = {part.split("=", 1)[0].lower() for part in self._flags.split("&")}
         self.dialect: Dialect = dialect or ("rfc" if COMPLIANCE_FLAG.lower() in flag_names else "entra")
@@ -255,18 +257,19 @@ class ScimTarget:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         attempts: int | None = None,
-    ) -> httpx2.Response:
+    ) -> httpx2.Response | Answer:
         """The 2xx answer to `method path`, after the retries the policy allows; else a TargetError."""
         http = self._http
         if http is None:
             raise RuntimeError("use the target inside `async with ScimTarget(...)`")
-        url = self._url(path, params)
+        query = self._query_string(params)
         action = f"{method} {path}"
         content = orjson.dumps(body) if body is not None else None
         headers = self._headers if content is None else {**self._headers, "Content-Type": SCIM_MEDIA_TYPE}
         limit = attempts or self.max_attempts
         attempt = 0
         honour_pause = True
+        response: httpx2.Response | Answer
         while True:
             attempt += 1
             resend_safe = False
@@ -275,8 +278,13 @@ class ScimTarget:
                     self.requests_sent += 1
                     self.requests_by_method[method] += 1
                     async with asyncio.timeout(self.timeout_s):
-                        request = httpx2.Request(method, url, headers=headers, content=content)
-                        response = await _exchange(http, request)
+                        if isinstance(http, WireTransport):
+                            target = f"{self._base_path}{path}{query}"
+                            response = await http.exchange(self._origin, method, target, headers, content)
+                        else:
+                            url = f"{self._base}{path}{query}"
+                            request = httpx2.Request(method, url, headers=headers, content=content)
+                            response = await _exchange(http, request)
             except (httpx2.TransportError, TimeoutError) as exc:
                 error = classify(exc, action, secret=self._token, timeout_s=self.timeout_s)
                 error.__cause__ = exc
@@ -309,11 +317,11 @@ class ScimTarget:
             return None
         return error.retry_after
 
-    def _url(self, path: str, params: Mapping[str, str] | None) -> str:
+    def _query_string(self, params: Mapping[str, str] | None) -> str:
         # Built by hand: the flag has no `=` and must stay as written, and `quote_plus` writes the
         # filter as Entra does (`filter=userName+eq+%22…%22`).
         query = "&".join(part for part in (self._flags, urlencode(params or {})) if part)
-        return f"{self._base}{path}?{query}" if query else f"{self._base}{path}"
+        return f"?{query}" if query else ""
 
 
 async def _exchange(transport: httpx2.AsyncBaseTransport, request: httpx2.Request) -> httpx2.Response:
@@ -339,7 +347,7 @@ def _item(resource_type: str, resource_id: str) -> str:
     return f"{_endpoint(resource_type)}/{quote(resource_id, safe='')}"
 
 
-def _json(response: httpx2.Response, action: str) -> Any:
+def _json(response: httpx2.Response | Answer, action: str) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -347,7 +355,7 @@ def _json(response: httpx2.Response, action: str) -> Any:
         raise incompatible(action, f"the answer {response.status_code} is not JSON ({kind})") from None
 
 
-def _resource(response: httpx2.Response, action: str, what: str) -> dict[str, Any]:
+def _resource(response: httpx2.Response | Answer, action: str, what: str) -> dict[str, Any]:
     body = _json(response, action)
     if not isinstance(body, dict):
         raise incompatible(action, f"{what} is not a JSON object")
@@ -356,7 +364,7 @@ def _resource(response: httpx2.Response, action: str, what: str) -> dict[str, An
     return body
 
 
-def _list_resources(response: httpx2.Response, action: str) -> list[dict[str, Any]]:
+def _list_resources(response: httpx2.Response | Answer, action: str) -> list[dict[str, Any]]:
     """The `Resources` of a ListResponse, each an object with an `id`; a missing list is empty."""
     body = _json(response, action)
     if not isinstance(body, dict):

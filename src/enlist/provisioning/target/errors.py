@@ -32,6 +32,8 @@ from typing import Any
 import httpx2
 import orjson
 
+from enlist.provisioning.target.wire import Answer
+
 __all__ = [
     "MULTIPLE_ENTRIES",
     "SERVICE_INCOMPATIBLE",
@@ -101,7 +103,7 @@ class IncompatibleError(TargetError):
 
 
 def classify(
-    outcome: httpx2.Response | httpx2.TransportError | TimeoutError,
+    outcome: httpx2.Response | Answer | httpx2.TransportError | TimeoutError,
     action: str,
     *,
     secret: str = "",
@@ -113,7 +115,7 @@ def classify(
     `secret` is removed from every text taken from the answer or exception. `now` (UTC) reads a
     `Retry-After` given as an HTTP date; the current time by default.
     """
-    if isinstance(outcome, httpx2.Response):
+    if isinstance(outcome, httpx2.Response | Answer):
         return _from_response(outcome, action, now or datetime.now(UTC), secret)
     return _from_exception(outcome, action, timeout_s, secret)
 
@@ -153,7 +155,9 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(seconds, 0.0)
 
 
-def _from_response(response: httpx2.Response, action: str, now: datetime, secret: str) -> TargetError:
+def _from_response(
+    response: httpx2.Response | Answer, action: str, now: datetime, secret: str
+) -> TargetError:
     status = response.status_code
     said = f"{action} answered {status} {_phrase(status)}"
     detail = _detail(response, secret)
@@ -202,7 +206,7 @@ def _from_exception(
     return TransientError("WebExceptionProtocolError", reason, _TRANSIENT["WebExceptionProtocolError"])
 
 
-def _detail(response: httpx2.Response, secret: str) -> str:
+def _detail(response: httpx2.Response | Answer, secret: str) -> str:
     """The target's own words: a SCIM error's `detail` (and `scimType`), else the start of the body."""
     content = response.content
     if not content:

@@ -29,11 +29,12 @@ import ssl
 import time
 import urllib.request
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx2
 
-__all__ = ["MAX_BODY_BYTES", "WireTransport", "default_transport"]
+__all__ = ["MAX_BODY_BYTES", "Answer", "Origin", "WireTransport", "default_transport"]
 
 MAX_HEAD_BYTES = 65_536
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -86,6 +87,33 @@ class WireTransport(httpx2.AsyncBaseTransport):
             raise httpx2.UnsupportedProtocol(f"{url.scheme!r} is not http or https", request=request)
         origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
         message = _message(request, await request.aread())
+        status, headers, body = await self._round_trip(origin, request.method, message, request)
+        return httpx2.Response(
+            status,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def exchange(
+        self, origin: Origin, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Answer:
+        """`method target` to `origin` with `headers` (Host and Content-Length are added) and
+        `body`: what `ScimTarget` sends, without building httpx2's Request and Response, which
+        cost as much as the exchange itself. Raises the same httpx2 errors."""
+        message = _plain_message(origin, method, target, headers, body)
+        status, raw, content = await self._round_trip(origin, method, message, None)
+        fields: dict[str, str] = {}
+        for name, value in raw:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            fields[key] = f"{fields[key]}, {text}" if key in fields else text
+        return Answer(status, fields, content)
+
+    async def _round_trip(
+        self, origin: Origin, method: str, message: bytes, request: httpx2.Request | None
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         connection = self._reuse(origin) or await self._connect(origin, request)
         try:
             try:
@@ -93,12 +121,12 @@ class WireTransport(httpx2.AsyncBaseTransport):
                 await connection.writer.drain()
             except OSError as exc:
                 raise httpx2.WriteError(_describe(exc), request=request) from exc
-            status, headers, body, keep = await _read_response(connection.reader, request)
+            status, headers, body, keep = await _read_response(connection.reader, method, request)
         except BaseException:
             # Cancelled, timed out or failed part-way: the connection's state is unknown.
             connection.close()
             raise
-        if keep and request.method != "HEAD":
+        if keep and method != "HEAD":
             connection.idle_since = time.monotonic()
             idle = self._idle.setdefault(origin, deque())
             if len(idle) < MAX_IDLE_PER_ORIGIN:
@@ -107,13 +135,7 @@ class WireTransport(httpx2.AsyncBaseTransport):
                 connection.close()
         else:
             connection.close()
-        return httpx2.Response(
-            status,
-            headers=headers,
-            content=body,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return status, headers, body
 
     async def aclose(self) -> None:
         for idle in self._idle.values():
@@ -131,7 +153,7 @@ class WireTransport(httpx2.AsyncBaseTransport):
             connection.close()
         return None
 
-    async def _connect(self, origin: Origin, request: httpx2.Request) -> _Connection:
+    async def _connect(self, origin: Origin, request: httpx2.Request | None) -> _Connection:
         scheme, host, port = origin
         context = None
         if scheme == "https":
@@ -158,8 +180,39 @@ def _message(request: httpx2.Request, body: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
+def _plain_message(
+    origin: Origin, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+) -> bytes:
+    scheme, host, port = origin
+    default = 443 if scheme == "https" else 80
+    authority = host if port == default else f"{host}:{port}"
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole answer from `exchange`; `headers` by lower-case name. Read as httpx2's Response
+    is (`status_code`, `is_success`, `headers.get`, `content`, `text`)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
 async def _read_response(
-    reader: asyncio.StreamReader, request: httpx2.Request
+    reader: asyncio.StreamReader, method: str, request: httpx2.Request | None
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
     """(status, headers, body, whether the connection may be reused) of one answer."""
     try:
@@ -170,7 +223,7 @@ async def _read_response(
         fields = {name.lower(): value for name, value in headers}
         options = {option.strip() for option in fields.get(b"connection", b"").lower().split(b",")}
         keep = version == b"HTTP/1.1" and b"close" not in options and status != 101
-        if status in _NO_BODY or 100 <= status < 200 or request.method == "HEAD":
+        if status in _NO_BODY or 100 <= status < 200 or method == "HEAD":
             body = b""
         elif b"chunked" in fields.get(b"transfer-encoding", b"").lower():
             body = await _read_chunked(reader, request)
@@ -193,7 +246,7 @@ async def _read_response(
     return status, headers, body, keep
 
 
-def _parse_head(head: bytes, request: httpx2.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _parse_head(head: bytes, request: httpx2.Request | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     lines = head[:-4].split(b"\r\n")
     version, _, rest = lines[0].partition(b" ")
     code = rest[:3]
@@ -208,7 +261,7 @@ def _parse_head(head: bytes, request: httpx2.Request) -> tuple[int, list[tuple[b
     return int(code), headers, version
 
 
-def _length(value: bytes, request: httpx2.Request) -> int:
+def _length(value: bytes, request: httpx2.Request | None) -> int:
     if not value.strip().isdigit():
         raise httpx2.RemoteProtocolError(f"a malformed Content-Length: {value[:40]!r}", request=request)
     length = int(value)
@@ -217,7 +270,7 @@ def _length(value: bytes, request: httpx2.Request) -> int:
     return length
 
 
-async def _read_chunked(reader: asyncio.StreamReader, request: httpx2.Request) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader, request: httpx2.Request | None) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -237,7 +290,7 @@ async def _read_chunked(reader: asyncio.StreamReader, request: httpx2.Request) -
             raise httpx2.RemoteProtocolError("a chunk does not end with CRLF", request=request)
 
 
-def _malformed(what: str, request: httpx2.Request) -> httpx2.RemoteProtocolError:
+def _malformed(what: str, request: httpx2.Request | None) -> httpx2.RemoteProtocolError:
     return httpx2.RemoteProtocolError(what, request=request)
 
 
