@@ -43,7 +43,7 @@ SCENARIOS: dict[str, tuple[Scenario, float, list[tuple[str, str, str]]]] = {
     "S3": (s3_big_groups.run, 150, [("S3", "add/remove one member, largest vs smallest group", "<= 2x")]),
     "S4": (
         s4_engine.run,
-        420,
+        600,
         [
             ("S4 time", "engine initial cycle", "< 60 s"),
             ("S4 engine alone", "engine initial cycle, null target", "(informative)"),

@@ -119,10 +119,20 @@ class ReplayResult:
     user_ids: list[str] = field(repr=False)
     group_ids: list[str] = field(repr=False)
     complete: bool = True
+    user_requests: int = 0  # the users phase (a filter query and a POST per user), on its own
+    user_seconds: float = 0.0
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def users_done(self) -> bool:
+        return all(self.user_ids)
+
+    @property
+    def user_throughput(self) -> float:
+        return self.user_requests / self.user_seconds if self.user_seconds else 0.0
 
 
 async def replay(
@@ -177,12 +187,15 @@ async def replay(
                 tally.count("PATCH members", answer, started, (200, 204))
 
     try:
-        seconds = await run_workers(clients, users)
-        seconds += await run_workers(clients, groups)
+        user_seconds = await run_workers(clients, users)
+        user_requests = tally.requests
+        seconds = user_seconds + await run_workers(clients, groups)
     finally:
         await asyncio.gather(*(c.close() for c in connections))
     complete = all(user_ids) and all(group_ids)
-    return ReplayResult(tally.requests, seconds, tally, user_ids, group_ids, complete)
+    return ReplayResult(
+        tally.requests, seconds, tally, user_ids, group_ids, complete, user_requests, user_seconds
+    )
 
 
 async def verify(base: str, token: str, w: Workload, result: ReplayResult) -> list[str]:
