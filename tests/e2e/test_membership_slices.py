@@ -19,7 +19,7 @@ from enlist.provisioning.engine import references
 from enlist.provisioning.engine.runner import run_cycle
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
-from tests.e2e.engine_harness import assign_groups, harness
+from tests.e2e.engine_harness import Harness, assign_groups, harness
 
 USERS, GROUPS, MEMBERSHIPS = 40, 9, 180
 
@@ -30,21 +30,26 @@ def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(references, "GROUP_BATCH", 4)  # three batches
 
 
-async def test_many_slices_and_batches_give_every_group_exactly_its_members(
-    portal: Portal, service: Service
-) -> None:
+async def assigned_company(portal: Portal, service: Service) -> tuple[Harness, dict[str, set[str]]]:
+    """A directory of USERS users in GROUPS groups, every group assigned; and `{group: members}`."""
     h = await harness(portal, service)
     company = generate_large(USERS, GROUPS, MEMBERSHIPS)
     async with h.service.db.write() as conn:
         await import_directory(conn, company, replace=False)
     assert company.groups is not None
     await assign_groups(h, *(g.attributes["displayName"] for g in company.groups))
+    return h, {g.attributes["displayName"]: set(g.members) for g in company.groups}
+
+
+async def test_many_slices_and_batches_give_every_group_exactly_its_members(
+    portal: Portal, service: Service
+) -> None:
+    h, expected = await assigned_company(portal, service)
 
     summary, target = await h.sync("rfc")
 
     assert summary.status == "succeeded", summary
     assert summary.counts["failed"] == 0
-    expected = {g.attributes["displayName"]: set(g.members) for g in company.groups}
     assert await h.portal_groups() == expected
     member_chunks = sum(-(-len(members) // target.member_chunk) for members in expected.values())
     managers = USERS - 1  # everyone but the first gets a manager, by PATCH once both are linked
@@ -58,12 +63,7 @@ async def test_many_slices_and_batches_give_every_group_exactly_its_members(
 async def test_a_pause_between_slices_stops_cleanly_and_start_finishes_the_memberships(
     portal: Portal, service: Service
 ) -> None:
-    h = await harness(portal, service)
-    company = generate_large(USERS, GROUPS, MEMBERSHIPS)
-    async with h.service.db.write() as conn:
-        await import_directory(conn, company, replace=False)
-    assert company.groups is not None
-    await assign_groups(h, *(g.attributes["displayName"] for g in company.groups))
+    h, expected = await assigned_company(portal, service)
     patched = 0
 
     async with h.target("rfc") as target:
@@ -88,7 +88,7 @@ async def test_a_pause_between_slices_stops_cleanly_and_start_finishes_the_membe
         await app_store.start(conn, await app_store.get_app(conn, h.app_name))
     finished, _ = await h.sync("rfc")
     assert finished.status == "succeeded", finished
-    assert await h.portal_groups() == {g.attributes["displayName"]: set(g.members) for g in company.groups}
+    assert await h.portal_groups() == expected
     quiet, target = await h.sync("rfc")
     assert quiet.status == "succeeded", quiet
     assert target.requests_by_method["PATCH"] == 0, "every member was recorded once sent"
