@@ -436,6 +436,10 @@ async def test_the_default_transport_is_wire_unless_a_proxy_applies(monkeypatch:
         assert not isinstance(proxied, WireTransport)
     async with default_transport(httpx2.URL("https://scim.example/scim")) as other_scheme:
         assert isinstance(other_scheme, WireTransport)
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.example:3128")
+    async with default_transport(httpx2.URL("https://scim.example/scim")) as any_scheme:
+        assert isinstance(any_scheme, httpx2.AsyncHTTPTransport)
+        assert not isinstance(any_scheme, WireTransport)
     monkeypatch.setenv("NO_PROXY", "scim.example")
     async with default_transport(url) as bypassed:
         assert isinstance(bypassed, WireTransport)

@@ -48,8 +48,8 @@ Origin = tuple[str, str, int]
 
 def default_transport(url: httpx2.URL) -> httpx2.AsyncBaseTransport:
     """`WireTransport`, or httpx2's transport through the proxy the environment names for `url`."""
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(url.scheme)
+    proxies = urllib.request.getproxies()  # HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, in either case
+    proxy = proxies.get(url.scheme) or proxies.get("all")
     if proxy and not urllib.request.proxy_bypass(url.host):
         return httpx2.AsyncHTTPTransport(proxy=proxy)
     return WireTransport()
