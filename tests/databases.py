@@ -11,14 +11,38 @@ import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy import event
 
 from enlist.db.database import Database
 from enlist.db.migrate import upgrade
 
 _counter = itertools.count()
+T = TypeVar("T")
+
+
+@contextmanager
+def recorded_statements(db: Database, shape: Callable[[str, Any], T]) -> Iterator[list[T]]:
+    """`shape(sql, parameters)` of every statement `db`'s engines run inside the block (SQLAlchemy's
+    `before_cursor_execute`, which the portal's prepared statements fire too)."""
+    seen: list[T] = []
+
+    def listen(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_args: Any) -> None:
+        seen.append(shape(sql, parameters))
+
+    engines = {db.engine.sync_engine, db._reader.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listen)
 
 
 class PostgresCluster:

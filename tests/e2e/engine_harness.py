@@ -7,14 +7,12 @@ directory's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
@@ -27,6 +25,7 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.target.client import ScimTarget
+from tests.databases import recorded_statements
 
 TENANT_URL = "http://portal.test/scim/v2/acme"
 
@@ -116,19 +115,6 @@ async def count_rows(h: Harness, table: sa.Table) -> int:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
 
 
-@contextmanager
-def statements(service: Service) -> Iterator[list[str]]:
+def statements(service: Service) -> AbstractContextManager[list[str]]:
     """Every SQL statement the service's engines run inside the block, normalised and lower-cased."""
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()).lower())
-
-    engines = {service.db.engine.sync_engine, service.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
+    return recorded_statements(service.db, lambda sql, _parameters: " ".join(sql.split()).lower())

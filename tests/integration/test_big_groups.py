@@ -8,36 +8,21 @@ group's member list; a read with `excludedAttributes=members` must not touch mem
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import httpx2
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store.rows import new_id, now
 from enlist.lms.store.tables import group_members, users
+from tests.databases import recorded_statements
 from tests.helpers import ScimTenant, make_tenant
 
 
-@contextmanager
-def statements(portal: Portal) -> Iterator[list[str]]:
+def statements(portal: Portal) -> AbstractContextManager[list[str]]:
     """Every SQL statement the portal's database runs inside the block."""
-    seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engines = {portal.db.engine.sync_engine, portal.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
+    return recorded_statements(portal.db, lambda sql, _parameters: " ".join(sql.split()))
 
 
 async def bulk_users(portal: Portal, t: ScimTenant, count: int) -> list[str]:

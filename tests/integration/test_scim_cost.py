@@ -12,15 +12,13 @@ lookup uses an index.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from enlist.db.prepared import Prepared
@@ -29,6 +27,7 @@ from enlist.lms.store import departments as departments_store
 from enlist.lms.store import synclog
 from enlist.lms.store.rows import new_id, now
 from enlist.lms.store.tables import departments, users
+from tests.databases import recorded_statements
 from tests.helpers import ScimTenant, make_tenant
 
 SCHEMA_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -48,22 +47,9 @@ class Statement:
         return self.text.split(" ", 1)[0] in {"begin", "commit", "rollback"}
 
 
-@contextmanager
-def statements(portal: Portal) -> Iterator[list[Statement]]:
+def statements(portal: Portal) -> AbstractContextManager[list[Statement]]:
     """Every statement (BEGIN included) the portal's database runs inside the block."""
-    seen: list[Statement] = []
-
-    def listen(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_args: Any) -> None:
-        seen.append(Statement(sql, parameters))
-
-    engines = {portal.db.engine.sync_engine, portal.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
+    return recorded_statements(portal.db, Statement)
 
 
 def work(seen: list[Statement]) -> list[Statement]:

@@ -16,15 +16,14 @@ import asyncio
 import contextlib
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import event
 
 from enlist.db.database import Database
 from enlist.db.migrate import upgrade
@@ -34,6 +33,7 @@ from enlist.provisioning.service import MIGRATIONS, VERSION_TABLE, Service, regi
 from enlist.settings import Settings
 from enlist.web.accounts import AdminExistsError
 from enlist.web.paging import encode_cursor
+from tests.databases import recorded_statements
 from tests.web.session import make_admin, sign_in
 
 BIG_LOGS, BIG_USERS = 1_000_000, 100_000
@@ -150,21 +150,8 @@ async def dataset(databases: dict[str, Path], tmp_path: Path) -> AsyncIterator[d
             await d.service.db.dispose()
 
 
-@contextmanager
-def statements(service: Service) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        seen.append((statement, parameters))
-
-    engines = {service.db.engine.sync_engine, service.db._reader.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", listen)
+def statements(service: Service) -> AbstractContextManager[list[tuple[str, Any]]]:
+    return recorded_statements(service.db, lambda sql, parameters: (sql, parameters))
 
 
 SCOPES = frozenset({"app_id", "group_id", "kind", "status", "action"})  # narrow a table, not a row
