@@ -69,6 +69,12 @@ async def uses_index(portal: Portal, statement: Statement) -> bool:
     return "index" in text and "seq scan" not in text
 
 
+async def assert_indexed(portal: Portal, ran: list[Statement]) -> None:
+    """Every statement of `ran` finds its rows through an index (`uses_index`)."""
+    for statement in ran:
+        assert await uses_index(portal, statement), (await plan(portal, statement), statement.text)
+
+
 async def plan(portal: Portal, statement: Statement) -> str:
     """The planner's plan for `statement` with the parameters it ran with, as one lower-case text.
     PostgreSQL is told to avoid sequential scans, so on tiny test tables the plan shows whether
@@ -108,8 +114,7 @@ async def test_a_filter_by_user_name_is_one_indexed_lookup_and_no_count(
     lookups = [s for s in ran if "from users" in s.text]
     assert len(lookups) == 1
     assert "user_name_ci = " in lookups[0].text
-    for statement in ran:
-        assert await uses_index(portal, statement), (await plan(portal, statement), statement.text)
+    await assert_indexed(portal, ran)
 
 
 async def test_a_filter_that_finds_nobody_is_still_one_lookup(
@@ -143,8 +148,7 @@ async def test_a_group_filter_by_display_name_without_members_is_one_indexed_loo
     ran = work(seen)
     assert len(ran) == 2, [s.text for s in ran]  # the token check, the group by name
     assert "display_name_ci = " in ran[1].text
-    for statement in ran:
-        assert await uses_index(portal, statement), (await plan(portal, statement), statement.text)
+    await assert_indexed(portal, ran)
 
 
 async def test_a_general_filter_reads_a_short_page_without_counting(
@@ -183,9 +187,7 @@ async def test_creating_a_user_runs_a_bounded_number_of_statements_and_logs_it(
     assert len(ran) == 5, [s.text for s in ran]
     assert not [s for s in ran if "group_members" in s.text]
     assert len([s for s in ran if s.text.startswith("insert into sync_log")]) == 1
-    for statement in ran:
-        if statement.text.startswith("select"):
-            assert await uses_index(portal, statement), (await plan(portal, statement), statement.text)
+    await assert_indexed(portal, [s for s in ran if s.text.startswith("select")])
     async with portal.db.read() as conn:
         entries = await synclog.read(conn, t.tenant.id, synclog.LogQuery())
     assert entries[0]["action"] == "create"
@@ -206,9 +208,7 @@ async def test_adding_one_member_runs_a_bounded_number_of_indexed_statements(
     ran = work(seen)
     assert len(ran) <= 11, [s.text for s in ran]
     assert len([s for s in ran if s.text.startswith("insert into sync_log")]) == 1
-    for statement in ran:
-        if statement.text.startswith("select"):
-            assert await uses_index(portal, statement), (await plan(portal, statement), statement.text)
+    await assert_indexed(portal, [s for s in ran if s.text.startswith("select")])
     async with portal.db.read() as conn:
         entries = await synclog.read(conn, t.tenant.id, synclog.LogQuery())
     assert entries[0]["action"] == "update"
