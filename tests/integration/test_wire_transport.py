@@ -477,3 +477,24 @@ async def test_a_connection_header_listing_close_among_options_is_not_reused() -
         for _ in range(2):
             assert (await fetch(transport, "GET", server.url("/x"))).status_code == 200
         assert transport.connections_opened == 2
+
+
+async def test_an_ipv6_origin_is_named_in_brackets_in_the_host_header() -> None:
+    heads: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(sized("200 OK", b"ok"))
+        await writer.drain()
+        writer.close()
+
+    try:
+        server = await asyncio.start_server(answer, "::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    port = server.sockets[0].getsockname()[1]
+    async with server, WireTransport() as transport:
+        response = await transport.exchange(("http", "::1", port), "GET", "/scim/Users", {}, None)
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert heads[0].split(b"\r\n")[:2] == [b"GET /scim/Users HTTP/1.1", f"Host: [::1]:{port}".encode()]

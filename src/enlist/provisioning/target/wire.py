@@ -86,7 +86,12 @@ class WireTransport(httpx2.AsyncBaseTransport):
         if url.scheme not in ("http", "https"):
             raise httpx2.UnsupportedProtocol(f"{url.scheme!r} is not http or https", request=request)
         origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        message = _message(request, await request.aread())
+        # Host and the body's framing are the message's own: the body is read whole, so it goes
+        # with a Content-Length, never also chunked (RFC 9112 §6.3).
+        framing = ("host", "content-length", "transfer-encoding")
+        fields = {name: value for name, value in request.headers.items() if name.lower() not in framing}
+        target = url.raw_path.decode("ascii")
+        message = _message(origin, request.method, target, fields, await request.aread() or None)
         status, headers, body = await self._round_trip(origin, request.method, message, request)
         return httpx2.Response(
             status,
@@ -102,7 +107,7 @@ class WireTransport(httpx2.AsyncBaseTransport):
         """`method target` to `origin` with `headers` (Host and Content-Length are added) and
         `body`: what `ScimTarget` sends, without building httpx2's Request and Response, which
         cost as much as the exchange itself. Raises the same httpx2 errors."""
-        message = _plain_message(origin, method, target, headers, body)
+        message = _message(origin, method, target, headers, body)
         status, raw, content = await self._round_trip(origin, method, message, None)
         fields: dict[str, str] = {}
         for name, value in raw:
@@ -168,24 +173,15 @@ class WireTransport(httpx2.AsyncBaseTransport):
         return _Connection(reader, writer)
 
 
-def _message(request: httpx2.Request, body: bytes) -> bytes:
-    """The request's bytes: request line, headers as the request has them (Host included), body."""
-    url = request.url
-    lines = [f"{request.method} ".encode("ascii") + url.raw_path + b" HTTP/1.1"]
-    # The body is read whole, so it goes with a Content-Length, never also chunked (RFC 9112 §6.3).
-    framing = (b"content-length", b"transfer-encoding")
-    lines.extend(name + b": " + value for name, value in request.headers.raw if name.lower() not in framing)
-    if body or request.method in ("POST", "PUT", "PATCH"):
-        lines.append(b"Content-Length: " + str(len(body)).encode("ascii"))
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def _plain_message(
+def _message(
     origin: Origin, method: str, target: str, headers: Mapping[str, str], body: bytes | None
 ) -> bytes:
+    """The request's bytes: request line, Host, `headers`, Content-Length when a body goes or the
+    method expects one, the body."""
     scheme, host, port = origin
     default = 443 if scheme == "https" else 80
-    authority = host if port == default else f"{host}:{port}"
+    name = f"[{host}]" if ":" in host else host  # an IPv6 address
+    authority = name if port == default else f"{name}:{port}"
     lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
     lines.extend(f"{name}: {value}" for name, value in headers.items())
     if body is not None or method in ("POST", "PUT", "PATCH"):
