@@ -54,7 +54,7 @@ from enlist.provisioning.target.errors import (
     incompatible,
 )
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.wire import Answer, Origin, WireTransport, default_transport
+from enlist.provisioning.target.wire import Answer, Origin, WireTransport, default_transport, origin_of
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -107,7 +107,7 @@ class ScimTarget:
             raise ValueError("timeout_s must be positive")
         self.tenant_url = str(url)
         self._base = str(url.copy_with(query=None, fragment=None)).rstrip("/")
-        self._origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        self._origin: Origin = origin_of(url)
         self._base_path = url.raw_path.split(b"?", 1)[0].decode("ascii").rstrip("/")
         self._flags = url.query.decode("ascii")
         flag_names = {part.split("=", 1)[0].lower() for part in self._flags.split("&")}

@@ -34,16 +34,22 @@ from dataclasses import dataclass
 
 import httpx2
 
-__all__ = ["MAX_BODY_BYTES", "Answer", "Origin", "WireTransport", "default_transport"]
+__all__ = ["MAX_BODY_BYTES", "Answer", "Origin", "WireTransport", "default_transport", "origin_of"]
 
 MAX_HEAD_BYTES = 65_536
 MAX_BODY_BYTES = 64 * 1024 * 1024
 KEEPALIVE_S = 5.0
 MAX_IDLE_PER_ORIGIN = 32
 _NO_BODY = frozenset({204, 304})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 Origin = tuple[str, str, int]
+
+
+def origin_of(url: httpx2.URL) -> Origin:
+    """(scheme, host, port) of `url`, the port filled in from the scheme."""
+    return (url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 80))
 
 
 def default_transport(url: httpx2.URL) -> httpx2.AsyncBaseTransport:
@@ -85,7 +91,7 @@ class WireTransport(httpx2.AsyncBaseTransport):
         url = request.url
         if url.scheme not in ("http", "https"):
             raise httpx2.UnsupportedProtocol(f"{url.scheme!r} is not http or https", request=request)
-        origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        origin = origin_of(url)
         # Host and the body's framing are the message's own: the body is read whole, so it goes
         # with a Content-Length, never also chunked (RFC 9112 §6.3).
         framing = ("host", "content-length", "transfer-encoding")
@@ -179,7 +185,7 @@ def _message(
     """The request's bytes: request line, Host, `headers`, Content-Length when a body goes or the
     method expects one, the body."""
     scheme, host, port = origin
-    default = 443 if scheme == "https" else 80
+    default = _DEFAULT_PORTS.get(scheme, 80)
     name = f"[{host}]" if ":" in host else host  # an IPv6 address
     authority = name if port == default else f"{name}:{port}"
     lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
