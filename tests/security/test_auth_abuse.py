@@ -238,6 +238,11 @@ def test_the_token_never_reaches_a_live_portals_log(live: LivePortal) -> None:
 # --- timing: the check's work does not depend on how much was right --------------------------------
 
 
+def one_off(token: str) -> str:
+    """`token` with its last character changed (to "A", unless it already was one)."""
+    return token[:-1] + ("B" if token.endswith("A") else "A")
+
+
 @pytest.fixture
 def compare_spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
@@ -260,7 +265,7 @@ async def test_every_token_check_compares_two_full_digests_once_whatever_was_rig
     candidates = {
         "valid": (t.tenant.slug, t.token, True),
         "known key, wrong secret": (t.tenant.slug, wrong(t.token), False),
-        "known key, secret one character off": (t.tenant.slug, t.token[:-1] + "A", False),
+        "known key, secret one character off": (t.tenant.slug, one_off(t.token), False),
         "unknown key": (t.tenant.slug, f"{tokens.TOKEN_PREFIX}{'Z' * 12}_{'A' * 43}", False),
         "malformed": (t.tenant.slug, "not-a-token", False),
         "right token, other tenant": (other.tenant.slug, t.token, False),
