@@ -26,7 +26,7 @@ from bench.portal import Target, peer, portal
 from bench.replay import PATCH_OP, Workload, add_members_body, group_body, user_body
 from bench.report import Row
 from enlist.db.database import Database
-from enlist.lms.store.rows import new_id, now
+from enlist.db.rows import new_id, now
 from enlist.lms.store.tables import group_members, tenants, users
 
 CHUNK = 5_000

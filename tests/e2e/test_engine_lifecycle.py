@@ -21,9 +21,9 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
+from enlist.db.rows import now
 from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
-from enlist.lms.store.rows import now
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine import quarantine as q
 from enlist.provisioning.engine.on_demand import provision_on_demand

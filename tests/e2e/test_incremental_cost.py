@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from enlist.db.rows import now
 from enlist.lms.api.runtime import Portal
-from enlist.lms.store.rows import now
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.tables import dir_changes, dir_users
 from enlist.provisioning.engine.mapped import Mappings

@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 import httpx2
 import sqlalchemy as sa
 
+from enlist.db.rows import new_id, now
 from enlist.lms.api.runtime import Portal
-from enlist.lms.store.rows import new_id, now
 from enlist.lms.store.tables import group_members, users
 from tests.databases import recorded_statements
 from tests.helpers import ScimTenant, make_tenant

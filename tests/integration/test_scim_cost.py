@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from enlist.db.prepared import Prepared
+from enlist.db.rows import new_id, now
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store import departments as departments_store
 from enlist.lms.store import synclog
-from enlist.lms.store.rows import new_id, now
 from enlist.lms.store.tables import departments, users
 from tests.databases import recorded_statements
 from tests.helpers import ScimTenant, make_tenant

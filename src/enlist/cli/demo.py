@@ -20,10 +20,10 @@ import click
 import orjson
 import uvicorn
 
+from enlist.db.rows import now
 from enlist.lms.api.app import create_app as create_portal
 from enlist.lms.api.runtime import open_portal
 from enlist.lms.store import tenants as tenant_store
-from enlist.lms.store.rows import now
 from enlist.provisioning.api.app import create_app as create_provisioning
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.importer import import_directory

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from enlist.lms.store.rows import now
+from enlist.db.rows import now
 from enlist.provisioning.directory.errors import DirectoryError
 from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from enlist.lms.store.tables import Timestamp, naming_convention
+from enlist.db.types import Timestamp, naming_convention
 
 metadata = sa.MetaData(naming_convention=naming_convention)
 

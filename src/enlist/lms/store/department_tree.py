@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.rows import new_id, now
 from enlist.lms.domain.tenants import Tenant
-from enlist.lms.store.rows import new_id, now
 from enlist.lms.store.tables import departments, users
 from enlist.lms.store.tenants import lock_tenant
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
+from enlist.db.rows import chunks, new_id, now
 from enlist.lms.domain.placement import Membership, choose_department
 from enlist.lms.domain.tenants import Tenant
-from enlist.lms.store.rows import chunks, new_id, now
 from enlist.lms.store.tables import departments, group_members, groups, users
 
 _OF_GROUP = Prepared(

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.prepared import Prepared
-from enlist.lms.store.rows import chunks, new_id, now, paged
+from enlist.db.rows import chunks, new_id, now, paged
 from enlist.lms.store.tables import group_members, groups, users
 
 

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.prepared import Prepared
+from enlist.db.rows import now
 from enlist.lms.domain.changes import Change
 from enlist.lms.domain.synclog_export import CSV_COLUMNS
-from enlist.lms.store.rows import now
 from enlist.lms.store.tables import sync_log
 
 

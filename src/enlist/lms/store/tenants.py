@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.prepared import Prepared
+from enlist.db.rows import now
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import TenantPolicy
 from enlist.lms.domain.tenants import Tenant, slug_for
-from enlist.lms.store.rows import now
 from enlist.lms.store.tables import departments, secret_tokens, tenants
 
 

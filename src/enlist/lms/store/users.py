@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
+from enlist.db.rows import chunks, new_id, now, paged
 from enlist.lms.domain.users import UserFields
-from enlist.lms.store.rows import chunks, new_id, now, paged
 from enlist.lms.store.tables import group_members, groups, user_emails, users
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from enlist.lms.store.rows import now
+from enlist.db.rows import now
 from enlist.provisioning.directory.model import SourceGroup, SourceUser
 from enlist.provisioning.engine.cycle_state import (
     PAGE,

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from enlist.lms.store.rows import now
+from enlist.db.rows import now
 from enlist.provisioning.directory.model import SourceGroup
 from enlist.provisioning.engine.cycle_state import PAGE, CycleState, bounded, details
 from enlist.provisioning.engine.plan import Change, LinkState, member_delta

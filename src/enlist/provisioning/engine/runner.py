@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from enlist.lms.store.rows import now
+from enlist.db.rows import now
 from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine import quarantine as q
 from enlist.provisioning.engine.cycle import Cycle, Work

@@ -12,7 +12,7 @@ import logging
 
 import sqlalchemy as sa
 
-from enlist.lms.store.rows import now
+from enlist.db.rows import now
 from enlist.provisioning.directory.lifecycle import purge_deleted
 from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
 from enlist.provisioning.logs import store as log_store

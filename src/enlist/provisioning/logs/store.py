@@ -17,7 +17,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.store.rows import chunks, now
+from enlist.db.rows import chunks, now
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.store.tables import provisioning_log
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.store.rows import chunks, insert_ignoring_duplicates, now
+from enlist.db.rows import chunks, insert_ignoring_duplicates, now
 from enlist.provisioning.engine.app_settings import AppSettings
 from enlist.provisioning.store.tables import (
     app_pending,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.store.rows import chunks, insert_ignoring_duplicates, now
+from enlist.db.rows import chunks, insert_ignoring_duplicates, now
 from enlist.provisioning.engine.plan import LinkState
 from enlist.provisioning.store.tables import escrows, link_members, links
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from enlist.lms.store.tables import Json, Timestamp, naming_convention
+from enlist.db.types import Json, Timestamp, naming_convention
 
 metadata = sa.MetaData(naming_convention=naming_convention)
 

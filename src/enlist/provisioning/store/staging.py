@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.store.rows import insert_ignoring_duplicates, now
+from enlist.db.rows import insert_ignoring_duplicates, now
 from enlist.provisioning.store.tables import staged_deletions
 
 

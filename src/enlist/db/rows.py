@@ -1,4 +1,4 @@
-"""Small helpers the portal's repositories share: dialect-aware upserts, ids, paging."""
+"""Small helpers every store shares: dialect-aware upserts, ids, chunked IN lists, paging."""
 
 from __future__ import annotations
 
