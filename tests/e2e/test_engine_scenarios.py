@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from enlist.lms.api.runtime import Portal
+from enlist.provisioning import operations
 from enlist.provisioning.directory import lifecycle
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service
@@ -495,6 +496,41 @@ async def test_a_scoping_regex_past_its_time_limit_skips_the_user_and_leaves_it_
         reasons = [s["details"].get("SkipReason") for s in records[upn]["steps"]]
         assert "ScopingFilterNotEvaluated" in reasons, records[upn]["steps"]
         assert any("took longer than 100 ms" in s["description"] for s in records[upn]["steps"])
+
+
+async def test_a_mapping_regex_past_its_time_limit_skips_that_user_and_the_cycle_goes_on(
+    portal: Portal, service: Service
+) -> None:
+    h, data = await start(portal, service)
+    await operations.map_attribute(
+        service,
+        await h.app(),
+        "user",
+        "title",
+        "expression",
+        'Replace([jobTitle], , "^(\\w|\\w\\w)+!$", , "x", , )',  # no title ends in "!"
+        on_create=False,
+        matching=None,
+        default=None,
+    )
+    await initial(h, data, active={CEO, ADA, BOB})
+
+    user_of(data, ADA)["jobTitle"] = "a" * 40 + "!?"  # 2^40 ways to fail at the "?"
+    user_of(data, BOB)["jobTitle"] = "Sales lead"
+    await h.load(data)
+    summary, sent = await sync_recorded(h)
+
+    assert summary.status == "succeeded", summary
+    assert summary.counts == counts(updated=1, skipped=1)
+    assert [(s.method, s.path) for s in sent.writes()] == [
+        ("PATCH", f"/Users/{(await portal_state(h)).user_ids[BOB]}")
+    ]
+    ada = next(r for r in await cycle_logs(h, summary.cycle_id) if r["source_name"] == ADA)
+    assert ada["status"] == "skipped"
+    skip = next(s for s in ada["steps"] if s["details"].get("SkipReason"))
+    assert skip["details"]["SkipReason"] == "MappingEvaluationFailed"
+    assert 'mapping for "title": the regular expression' in skip["description"]
+    assert "took longer than 100 ms on a 42-character value; simplify it" in skip["description"]
 
 
 async def test_scope_all_provisions_every_enabled_user(portal: Portal, service: Service) -> None:

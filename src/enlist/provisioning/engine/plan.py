@@ -168,6 +168,17 @@ def decide_group(
     return Action("update", scope.reason, changes, desired=desired)
 
 
+def unmappable(error: Exception) -> Action:
+    """The mappings cannot be evaluated for this object (an expression fails for its values, a
+    regular expression runs past its time limit): it is skipped and left as it is, the log
+    saying why, and the cycle goes on with the others."""
+    return Action(
+        "skip",
+        f"the attribute mappings could not be evaluated: {error}",
+        skip_reason="MappingEvaluationFailed",
+    )
+
+
 def member_delta(
     wanted: set[str], written: set[str], *, checked: set[str] | None = None
 ) -> tuple[list[str], list[str]]:
