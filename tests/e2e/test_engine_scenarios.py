@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from enlist.lms.api.runtime import Portal
+from enlist.provisioning import operations
 from enlist.provisioning.directory import lifecycle
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service
@@ -448,6 +449,88 @@ async def test_scoping_filter_excludes_users(portal: Portal, service: Service) -
         ("PATCH", "Users"),
     ]
     await check(h, data, active={CEO}, disabled={ADA})
+
+
+RUNAWAY = [
+    {
+        "title": "Not a runaway",
+        "clauses": [{"attribute": "employeeType", "operator": "NOT REGEX MATCH", "value": "^(a|a)+$"}],
+    }
+]
+
+
+@pytest.mark.parametrize("cycle", ["incremental", "initial"])
+async def test_a_scoping_regex_past_its_time_limit_skips_the_user_and_leaves_it_as_it_is(
+    portal: Portal, service: Service, cycle: str
+) -> None:
+    """A pattern that backtracks for ever on one user's value stops at the time limit: that user
+    is skipped (neither disabled nor dropped from its groups, nor created), the others go on."""
+    data = base()
+    for user in data["users"]:
+        user["employeeType"] = "Employee"
+    h, data = await start(portal, service, data=data)
+    async with service.db.write() as conn:
+        app = await app_store.get_app(conn, h.app_name)
+        await app_store.update_app(conn, app.id, scoping=RUNAWAY)
+    await initial(h, data, active={CEO, ADA, BOB})
+
+    user_of(data, ADA)["employeeType"] = "a" * 40 + "!"  # 2^40 paths for a backtracking engine
+    data["users"].append({**user_of(data, BOB), "userPrincipalName": FAY, "mail": FAY})
+    user_of(data, FAY)["employeeType"] = "a" * 40 + "!"
+    group_of(data, "Sales")["members"].append(FAY)
+    await h.load(data)
+    if cycle == "initial":
+        async with service.db.write() as conn:
+            await app_store.update_app(conn, (await h.app()).id, watermark=None)
+    summary, sent = await sync_recorded(h)
+
+    assert summary.status == "succeeded", summary
+    assert summary.kind == cycle
+    assert not sent.writes()
+    await check(h, data, active={CEO, ADA, BOB})  # Ada still active and in Engineering
+    records = {
+        r["source_name"]: r for r in await cycle_logs(h, summary.cycle_id) if r["object_kind"] == "user"
+    }
+    for upn in (ADA, FAY):
+        assert records[upn]["status"] == "skipped"
+        reasons = [s["details"].get("SkipReason") for s in records[upn]["steps"]]
+        assert "ScopingFilterNotEvaluated" in reasons, records[upn]["steps"]
+        assert any("took longer than 100 ms" in s["description"] for s in records[upn]["steps"])
+
+
+async def test_a_mapping_regex_past_its_time_limit_skips_that_user_and_the_cycle_goes_on(
+    portal: Portal, service: Service
+) -> None:
+    h, data = await start(portal, service)
+    await operations.map_attribute(
+        service,
+        await h.app(),
+        "user",
+        "title",
+        "expression",
+        'Replace([jobTitle], , "^(\\w|\\w\\w)+!$", , "x", , )',  # no title ends in "!"
+        on_create=False,
+        matching=None,
+        default=None,
+    )
+    await initial(h, data, active={CEO, ADA, BOB})
+
+    user_of(data, ADA)["jobTitle"] = "a" * 40 + "!?"  # 2^40 ways to fail at the "?"
+    user_of(data, BOB)["jobTitle"] = "Sales lead"
+    await h.load(data)
+    summary, sent = await sync_recorded(h)
+
+    assert summary.status == "succeeded", summary
+    assert summary.counts == counts(updated=1, skipped=1)
+    assert [(s.method, s.path) for s in sent.writes()] == [
+        ("PATCH", f"/Users/{(await portal_state(h)).user_ids[BOB]}")
+    ]
+    ada = next(r for r in await cycle_logs(h, summary.cycle_id) if r["source_name"] == ADA)
+    assert ada["status"] == "skipped"
+    skip = next(s for s in ada["steps"] if s["details"].get("SkipReason"))
+    assert skip["details"]["SkipReason"] == "MappingEvaluationFailed"
+    assert 'mapping for "title": the regular expression' in skip["description"]
+    assert "took longer than 100 ms on a 42-character value; simplify it" in skip["description"]
 
 
 async def test_scope_all_provisions_every_enabled_user(portal: Portal, service: Service) -> None:

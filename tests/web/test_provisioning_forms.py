@@ -289,6 +289,33 @@ async def test_the_expression_tester_shows_a_users_value_or_the_error_position(
     assert "no user &#39;ghost@contoso.com&#39; in the directory" in nobody.text
 
 
+async def test_the_expression_tester_stops_a_runaway_regex_and_says_to_simplify_it(
+    provisioning_site: Site,
+) -> None:
+    site = provisioning_site
+    csrf = await signed_in(site)
+    await load_directory(site.db)
+    await create_app(site, csrf)
+    # "Given3" seven times and a "!": 43 characters that a backtracking engine splits 2^42 ways
+    long_name = "Join(" + ", ".join(['""'] + ["[givenName]"] * 7 + ['"!"']) + ")"
+    answers = []
+    for _ in range(2):  # the tester answers again straight after: nothing is left running
+        answer = await site.client.post(
+            f"{APP_PATH}/provisioning/test-expression",
+            data={
+                "csrf_token": csrf,
+                "expression": f'Replace({long_name}, , "^(\\w|\\w\\w)+$", , "x", , )',
+                "upn": "user3@contoso.com",
+            },
+            headers={"HX-Request": "true"},
+        )
+        answers.append(answer)
+    for answer in answers:
+        assert answer.status_code == 200
+        assert 'role="alert"' in answer.text
+        assert "took longer than 100 ms on a 43-character value; simplify it" in answer.text
+
+
 async def test_scoping_filters_are_checked_before_they_are_saved(provisioning_site: Site) -> None:
     site = provisioning_site
     csrf = await signed_in(site)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
@@ -15,14 +14,14 @@ from enlist.cli.admins import admin_group
 from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail
 from enlist.db.database import Database
+from enlist.lms import operations
 from enlist.lms.api.admin import log_query
 from enlist.lms.api.runtime import Portal, open_portal
-from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
-from enlist.lms.domain.tenants import Tenant, TenantNameError
+from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenant_store
-from enlist.lms.store.departments import place_everyone
+from enlist.lms.store.department_tree import DepartmentError
 from enlist.scim.errors import ScimError
 from enlist.settings import load_settings
 
@@ -52,12 +51,9 @@ def run(work: Callable[[Portal], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (
-        tenant_store.UnknownTenantError,
-        tenant_store.TenantExistsError,
-        TenantNameError,
-        PolicyError,
-    ) as exc:
+    except DepartmentError:
+        raise  # `enlist lms department` adds where to look (`run_department`)
+    except operations.EXPECTED as exc:
         fail(str(exc))
     except ScimError as exc:
         fail(exc.detail)
@@ -119,9 +115,8 @@ def tenant_create(name: str, as_json: bool) -> None:
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
-            created = await tenant_store.create_tenant(conn, name)
-            token = await tenant_store.add_token(conn, created, portal.peppers.current)
-        return {**describe(created, portal), "secret_token": token}
+            minted = await operations.create_tenant(conn, name, portal.peppers.current)
+        return {**describe(minted.tenant, portal), "secret_token": minted.token}
 
     result = run(work)
     if as_json:
@@ -150,13 +145,12 @@ def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, name)
-            hours = found.policy.token_overlap_hours if overlap is None else overlap
-            if not 0 <= hours <= MAX_OVERLAP_HOURS:  # also refuses nan and inf
-                fail(f"--overlap must be between 0 and {MAX_OVERLAP_HOURS} hours")
-            token = await tenant_store.rotate_token(
-                conn, found, portal.peppers.current, timedelta(hours=hours)
-            )
-        return {**describe(found, portal), "secret_token": token, "overlap_hours": hours}
+            minted = await operations.rotate_token(conn, found, portal.peppers.current, overlap)
+        return {
+            **describe(found, portal),
+            "secret_token": minted.token,
+            "overlap_hours": minted.overlap_hours,
+        }
 
     result = run(work)
     if as_json:
@@ -177,7 +171,7 @@ def tenant_revoke(name: str) -> None:
 
     async def work(portal: Portal) -> int:
         async with portal.db.write() as conn:
-            return await tenant_store.revoke_tokens(conn, await tenant_store.get_tenant(conn, name))
+            return await operations.revoke_tokens(conn, await tenant_store.get_tenant(conn, name))
 
     click.echo(
         f"{run(work)} token(s) revoked. `enlist lms tenant rotate-token {name} --overlap 0` mints a new one."
@@ -200,10 +194,8 @@ def tenant_set(name: str, settings: tuple[str, ...]) -> None:
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, name)
-            saved = await tenant_store.save_policy(conn, found, found.policy.with_changes(changes))
-            if changes.keys() & {"group_mode", "placement", "tie_break"}:
-                await place_everyone(conn, saved)
-        return describe(saved, portal)
+            saved = await operations.set_policy(conn, found, changes)
+        return describe(saved.tenant, portal)
 
     result = run(work)
     click.echo(

@@ -14,6 +14,7 @@ import click
 # still loading, so its names are looked up when a command runs.
 import enlist.cli.lms as lms_cli
 from enlist.cli.output import emit_json, fail
+from enlist.lms import operations
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store import department_tree as store
 from enlist.lms.store import tenants as tenant_store
@@ -70,8 +71,7 @@ def department_create(tenant: str, name: str, parent: str | None) -> None:
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, tenant)
-            under = await store.find_department(conn, found, parent or found.root_department_id)
-            created = await store.create_department(conn, found, name, under.id)
+            created, under = await operations.create_department(conn, found, name, parent)
         return {"id": created, "parent": under.name}
 
     result = run_department(tenant, work)
@@ -88,9 +88,7 @@ def department_move(tenant: str, name: str, parent: str) -> None:
     async def work(portal: Portal) -> tuple[str, str]:
         async with portal.db.write() as conn:
             found = await tenant_store.get_tenant(conn, tenant)
-            moving = await store.find_department(conn, found, name)
-            under = await store.find_department(conn, found, parent)
-            await store.move_department(conn, found, moving.id, under.id)
+            moving, under = await operations.move_department(conn, found, name, parent)
         return moving.name, under.name
 
     moved, under = run_department(tenant, work)

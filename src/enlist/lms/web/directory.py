@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import RedirectResponse, Response
 
+from enlist.lms import operations
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store.admin_views import groups_page, member_counts, members_page
 from enlist.lms.store.groups import get_group
@@ -46,10 +47,7 @@ async def create_department(ctx: TenantContext) -> Response:
     """POST: a department under a parent (the root when none is chosen), like `department create`."""
     form = await form_of(ctx.request)
     try:
-        under = await tree_store.find_department(
-            ctx.conn, ctx.tenant, form.get("parent") or ctx.tenant.root_department_id
-        )
-        await tree_store.create_department(ctx.conn, ctx.tenant, form.get("name", ""), under.id)
+        await operations.create_department(ctx.conn, ctx.tenant, form.get("name", ""), form.get("parent"))
     except tree_store.DepartmentError as exc:
         return await _departments(ctx, error=str(exc), status_code=400)
     return RedirectResponse(f"{ctx.base}/departments?done=created", status_code=303)
@@ -59,9 +57,9 @@ async def move_department(ctx: TenantContext) -> Response:
     """POST: hang a department (with everything below it) under another, like `department move`."""
     form = await form_of(ctx.request)
     try:
-        moving = await tree_store.find_department(ctx.conn, ctx.tenant, form.get("department", ""))
-        under = await tree_store.find_department(ctx.conn, ctx.tenant, form.get("parent", ""))
-        await tree_store.move_department(ctx.conn, ctx.tenant, moving.id, under.id)
+        await operations.move_department(
+            ctx.conn, ctx.tenant, form.get("department", ""), form.get("parent", "")
+        )
     except tree_store.DepartmentError as exc:
         return await _departments(ctx, error=str(exc), status_code=400)
     return RedirectResponse(f"{ctx.base}/departments?done=moved", status_code=303)

@@ -2,23 +2,21 @@
 
 A Secret token exists in clear only in the answer to the POST that minted it (tenant creation or
 **Generate token** / **Regenerate**): it is rendered straight into that response (no redirect,
-no session, no cache: pages are `Cache-Control: no-store`) and never again. Settings go through
-`TenantPolicy.with_changes`, the parser behind `enlist lms tenant set`, so a bad value gets the
-same message and changes nothing.
+no session, no cache: pages are `Cache-Control: no-store`) and never again. Settings and
+tokens go through `enlist.lms.operations`, as `enlist lms tenant set` and `rotate-token` do, so a
+bad value gets the same message and changes nothing, and users are re-placed by the same rule.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
 from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
+from enlist.lms import operations
 from enlist.lms.domain import policy as pol
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.admin_views import status_counts
-from enlist.lms.store.departments import place_everyone
 from enlist.lms.web.common import TenantContext, form_of
 
 FLASHES = {
@@ -26,7 +24,6 @@ FLASHES = {
     "revoked": "Every Secret token of this tenant is revoked: Entra ID cannot provision until you "
     "generate a new token and paste it into the application's Provisioning page.",
 }
-PLACEMENT_KEYS = frozenset({"group_mode", "placement", "tie_break"})
 
 
 async def render_sync(
@@ -85,35 +82,31 @@ async def sync_page(ctx: TenantContext) -> Response:
     return await render_sync(ctx)
 
 
-def parse_overlap(text: str, default: float) -> float:
-    """Hours the tokens in use keep working after a regeneration (blank: the policy's default)."""
+def parse_overlap(text: str) -> float | None:
+    """Hours the tokens in use keep working after a regeneration (blank: None, the policy's
+    default); the range is checked by `operations.rotate_token`."""
     if not text.strip():
-        return default
+        return None
     try:
-        hours = float(text)
+        return float(text)
     except ValueError:
         raise pol.PolicyError(f"the overlap must be a number of hours, not {text!r}") from None
-    if not math.isfinite(hours) or not 0 <= hours <= pol.MAX_OVERLAP_HOURS:
-        raise pol.PolicyError(f"the overlap must be between 0 and {pol.MAX_OVERLAP_HOURS} hours")
-    return hours
 
 
 async def generate_token(ctx: TenantContext) -> Response:
     """POST: mint a new Secret token (the old ones keep working for the overlap) and show it once."""
     form = await form_of(ctx.request)
     try:
-        hours = parse_overlap(form.get("overlap_hours", ""), ctx.tenant.policy.token_overlap_hours)
+        requested = parse_overlap(form.get("overlap_hours", ""))
+        minted = await operations.rotate_token(ctx.conn, ctx.tenant, ctx.portal.peppers.current, requested)
     except pol.PolicyError as exc:
         return await render_sync(ctx, token_error=str(exc), status_code=400)
-    token = await tenant_store.rotate_token(
-        ctx.conn, ctx.tenant, ctx.portal.peppers.current, timedelta(hours=hours)
-    )
-    return await render_sync(ctx, new_token=token, overlap_hours=hours)
+    return await render_sync(ctx, new_token=minted.token, overlap_hours=minted.overlap_hours)
 
 
 async def revoke_tokens(ctx: TenantContext) -> Response:
     """POST: revoke every token of the tenant at once."""
-    await tenant_store.revoke_tokens(ctx.conn, ctx.tenant)
+    await operations.revoke_tokens(ctx.conn, ctx.tenant)
     return RedirectResponse(f"{ctx.base}/sync?done=revoked", status_code=303)
 
 
@@ -131,11 +124,7 @@ async def save_settings(ctx: TenantContext) -> Response:
     fields = dict(form.items())
     changes = policy_changes(fields, form.getlist("required_fields"))
     try:
-        updated = ctx.tenant.policy.with_changes(changes)
+        await operations.set_policy(ctx.conn, ctx.tenant, changes)
     except pol.PolicyError as exc:
         return await render_sync(ctx, settings_error=str(exc), form=fields, status_code=400)
-    before = ctx.tenant.policy
-    saved = await tenant_store.save_policy(ctx.conn, ctx.tenant, updated)
-    if any(getattr(before, key) != getattr(updated, key) for key in PLACEMENT_KEYS):
-        await place_everyone(ctx.conn, saved)
     return RedirectResponse(f"{ctx.base}/sync?done=settings", status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from enlist.lms import operations
 from enlist.lms.api.runtime import portal_of
 from enlist.lms.domain.tenants import TenantNameError
 from enlist.lms.store import tenants as tenant_store
@@ -47,12 +48,12 @@ async def create_tenant(request: Request) -> Response:
     portal = portal_of(request)
     try:
         async with portal.db.write() as conn:
-            tenant = await tenant_store.create_tenant(conn, name)
-            token = await tenant_store.add_token(conn, tenant, portal.peppers.current)
+            minted = await operations.create_tenant(conn, name, portal.peppers.current)
+            tenant = minted.tenant
             # The navigation of the new tenant's pages follows the URL's tenant: this answer shows
             # that page without a redirect (a redirect would lose the token, or carry it in a URL).
             request.scope["path_params"] = {**request.path_params, "tenant": tenant.slug}
             ctx = TenantContext(request, site_of(request), portal, admin, tenant, conn)
-            return await render_sync(ctx, new_token=token, created=True)
+            return await render_sync(ctx, new_token=minted.token, created=True)
     except (TenantNameError, tenant_store.TenantExistsError) as exc:  # raised before any write
         return await _tenants(request, error=str(exc), name=name, status_code=400)

@@ -28,11 +28,12 @@ from enlist.provisioning.engine.cycle_state import (
     imported,
     scoped,
 )
-from enlist.provisioning.engine.plan import Action, LinkState, decide_group, decide_user
+from enlist.provisioning.engine.plan import Action, LinkState, decide_group, decide_user, unmappable
 from enlist.provisioning.engine.references import References
 from enlist.provisioning.engine.scope import ScopeDecision, expand_assigned_groups, group_scope, user_scope
 from enlist.provisioning.engine.summary import CycleSummary
 from enlist.provisioning.logs.records import LogRecord, Modified
+from enlist.provisioning.mapping.errors import MappingError
 from enlist.provisioning.store import links as link_store
 from enlist.provisioning.target.errors import TargetError
 
@@ -158,9 +159,13 @@ class Cycle(References):
         if scope is not None:
             record.step("EntrySynchronizationScoping", "scoping", "success", scoped(scope), **details(scope))
         desired: dict[str, Any] = {}
+        unmapped = None
         if user is not None and scope is not None and scope.in_scope:
-            desired = self.mappings.user_values(user, creating=link is None)
-        action = decide_user(
+            try:
+                desired = self.mappings.user_values(user, creating=link is None)
+            except MappingError as error:  # one object's failure (a regex past its time limit…)
+                unmapped = unmappable(error)
+        action = unmapped or decide_user(
             exists_in_source=user is not None,
             scope=scope,
             link=link,
@@ -341,12 +346,15 @@ class Cycle(References):
         record.step("EntryImport", "import", "success", imported(group, "Group"))
         if scope is not None:
             record.step("EntrySynchronizationScoping", "scoping", "success", scoped(scope), **details(scope))
-        desired = (
-            self.mappings.group_values(group, creating=link is None)
-            if group and scope and scope.in_scope
-            else {}
-        )
-        action = decide_group(exists_in_source=group is not None, scope=scope, link=link, desired=desired)
+        try:
+            desired = (
+                self.mappings.group_values(group, creating=link is None)
+                if group and scope and scope.in_scope
+                else {}
+            )
+            action = decide_group(exists_in_source=group is not None, scope=scope, link=link, desired=desired)
+        except MappingError as error:
+            action = unmappable(error)
         try:
             await self._group_action(group_id, group, action, link, record)
         except TargetError as error:

@@ -100,6 +100,8 @@ def decide_user(
     - out of scope (unassigned, filtered, disabled, soft-deleted), linked and enabled →
       disable, unless the reason is assignment or a filter and the app skips out-of-scope
       deletions; an app whose mappings have no `active` gets a delete instead, as Entra does;
+    - scope undecided (a scoping filter's regular expression ran past its time limit) → skip,
+      whatever the link: the object stays as it is until the filter can be evaluated;
     - otherwise → skip.
     """
     if not exists_in_source:
@@ -107,6 +109,8 @@ def decide_user(
             return Action("skip", "the user is not in the source directory", skip_reason="NotInSource")
         return Action("delete", "the user was deleted from the source directory")
     assert scope is not None
+    if scope.undecided:
+        return Action("skip", scope.reason, skip_reason="ScopingFilterNotEvaluated")
     if scope.in_scope:
         if link is None:
             return Action("create", scope.reason, desired=desired)
@@ -162,6 +166,17 @@ def decide_group(
             skip_reason="RedundantExport",
         )
     return Action("update", scope.reason, changes, desired=desired)
+
+
+def unmappable(error: Exception) -> Action:
+    """The mappings cannot be evaluated for this object (an expression fails for its values, a
+    regular expression runs past its time limit): it is skipped and left as it is, the log
+    saying why, and the cycle goes on with the others."""
+    return Action(
+        "skip",
+        f"the attribute mappings could not be evaluated: {error}",
+        skip_reason="MappingEvaluationFailed",
+    )
 
 
 def member_delta(

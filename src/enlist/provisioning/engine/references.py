@@ -170,28 +170,31 @@ class References(CycleState):
         groups_of = await self.source.groups_containing(candidates)
         async with self.db.read() as conn:
             user_links = await link_store.load_links(conn, self.app.id, "user", looked_at)
-        in_scope: dict[str, bool] = {}
+        # None: the scoping filters could not be evaluated; such a member is neither added nor removed
+        in_scope: dict[str, bool | None] = {}
         for user_id in candidates:
             user, link = users.get(user_id), user_links.get(user_id)
             if user is None or link is None or link.disabled:
                 continue
-            in_scope[user_id] = user_scope(
+            decision = user_scope(
                 user,
                 sync_all=self.settings.scope == "all",
                 assignments=self.assignments,
                 effective_groups=self.effective_groups,
                 user_groups=groups_of.get(user_id, set()),
                 passes_filters=self.mappings.passes_user_filters,
-            ).in_scope
+            )
+            in_scope[user_id] = None if decision.undecided else decision.in_scope
         tasks = [self._group_members(plan, in_scope, user_links) for plan in plans]
         await bounded(tasks, self.settings.max_concurrency * 2)
         await self._flush()
 
     async def _group_members(
-        self, plan: MemberPlan, in_scope: dict[str, bool], user_links: dict[str, LinkState]
+        self, plan: MemberPlan, in_scope: dict[str, bool | None], user_links: dict[str, LinkState]
     ) -> None:
         group, target_id = plan.group, plan.target_id
-        wanted = {u for u in plan.candidates if in_scope.get(u, False)}
+        undecided = {u for u in plan.candidates if u in in_scope and in_scope[u] is None}
+        wanted = {u for u in plan.candidates if in_scope.get(u, False)} | (undecided & plan.written)
         add, remove = member_delta(wanted, plan.written, checked=plan.looked_at)
         remove = [u for u in remove if u not in self.held]
         add = [u for u in add if u in user_links]

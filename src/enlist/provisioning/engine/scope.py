@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from enlist.provisioning.directory.model import SourceGroup, SourceUser
+from enlist.provisioning.mapping.errors import RegexTimeoutError
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,14 @@ class Assignments:
 
 @dataclass(frozen=True, slots=True)
 class ScopeDecision:
+    """`undecided`: the scoping filters could not be evaluated (a regular expression ran past its
+    time limit), so the object is neither in nor out of scope; `in_scope` is then False, and the
+    cycle leaves the object as it is rather than create, disable or drop it from groups."""
+
     in_scope: bool
     reason: str
     details: Mapping[str, object]
+    undecided: bool = False
 
     @property
     def out_of_scope_by_rule(self) -> bool:
@@ -85,7 +91,14 @@ def user_scope(
         return ScopeDecision(
             False, "the user is not assigned to the application, directly or by a group", details
         )
-    if not passes_filters(user):
+    try:
+        passes = passes_filters(user)
+    except RegexTimeoutError as exc:
+        details["ScopingFilters"] = "not evaluated"
+        return ScopeDecision(
+            False, f"the scoping filters could not be evaluated: {exc}", details, undecided=True
+        )
+    if not passes:
         details["ScopingFilters"] = "failed"
         return ScopeDecision(False, "the user does not pass the application's scoping filters", details)
     why = (

@@ -4,6 +4,7 @@
 - `EvaluationError`: a parsed expression that cannot be evaluated for one object (a `Mid` start
   that is not a number, a multi-valued attribute where one value is needed). A per-object
   failure: the engine logs it against that object and carries on with the others.
+  `RegexTimeoutError`, one kind of it: a regular expression that ran past its time limit.
 - `MappingError`: an attribute mapping that is invalid (its expression or target path does not
   parse), or one that fails for one object in `map_object`. `target` names the mapping and
   `position` the offending offset in its expression, when there is one.
@@ -32,6 +33,10 @@ class ExpressionError(MappingPackageError):
 
 class EvaluationError(MappingPackageError):
     """A parsed expression that cannot be evaluated against one source object."""
+
+
+class RegexTimeoutError(EvaluationError):
+    """A regular expression (scoping filter or expression function) stopped at its time limit."""
 
 
 class MappingError(MappingPackageError):

@@ -15,18 +15,23 @@ parsed; the first that fits wins:
 5. regexPattern + replacementValue: every match is replaced by replacementValue, in which .NET
    substitutions (`${name}`, `$1`, `$$`) are expanded.
 
-Patterns are .NET regular expressions (see `dotnet_regex`). All seven arguments must be written,
+Patterns are .NET regular expressions (see `dotnet_regex`), run under its time limit: one that
+runs past it is a `RegexTimeoutError` for that object. All seven arguments must be written,
 as Entra's editor writes them; a null source gives null except in form 3, and a null written
 argument gives null. An empty oldValue is an evaluation error (.NET refuses it too).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Literal, TypeAlias
 
-from enlist.provisioning.mapping.dotnet_regex import RegexError, compile_dotnet, expand_replacement
+from enlist.provisioning.mapping.dotnet_regex import (
+    DotnetRegex,
+    RegexError,
+    compile_dotnet,
+    expand_replacement,
+)
 from enlist.provisioning.mapping.errors import EvaluationError, ExpressionError
 from enlist.provisioning.mapping.expression_ast import Call, Omitted, StringLiteral, Value
 from enlist.provisioning.mapping.values import text
@@ -114,14 +119,14 @@ def _str(value: str | None) -> str:
     return value
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> DotnetRegex:
     try:
         return compile_dotnet(pattern)
     except RegexError as exc:
         raise EvaluationError(f"Replace regexPattern does not compile: {exc}") from None
 
 
-def _group_index(pattern: re.Pattern[str], group: str) -> int:
+def _group_index(pattern: DotnetRegex, group: str) -> int:
     if group not in pattern.groupindex:
         raise EvaluationError(f'Replace regexGroupName "{group}" names no group of the pattern')
     return pattern.groupindex[group]
@@ -135,7 +140,7 @@ def _extract(pattern_text: str | None, group: str | None, value: str | None) -> 
     return None if match is None else match.group(_group_index(pattern, group))
 
 
-def _replace_group(pattern: re.Pattern[str], group: str, replacement: str, source: str) -> str:
+def _replace_group(pattern: DotnetRegex, group: str, replacement: str, source: str) -> str:
     index = _group_index(pattern, group)
     pieces: list[str] = []
     end = 0

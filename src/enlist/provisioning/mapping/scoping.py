@@ -26,6 +26,10 @@ is not supported for multi-valued attributes"): any clause on a non-empty list i
 empty list counts as empty. Values that are not integers make the integer operators false.
 Booleans read as text are "True"/"False", so `EQUALS "True"` matches `accountEnabled: true`.
 
+A REGEX MATCH that runs past the time limit of `dotnet_regex` raises `RegexTimeoutError`
+(naming the clause): the object's scope is then unknown, neither in nor out, and the caller
+decides what that means (the cycle skips the object).
+
 Clauses are checked when built: an unknown operator (with the closest spelling), a regex that
 does not compile or an integer operator with a non-integer value raise `ScopingError`. Operators
 without a value (`IS NULL`…) ignore `value`.
@@ -39,8 +43,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from enlist.provisioning.mapping.dotnet_regex import RegexError, compile_dotnet
-from enlist.provisioning.mapping.errors import ScopingError
+from enlist.provisioning.mapping.dotnet_regex import DotnetRegex, RegexError, compile_dotnet
+from enlist.provisioning.mapping.errors import RegexTimeoutError, ScopingError
 from enlist.provisioning.mapping.values import lookup
 
 __all__ = [
@@ -84,7 +88,7 @@ class ScopingClause:
     attribute: str
     operator: ScopingOperator
     value: str = ""
-    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _pattern: DotnetRegex | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.attribute, str) or not self.attribute.strip():
@@ -109,7 +113,7 @@ class ScopingClause:
             )
 
     @property
-    def pattern(self) -> re.Pattern[str]:
+    def pattern(self) -> DotnetRegex:
         """The compiled pattern of a REGEX MATCH / NOT REGEX MATCH clause."""
         if self._pattern is None:
             raise ScopingError(f"{self.operator} has no regular expression")
@@ -179,7 +183,10 @@ def _evaluate(clause: ScopingClause, source: Mapping[str, Any]) -> tuple[bool, s
         return _integer(clause, value)
     text = _text(value)
     if op in _REGEX:
-        found = clause.pattern.search(text) is not None
+        try:
+            found = clause.pattern.search(text) is not None
+        except RegexTimeoutError as exc:
+            raise RegexTimeoutError(f"scoping filter {clause.attribute} {op}: {exc}") from None
         passed = found == (op == "REGEX MATCH")
         return passed, f"{clause.attribute} {'matches' if found else 'does not match'} {clause.value}"
     checks = {
