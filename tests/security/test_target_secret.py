@@ -27,7 +27,8 @@ from enlist.provisioning.target.connection import endpoint_of, same_endpoint
 from enlist.settings import Settings
 from tests.security.loopback_target import LoopbackTarget
 from tests.web.conftest import Site
-from tests.web.provisioning_fixtures import APP, APP_PATH, create_app as create_app_page, signed_in
+from tests.web.provisioning_fixtures import APP, APP_PATH, signed_in
+from tests.web.provisioning_fixtures import create_app as create_app_page
 
 STORED = "stored-secret-token-0123456789"
 

@@ -119,5 +119,5 @@ def failed_check(error: TargetError, base_url: str, endpoint: str) -> Connection
             "Tenant URL is the application's SCIM base URL, not a web page or a login screen."
         )
     else:
-        message = f"Test connection failed: {error.reason}. {error.recommendation}"
+        message = f"Test connection to {where} failed: {error.reason}. {error.recommendation}"
     return ConnectionCheck(ok=False, code=error.code, message=message)
