@@ -42,7 +42,11 @@ def neutralise(value: object) -> str | int | float:
 
 
 def csv_line(values: Iterable[object]) -> str:
-    """One CSV record (RFC 4180 quoting, `\\n` line end) of `values`, each through `neutralise`."""
+    """One CSV record (RFC 4180 quoting, `\\n` line end) of `values`, each through `neutralise`;
+    a cell holding a CR or LF is always quoted, so no value can end the record early."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([neutralise(v) for v in values])
-    return buffer.getvalue()
+    # The writer quotes a cell holding a character of its line terminator: with "\r\n" a lone
+    # CR inside a cell is quoted too (with "\n" it was not, and a reader split the record there,
+    # starting a new row, and a formula, after it). The record then ends in "\n" as before.
+    csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(v) for v in values])
+    return buffer.getvalue().removesuffix("\r\n") + "\n"

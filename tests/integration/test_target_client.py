@@ -532,7 +532,10 @@ async def test_the_token_never_appears_in_an_error_even_when_the_target_echoes_i
     [
         (scim(200, None), "not a SCIM response"),
         (Response("{garbage", status_code=200, media_type="application/json"), "not a SCIM response"),
-        (Response("<html>login</html>", status_code=200, media_type="text/html"), "answered 200 with text/html, not a SCIM response"),
+        (
+            Response("<html>login</html>", status_code=200, media_type="text/html"),
+            "answered 200 with text/html, not a SCIM response",
+        ),
         (scim(200, ["not", "an", "object"]), "not a ListResponse object"),
         (scim(200, {"totalResults": 1, "Resources": {"id": "u1"}}), "Resources is not a list"),
         (scim(200, {"totalResults": 2}), "totalResults 2 but no Resources"),
