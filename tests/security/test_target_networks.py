@@ -29,10 +29,12 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
+from enlist.provisioning.target.client import ScimTarget
 from enlist.provisioning.target.errors import NETWORK_REFUSED
-from enlist.provisioning.target.network import TargetNetworks, networks_of
+from enlist.provisioning.target.network import GuardedWireTransport, TargetNetworks, networks_of
 from enlist.settings import Settings
-from tests.security.loopback_target import LoopbackTarget
+from tests.integration.test_wire_transport import LoopbackServer, always, sized
+from tests.security.loopback_target import EMPTY_LIST, LoopbackTarget
 from tests.web.conftest import Site
 from tests.web.provisioning_fixtures import APP, APP_PATH, load_directory, signed_in
 
@@ -202,3 +204,17 @@ async def test_loopback_is_allowed_by_default_and_an_allow_list_can_refuse_it(
     assert check.code == NETWORK_REFUSED
     assert "ENLIST_TARGET_NETWORKS_ALLOW" in check.message
     assert len(target.seen) == 1
+
+
+async def test_the_checked_transport_keeps_connections_alive_and_sends_the_host_name() -> None:
+    """The check runs once per connection opened, the connection goes to the checked address, and
+    the request still names the host (Host header; TLS would verify the name, not the address)."""
+    async with LoopbackServer(always(sized("200 OK", EMPTY_LIST))) as server:
+        target = ScimTarget(f"http://localhost:{server.port}/scim", TOKEN)
+        async with target:
+            for n in range(10):
+                assert await target.find_users("userName", f"nobody{n}") == []
+            assert isinstance(target._http, GuardedWireTransport)
+            assert target._http.connections_opened == 1
+    assert server.requests_per_connection == [10]
+    assert {seen.headers["host"] for seen in server.connections[0].requests} == {f"localhost:{server.port}"}
