@@ -9,8 +9,10 @@ Loopback stays allowed by default. What an internal service answers is never ech
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -218,3 +220,16 @@ async def test_the_checked_transport_keeps_connections_alive_and_sends_the_host_
             assert target._http.connections_opened == 1
     assert server.requests_per_connection == [10]
     assert {seen.headers["host"] for seen in server.connections[0].requests} == {f"localhost:{server.port}"}
+
+
+def test_every_target_the_code_builds_gets_the_operators_networks() -> None:
+    """A `ScimTarget` built without `networks=` would check only the default lists, ignoring
+    ENLIST_TARGET_NETWORKS_*: every construction in src/ passes them."""
+    src = Path(__file__).resolve().parents[2] / "src" / "enlist"
+    calls = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ScimTarget":
+                calls.append((path.name, {k.arg for k in node.keywords}))
+    assert len(calls) >= 3  # operations, runner.target_for, demo
+    assert all("networks" in keywords for _, keywords in calls), calls
