@@ -226,10 +226,11 @@ def test_every_target_the_code_builds_gets_the_operators_networks() -> None:
     """A `ScimTarget` built without `networks=` would check only the default lists, ignoring
     ENLIST_TARGET_NETWORKS_*: every construction in src/ passes them."""
     src = Path(__file__).resolve().parents[2] / "src" / "enlist"
-    calls = []
-    for path in sorted(src.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ScimTarget":
-                calls.append((path.name, {k.arg for k in node.keywords}))
+    calls = [
+        (path.name, {k.arg for k in node.keywords})
+        for path in sorted(src.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ScimTarget"
+    ]
     assert len(calls) >= 3  # operations, runner.target_for, demo
     assert all("networks" in keywords for _, keywords in calls), calls
