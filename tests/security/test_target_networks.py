@@ -166,11 +166,17 @@ def _cli(service: Service, *args: str) -> Result:
     return CliRunner().invoke(main, ["provisioning", *args], env=env)
 
 
-async def test_cli_test_connection_refuses_a_link_local_url(service: Service) -> None:
+async def test_cli_test_connection_and_connect_refuse_a_link_local_url(service: Service) -> None:
     await _app_at(service, REFUSED_URLS[3])
     result = await anyio.to_thread.run_sync(lambda: _cli(service, "app", "test-connection", APP, "--json"))
     assert result.exit_code == 1
     assert orjson.loads(result.output)["code"] == NETWORK_REFUSED
+    args = ("app", "connect", APP, "--tenant-url", REFUSED_URLS[0], "--secret-token", TOKEN)
+    connected = await anyio.to_thread.run_sync(lambda: _cli(service, *args))
+    assert connected.exit_code == 1
+    assert "was not contacted" in connected.output
+    async with service.db.read() as conn:
+        assert (await app_store.get_app(conn, APP)).tenant_url == REFUSED_URLS[3]  # unchanged
 
 
 # -- checked on the resolved address, at every connection -------------------------------------------
