@@ -6,9 +6,10 @@ Every setting has an `ENLIST_` variable; `load_settings()` is called once by the
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +69,21 @@ class Settings(BaseSettings):
     failed_token_window_seconds: float = Field(
         default=60.0, gt=0, description="The sliding window over which failed token attempts are counted."
     )
+    target_networks_allow: str = Field(
+        default="",
+        description=(
+            "Comma-separated networks (CIDR) the provisioning engine may send requests to; empty: any "
+            "address not denied. Checked on the resolved address of every connection."
+        ),
+    )
+    target_networks_deny: str = Field(
+        default="169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32,168.63.129.16/32",
+        description=(
+            "Comma-separated networks (CIDR) the provisioning engine never sends requests to, even "
+            "when allowed; by default link-local and cloud metadata addresses. Setting it replaces "
+            "the default list."
+        ),
+    )
     request_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -75,6 +91,16 @@ class Settings(BaseSettings):
             "A SCIM request still running after this long is answered 503 and its transaction rolled back."
         ),
     )
+
+    @field_validator("target_networks_allow", "target_networks_deny")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (i.strip() for i in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not a network (CIDR such as 10.0.0.0/8)") from None
+        return value
 
     def lms_url(self) -> str:
         """The portal's database URL, defaulting to SQLite (WAL) in the data directory."""

@@ -530,9 +530,12 @@ async def test_the_token_never_appears_in_an_error_even_when_the_target_echoes_i
 @pytest.mark.parametrize(
     ("reply", "what"),
     [
-        (scim(200, None), "is not JSON"),
-        (Response("{garbage", status_code=200, media_type="application/json"), "is not JSON"),
-        (Response("<html>login</html>", status_code=200, media_type="text/html"), "is not JSON (text/html"),
+        (scim(200, None), "not a SCIM response"),
+        (Response("{garbage", status_code=200, media_type="application/json"), "not a SCIM response"),
+        (
+            Response("<html>login</html>", status_code=200, media_type="text/html"),
+            "answered 200 with text/html, not a SCIM response",
+        ),
         (scim(200, ["not", "an", "object"]), "not a ListResponse object"),
         (scim(200, {"totalResults": 1, "Resources": {"id": "u1"}}), "Resources is not a list"),
         (scim(200, {"totalResults": 2}), "totalResults 2 but no Resources"),
@@ -571,7 +574,7 @@ async def test_a_target_that_ignores_the_filter_is_caught() -> None:
     ("reply", "what"),
     [
         (scim(201, {"userName": "a"}), "the created resource has no id"),
-        (scim(201, None), "is not JSON"),
+        (scim(201, None), "not a SCIM response"),
         (scim(201, {"id": ""}), "the created resource has no id"),
     ],
 )

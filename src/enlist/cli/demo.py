@@ -33,6 +33,7 @@ from enlist.provisioning.mapping.mappings import default_group_mapping, default_
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.target.client import ScimTarget
+from enlist.provisioning.target.network import networks_of
 from enlist.settings import Settings, load_settings
 from enlist.web import accounts
 
@@ -69,7 +70,8 @@ async def prepare_application(service: Service, tenant_url: str, token: str) -> 
                 mapping_to_json(default_user_mapping()),
                 mapping_to_json(default_group_mapping()),
             )
-    async with ScimTarget(tenant_url, token, dialect=app.settings.dialect) as target:
+    networks = networks_of(service.settings)
+    async with ScimTarget(tenant_url, token, dialect=app.settings.dialect, networks=networks) as target:
         check = await target.test_connection()
     if not check.ok:
         raise click.ClickException(f"Test connection failed: {check.message}")

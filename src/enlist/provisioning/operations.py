@@ -29,7 +29,8 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App, AppExistsError, UnknownAppError
 from enlist.provisioning.target.client import ScimTarget
-from enlist.provisioning.target.connection import ConnectionCheck
+from enlist.provisioning.target.connection import ConnectionCheck, same_endpoint
+from enlist.provisioning.target.network import networks_of
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
 EXPECTED = (
@@ -53,25 +54,48 @@ async def create(service: Service, name: str) -> App:
         )
 
 
+# Said on every path (pages, CLI) when a stored token would go to a URL it was not saved for.
+URL_CHANGED = "the Tenant URL changed: enter the Secret token again"
+
+
+def _secret_for(service: Service, app: App, tenant_url: str, token: str) -> str:
+    """The Secret token to send to `tenant_url`: the one typed, else the stored one, but only to
+    the endpoint it was saved for (`same_endpoint`): a stored token never leaves for a new URL."""
+    typed = token.strip()
+    if typed:
+        return typed
+    if not app.sealed_token:
+        raise ValueError("enter the Secret token the application gave you")
+    if not app.tenant_url or not same_endpoint(app.tenant_url, tenant_url):
+        raise ValueError(URL_CHANGED)
+    return service.secrets.open(app.sealed_token)
+
+
+async def _check(service: Service, app: App, tenant_url: str, secret: str) -> ConnectionCheck:
+    networks = networks_of(service.settings)
+    async with ScimTarget(tenant_url, secret, dialect=app.settings.dialect, networks=networks) as target:
+        return await target.test_connection()
+
+
 async def test_connection(service: Service, app: App, tenant_url: str, token: str) -> ConnectionCheck:
-    """Test connection with the given Tenant URL and Secret token; an empty token tests the one
-    saved already (the page never shows it). Raises ValueError for a URL or token that cannot
-    be tried at all."""
+    """Test connection with the given Tenant URL and Secret token. An empty token tests the one
+    saved already (the page never shows it), and only at the Tenant URL it was saved for: for
+    another URL, ValueError(URL_CHANGED) and nothing is sent. Raises ValueError for a URL or
+    token that cannot be tried at all."""
     if not tenant_url.strip():
         raise ValueError("enter the Tenant URL: the SCIM base URL the application gave you")
-    secret = token.strip() or (service.secrets.open(app.sealed_token) if app.sealed_token else "")
-    if not secret:
-        raise ValueError("enter the Secret token the application gave you")
-    async with ScimTarget(tenant_url.strip(), secret, dialect=app.settings.dialect) as target:
-        return await target.test_connection()
+    return await _check(service, app, tenant_url.strip(), _secret_for(service, app, tenant_url, token))
 
 
 async def connect(service: Service, app: App, tenant_url: str, token: str) -> ConnectionCheck:
     """`app connect`: save the Tenant URL and Secret token only after a Test connection that
-    passes (as Entra's Create button requires); a failed check saves nothing."""
-    check = await test_connection(service, app, tenant_url, token)
+    passes (as Entra's Create button requires); a failed check saves nothing. As for
+    `test_connection`, a new Tenant URL needs the token typed again."""
+    if not tenant_url.strip():
+        raise ValueError("enter the Tenant URL: the SCIM base URL the application gave you")
+    secret = _secret_for(service, app, tenant_url, token)
+    check = await _check(service, app, tenant_url.strip(), secret)
     if check.ok:
-        secret = token.strip() or service.secrets.open(app.sealed_token or "")
         async with service.db.write() as conn:
             current = await app_store.get_app_by_id(conn, app.id)
             await app_store.connect(conn, current, tenant_url.strip(), service.secrets.seal(secret))

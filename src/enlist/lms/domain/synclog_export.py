@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
+
+from enlist.csv_cells import csv_line
 
 CSV_COLUMNS = (
     "id",
@@ -26,20 +25,15 @@ CSV_COLUMNS = (
 
 
 def csv_header() -> str:
-    return _csv_line(CSV_COLUMNS)
+    return csv_line(CSV_COLUMNS)
 
 
 def csv_row(entry: dict[str, Any]) -> str:
+    """One entry as a CSV line; values a SCIM client chose are written as text, never formulas."""
     values = [entry.get(c) for c in CSV_COLUMNS]
     values[CSV_COLUMNS.index("changes")] = orjson.dumps(entry.get("changes") or []).decode()
-    return _csv_line(["" if v is None else str(v) for v in values])
+    return csv_line(values)
 
 
 def jsonl_row(entry: dict[str, Any]) -> str:
     return orjson.dumps(entry).decode() + "\n"
-
-
-def _csv_line(values: Iterable[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(list(values))
-    return buffer.getvalue()

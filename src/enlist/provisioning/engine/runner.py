@@ -34,6 +34,7 @@ from enlist.provisioning.store import staging
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import applications, cycles
 from enlist.provisioning.target.client import ScimTarget
+from enlist.provisioning.target.network import networks_of
 
 LEASE = timedelta(seconds=60)
 
@@ -110,6 +111,7 @@ def target_for(service: Service, app: App, **overrides: Any) -> ScimTarget:
         max_concurrency=app.settings.max_concurrency,
         max_requests_per_second=app.settings.max_requests_per_second,
         timeout_s=app.settings.timeout_seconds,
+        networks=networks_of(service.settings),
         **overrides,
     )
 

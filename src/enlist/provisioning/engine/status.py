@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import cycles, escrows, links, staged_deletions
+from enlist.web.pages import ADMIN_PREFIX
 
 STATE_LABELS = {
     "not_configured": "Not configured: connect the application (Tenant URL, Secret token)",
@@ -18,6 +20,11 @@ STATE_LABELS = {
     "quarantined": "Quarantined",
     "disabled": "Disabled after four weeks in quarantine",
 }
+
+
+def overview_url(service: Service, app: App) -> str:
+    """The application's Overview page on the provisioning service's admin site."""
+    return f"{service.public_url}{ADMIN_PREFIX}/apps/{quote(app.name, safe='')}/overview"
 
 
 async def describe(service: Service, app: App) -> dict[str, Any]:
@@ -30,7 +37,7 @@ async def describe(service: Service, app: App) -> dict[str, Any]:
         "settings": app.settings.to_json(),
         "quarantine": app.quarantine,
         "next_run_at": app.next_run_at.isoformat() if app.next_run_at else None,
-        "provisioning_url": f"{service.public_url}/apps/{app.id}",
+        "provisioning_url": overview_url(service, app),
     }
 
 

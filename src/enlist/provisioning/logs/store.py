@@ -6,8 +6,6 @@ cycle id. Newest first, keyset-paged by id. Export as JSON (one array) or CSV; r
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.csv_cells import csv_line
 from enlist.db.rows import chunks, now
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.store.tables import provisioning_log
@@ -118,19 +117,13 @@ async def stream(conn: AsyncConnection, app_id: int, f: LogFilter) -> AsyncItera
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in records:
-        writer.writerow(
-            [
-                orjson.dumps(r[c]).decode()
-                if c in ("modified", "steps")
-                else ("" if r.get(c) is None else r[c])
-                for c in CSV_COLUMNS
-            ]
-        )
-    return buffer.getvalue()
+    """The header and one line per record; directory values are written as text, never formulas."""
+    lines = [csv_line(CSV_COLUMNS)]
+    lines.extend(
+        csv_line(orjson.dumps(r[c]).decode() if c in ("modified", "steps") else r.get(c) for c in CSV_COLUMNS)
+        for r in records
+    )
+    return "".join(lines)
 
 
 def to_json(records: list[dict[str, Any]]) -> str:

@@ -3,8 +3,8 @@
 It sends the requests Entra's provisioning service sends (entra-scim.md §1 to §3) to one Tenant
 URL with one Secret token, and holds the policy around them: the PATCH dialect, retries with
 backoff and `Retry-After`, a timeout per attempt, a rate and a concurrency limit. A transport
-(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `wire.WireTransport`)
-does one request.
+(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `wire.WireTransport`,
+connecting only to addresses the operator's `network.TargetNetworks` allows) does one request.
 
 Rules a caller relies on:
 
@@ -52,9 +52,11 @@ from enlist.provisioning.target.errors import (
     TransientError,
     classify,
     incompatible,
+    media_type,
 )
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.wire import Answer, Origin, WireTransport, default_transport, origin_of
+from enlist.provisioning.target.network import TargetNetworks, guarded_transport
+from enlist.provisioning.target.wire import Answer, Origin, WireTransport, origin_of
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -92,6 +94,7 @@ class ScimTarget:
         max_attempts: int = 4,
         member_chunk: int = 50,
         transport: httpx2.AsyncBaseTransport | None = None,
+        networks: TargetNetworks | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
@@ -118,6 +121,9 @@ class ScimTarget:
         self.limits = Limits(max_concurrency, max_requests_per_second, clock=clock, sleep=sleep)
         self._token = token
         self._transport = transport
+        # Without a transport of the caller's, every connection is checked against the
+        # operator's target networks (link-local and metadata addresses refused by default).
+        self._networks = networks or TargetNetworks()
         self._sleep = sleep
         self._http: httpx2.AsyncBaseTransport | None = None
         self._headers = {
@@ -135,7 +141,7 @@ class ScimTarget:
     async def __aenter__(self) -> Self:
         # No httpx2.AsyncClient: the engine sends its requests straight to the transport, whose
         # own cost is what a cycle of tens of thousands of requests pays for (wire.py).
-        self._http = self._transport or default_transport(httpx2.URL(self._base))
+        self._http = self._transport or guarded_transport(httpx2.URL(self._base), self._networks)
         return self
 
     async def __aexit__(
@@ -351,8 +357,8 @@ def _json(response: httpx2.Response | Answer, action: str) -> Any:
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        kind = response.headers.get("content-type", "no content type")
-        raise incompatible(action, f"the answer {response.status_code} is not JSON ({kind})") from None
+        said = f"the server answered {response.status_code} with {media_type(response)}, not a SCIM response"
+        raise incompatible(action, said) from None
 
 
 def _resource(response: httpx2.Response | Answer, action: str, what: str) -> dict[str, Any]:

@@ -15,6 +15,13 @@ subclass tells the engine what to do with it:
 - `IncompatibleError`: the target answered, but not with the SCIM the client needs (a 2xx body
   that is not the JSON expected, a list of the wrong shape, a created resource without `id`,
   resources a filter did not ask for, a redirect).
+- `NetworkPolicyError`: the Tenant URL's host resolves to an address the operator does not let
+  the engine reach (`network.TargetNetworks`); nothing was sent, and retrying cannot help.
+
+What an answer said is quoted only when it is SCIM: the `detail` (and `scimType`) of a SCIM Error
+body (its `schemas` names the Error message, or it came as `application/scim+json`). Any other
+body is summarised by its media type and size, never echoed, so a Tenant URL pointed at an
+internal service does not turn Test connection or the provisioning logs into a way to read it.
 
 `classify` maps an answer or a transport exception to one of these, in one place.
 `incompatible` builds the last kind for the client's own checks of 2xx bodies.
@@ -32,6 +39,7 @@ from typing import Any
 import httpx2
 import orjson
 
+from enlist.provisioning.target.network import NetworkRefused
 from enlist.provisioning.target.wire import Answer
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "ConflictError",
     "CredentialsError",
     "IncompatibleError",
+    "NetworkPolicyError",
     "NotFoundError",
     "RequestRejectedError",
     "TargetError",
@@ -51,6 +60,9 @@ __all__ = [
 
 SERVICE_INCOMPATIBLE = "SystemForCrossDomainIdentityManagementServiceIncompatible"
 MULTIPLE_ENTRIES = "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+NETWORK_REFUSED = "TargetNetworkRefused"
+SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:error"
+_MEDIA_TYPE_LIMIT = 80
 _DETAIL_LIMIT = 300
 _REDACTED = "[secret token]"
 
@@ -100,6 +112,10 @@ class RequestRejectedError(TargetError):
 
 class IncompatibleError(TargetError):
     """The target answered, but not with the SCIM the client needs."""
+
+
+class NetworkPolicyError(TargetError):
+    """The Tenant URL's host is in no network the operator lets the engine reach: nothing was sent."""
 
 
 def classify(
@@ -178,7 +194,7 @@ def _from_response(
         return RequestRejectedError(code, reason, _REJECTED[code], status=status)
     if 300 <= status < 400:
         location = response.headers.get("location")
-        where = f" to {location}" if location else ""
+        where = f" to {_clip(_redact(location, secret))}" if location else ""
         return IncompatibleError(
             SERVICE_INCOMPATIBLE,
             f"{said}, a redirect{where}",
@@ -193,6 +209,9 @@ def _from_response(
 def _from_exception(
     exc: httpx2.TransportError | TimeoutError, action: str, timeout_s: float | None, secret: str
 ) -> TargetError:
+    if isinstance(exc, NetworkRefused):
+        reason = f"{action}: {_redact(str(exc), secret)}"
+        return NetworkPolicyError(NETWORK_REFUSED, reason, _NETWORK_REFUSED)
     if isinstance(exc, TimeoutError | httpx2.TimeoutException):
         limit = f" within {timeout_s:g} s" if timeout_s is not None else ""
         return TransientError(
@@ -207,21 +226,43 @@ def _from_exception(
 
 
 def _detail(response: httpx2.Response | Answer, secret: str) -> str:
-    """The target's own words: a SCIM error's `detail` (and `scimType`), else the start of the body."""
+    """What the answer said: a SCIM Error's `detail` (and `scimType`); for any other body only
+    its media type and size (a body that is not SCIM is not echoed)."""
     content = response.content
     if not content:
         return ""
+    if is_scim(response):
+        try:
+            body: Any = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            body = None
+        if isinstance(body, dict):
+            detail = body.get("detail")
+            scim_type = body.get("scimType")
+            parts = [str(p) for p in (detail, f"(scimType {scim_type})" if scim_type else None) if p]
+            if parts:
+                return _clip(_redact(" ".join(parts), secret))
+    return f"{media_type(response)}, {len(content)} bytes, not a SCIM response"
+
+
+def media_type(response: httpx2.Response | Answer) -> str:
+    """The answer's media type without parameters, clipped ("no content type" when absent)."""
+    value = response.headers.get("content-type", "").split(";", 1)[0].strip()
+    return value[:_MEDIA_TYPE_LIMIT] or "no content type"
+
+
+def is_scim(response: httpx2.Response | Answer) -> bool:
+    """The answer is SCIM: `application/scim+json`, or JSON whose `schemas` names the SCIM Error."""
+    if media_type(response).lower() == "application/scim+json":
+        return True
     try:
-        body: Any = orjson.loads(content)
+        body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        scim_type = body.get("scimType")
-        parts = [str(part) for part in (detail, f"(scimType {scim_type})" if scim_type else None) if part]
-        if parts:
-            return _clip(_redact(" ".join(parts), secret))
-    return _clip(_redact(response.text, secret))
+        return False
+    schemas = body.get("schemas") if isinstance(body, dict) else None
+    return isinstance(schemas, list) and any(
+        isinstance(s, str) and s.lower() == SCIM_ERROR_SCHEMA for s in schemas
+    )
 
 
 def _redact(text: str, secret: str) -> str:
@@ -278,6 +319,11 @@ _TRANSIENT = {
         "firewall, proxy) and its TLS certificate; the operation is retried automatically."
     ),
 }
+_NETWORK_REFUSED = (
+    "This server may not send requests to that address (ENLIST_TARGET_NETWORKS_ALLOW and "
+    "ENLIST_TARGET_NETWORKS_DENY). Use the application's public SCIM base URL, or ask the operator "
+    "to allow its network."
+)
 _REJECTED_CODES = {405: "MethodNotAllowed", 422: "UnprocessableEntity", 501: "NotImplemented"}
 _REJECTED = {
     "BadRequest": (

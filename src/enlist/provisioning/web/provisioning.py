@@ -3,7 +3,8 @@ then Mappings (with the expression tester) and Settings (scope, scoping filters,
 dialect, limits, notification email, accidental deletion threshold).
 
 The Secret token field is write-only: it is never filled in and never echoed back, and no page
-shows the stored token. Leaving it empty keeps the stored one.
+shows the stored token. Leaving it empty keeps the stored one, for the saved Tenant URL only: with
+another Tenant URL the token must be typed again (`operations.URL_CHANGED`).
 """
 
 from __future__ import annotations

@@ -81,12 +81,55 @@ def test_the_reason_carries_the_targets_detail_and_scim_type() -> None:
     assert str(error) == f"EntryConflict: {error.reason}"
 
 
-def test_a_body_that_is_not_a_scim_error_is_quoted_clipped_and_on_one_line() -> None:
-    page = "<html>\n  <body>" + "Bad gateway " * 100 + "</body></html>"
-    error = classify(httpx2.Response(502, text=page), "GET /Users", now=NOW)
+def test_a_body_that_is_not_a_scim_error_is_named_by_media_type_and_size_never_quoted() -> None:
+    page = "<html>\n  <body>internal admin console " + "Bad gateway " * 100 + "</body></html>"
+    error = classify(
+        httpx2.Response(502, text=page, headers={"content-type": "text/html; charset=utf-8"}),
+        "GET /Users",
+        now=NOW,
+    )
+    assert error.reason == (
+        f"GET /Users answered 502 Bad Gateway: text/html, {len(page.encode())} bytes, not a SCIM response"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b'{"detail": "internal-canary", "message": "internal-canary"}'),
+        ("application/json", b'{"schemas": ["urn:example:other"], "detail": "internal-canary"}'),
+        ("text/plain", b"internal-canary"),
+        ("application/xml", b"<error>internal-canary</error>"),
+        ("", b"internal-canary"),
+    ],
+)
+def test_no_part_of_a_body_that_is_not_scim_reaches_the_reason(content_type: str, body: bytes) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    for status in (400, 401, 403, 404, 409, 422, 500, 502):
+        error = classify(httpx2.Response(status, content=body, headers=headers), "GET /Users", now=NOW)
+        assert "internal-canary" not in error.reason, status
+        assert error.reason.endswith("not a SCIM response"), status
+
+
+def test_a_scim_error_detail_is_quoted_clipped_and_on_one_line() -> None:
+    detail = "line one\n  line two " + "long detail " * 100
+    error = classify(answer(502, detail), "GET /Users", now=NOW)
     assert "\n" not in error.reason
-    assert error.reason.startswith("GET /Users answered 502 Bad Gateway: <html> <body>Bad gateway")
+    assert error.reason.startswith("GET /Users answered 502 Bad Gateway: line one line two long detail")
     assert error.reason.endswith("…")
+    assert len(error.reason) < 400
+
+
+def test_a_detail_sent_as_application_scim_json_is_quoted_without_the_error_schema() -> None:
+    body = b'{"detail": "the seat limit is reached"}'
+    response = httpx2.Response(403, content=body, headers={"content-type": "application/scim+json"})
+    error = classify(response, "POST /Users", now=NOW)
+    assert error.reason == "POST /Users answered 403 Forbidden: the seat limit is reached"
+
+
+def test_a_redirects_location_is_clipped() -> None:
+    response = httpx2.Response(302, headers={"location": "https://login.example/" + "a" * 1000})
+    error = classify(response, "GET /Users", now=NOW)
     assert len(error.reason) < 400
 
 
@@ -102,7 +145,7 @@ def test_the_secret_token_is_removed_from_anything_the_target_says() -> None:
 def test_the_secret_is_removed_before_clipping_so_no_part_of_it_is_left() -> None:
     secret = "x" * 40
     text = "y" * 280 + secret
-    error = classify(httpx2.Response(400, text=text), "GET /Users", secret=secret, now=NOW)
+    error = classify(answer(400, text), "GET /Users", secret=secret, now=NOW)
     assert "xxxxxxxx" not in error.reason
 
 
