@@ -537,6 +537,8 @@ async def test_the_token_never_appears_in_an_error_even_when_the_target_echoes_i
             "answered 200 with text/html, not a SCIM response",
         ),
         (scim(200, ["not", "an", "object"]), "not a ListResponse object"),
+        (scim(200, {"status": "ok"}), "a JSON object but not a SCIM ListResponse"),
+        (scim(200, {}), "a JSON object but not a SCIM ListResponse"),
         (scim(200, {"totalResults": 1, "Resources": {"id": "u1"}}), "Resources is not a list"),
         (scim(200, {"totalResults": 2}), "totalResults 2 but no Resources"),
         (scim(200, {"totalResults": 1, "Resources": [{"userName": "jdoe@contoso.com"}]}), "has no id"),

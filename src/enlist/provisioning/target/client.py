@@ -73,6 +73,8 @@ SCIM_MEDIA_TYPE = "application/scim+json"
 _ENDPOINTS: dict[str, str] = {"User": "/Users", "Group": "/Groups"}
 _RESEND_SAFE_STATUSES = frozenset({429, 503})
 
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
 
 def backoff(attempt: int) -> float:
     """The wait after failed attempt number `attempt` (1-based): 0.5 s doubling, at most 30 s."""
@@ -371,11 +373,19 @@ def _resource(response: httpx2.Response | Answer, action: str, what: str) -> dic
 
 
 def _list_resources(response: httpx2.Response | Answer, action: str) -> list[dict[str, Any]]:
-    """The `Resources` of a ListResponse, each an object with an `id`; a missing list is empty."""
+    """The `Resources` of a ListResponse, each an object with an `id`; a missing list is empty.
+
+    An object counts as a ListResponse when it names the ListResponse schema or carries
+    `totalResults` or `Resources` (some servers omit `schemas`); any other JSON object, such as a
+    status page's `{"status": "ok"}`, is not a SCIM answer and fails Test connection."""
     body = _json(response, action)
     if not isinstance(body, dict):
         raise incompatible(action, "the answer is not a ListResponse object")
     keys = {key.lower(): key for key in body}
+    schemas = body.get(keys.get("schemas", "schemas"))
+    names_list_response = isinstance(schemas, list) and LIST_RESPONSE in schemas
+    if not names_list_response and "totalresults" not in keys and "resources" not in keys:
+        raise incompatible(action, "the answer is a JSON object but not a SCIM ListResponse")
     resources = body.get(keys.get("resources", "Resources"))
     total = body.get(keys.get("totalresults", "totalResults"))
     if resources is None:
