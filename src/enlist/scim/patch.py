@@ -50,12 +50,14 @@ class PatchOperation:
     """One operation. `path` None only for add/replace with an object value (from direct use).
 
     A path whose attribute name is a schema URN (`PatchPath(AttrPath(None, urn))`) names that
-    whole extension object.
+    whole extension object. `pathless` marks an operation expanded from a key of a path-less
+    operation's value: there read-only attributes sent back unchanged are ignored.
     """
 
     op: OpName
     path: PatchPath | None
     value: Any = None
+    pathless: bool = False
 
 
 def parse_patch(body: object) -> list[PatchOperation]:
@@ -96,28 +98,45 @@ def _parse_operation(raw: object, where: str) -> list[PatchOperation]:
     if path is None or not path.strip():
         if op == "remove":
             raise invalid_path(f"{where}: a remove operation needs a path")
-        return [PatchOperation(op, key_path, item) for key_path, item in expand_pathless(value)]
+        return [
+            PatchOperation(op, key_path, item, pathless=True) for key_path, item in expand_pathless(value)
+        ]
     return [PatchOperation(op, parse_patch_path(path.strip()), value)]
 
 
-def apply_user_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> dict[str, Any]:
+def apply_user_patch(
+    doc: dict[str, Any], ops: list[PatchOperation], *, resource_id: str | None = None
+) -> dict[str, Any]:
     """The user document after `ops`, applied in order; `doc` is not changed.
 
-    Raises `ScimError` (400): `mutability` for `id`, `meta`, `groups` and other read-only
-    targets; `invalidPath` for an unknown attribute; `noTarget` when a filtered add/replace
+    `resource_id` is the user's id: an `id` equal to it is sent back unchanged and ignored.
+    Raises `ScimError` (400): `mutability` for a changed `id`, and for `meta`, `groups` and other
+    read-only targets named by a path (in a path-less value they are ignored); `invalidPath`
+    for an unknown attribute; `noTarget` when a filtered add/replace
     matches nothing and cannot create the element; `invalidValue` naming the attribute when the
     result has a wrong type (or no `userName`).
     """
     work = copy.deepcopy(doc)
     for operation in ops:
-        apply_attribute_op(work, operation.op, operation.path, operation.value, "User")
+        apply_attribute_op(
+            work,
+            operation.op,
+            operation.path,
+            operation.value,
+            "User",
+            resource_id=resource_id,
+            pathless=operation.pathless,
+        )
     return parse_user(work)
 
 
-def apply_group_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> tuple[dict[str, Any], MemberChanges]:
+def apply_group_patch(
+    doc: dict[str, Any], ops: list[PatchOperation], *, resource_id: str | None = None
+) -> tuple[dict[str, Any], MemberChanges]:
     """The group document after `ops` (`doc` unchanged) and the net change to its members.
 
-    `displayName`, `externalId` and custom extension attributes follow the user rules; a
+    `resource_id` and read-only attributes as in `apply_user_patch`. `displayName`,
+    `externalId` and custom extension attributes follow the user rules; a
     `displayName` left empty is `invalidValue`. Operations on `members` fold into the returned
     `MemberChanges` (see `enlist.scim.patch_members`).
     """
@@ -126,13 +145,16 @@ def apply_group_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> tuple[d
     fold = MemberFold()
     for operation in ops:
         targets: list[tuple[PatchPath | None, Any]] = [(operation.path, operation.value)]
+        pathless = operation.pathless
         if operation.path is None and operation.op != "remove":
-            targets = list(expand_pathless(operation.value))
+            targets, pathless = list(expand_pathless(operation.value)), True
         for path, value in targets:
             if path is not None and _is_members(path):
                 apply_member_op(fold, operation.op, path, value)
             else:
-                apply_attribute_op(work, operation.op, path, value, "Group")
+                apply_attribute_op(
+                    work, operation.op, path, value, "Group", resource_id=resource_id, pathless=pathless
+                )
     group, _ = parse_group(work)
     return group, fold.result()
 

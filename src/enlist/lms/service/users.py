@@ -142,7 +142,7 @@ async def patch_user(req: Request, user_id: str, body: object, if_match: str | N
     ops = parse_patch(body)
 
     def patched(old: UserRecord) -> SplitUser:
-        return split_user(apply_user_patch(_patchable(old), ops))
+        return split_user(apply_user_patch(_patchable(old), ops, resource_id=old.id))
 
     return await _rewrite(req, user_id, if_match, patched, action="update")
 
