@@ -165,6 +165,12 @@ async def read_json(request: Request) -> object:
         raise invalid_syntax(f"the body is not valid JSON: {exc}") from None
 
 
+def _if_match(request: Request) -> str | None:
+    """Every `If-Match` header line as one list: several lines mean one comma-joined list (RFC 9110 §5.3)."""
+    lines = request.headers.getlist("if-match")
+    return ", ".join(lines) if lines else None
+
+
 def _resource_response(resource: dict[str, Any], status: int = 200) -> ScimResponse:
     meta = resource.get("meta") or {}
     headers = {}
@@ -216,7 +222,7 @@ async def users_collection(request: Request, req: ScimRequest) -> Response:
 
 async def user_item(request: Request, req: ScimRequest) -> Response:
     user_id = request.path_params["id"]
-    if_match = request.headers.get("if-match")
+    if_match = _if_match(request)
     if request.method == "GET":
         return _resource_response(await user_service.get_user(req, user_id, _view(request)))
     if request.method == "PUT":
@@ -243,7 +249,7 @@ async def groups_collection(request: Request, req: ScimRequest) -> Response:
 
 async def group_item(request: Request, req: ScimRequest) -> Response:
     group_id = request.path_params["id"]
-    if_match = request.headers.get("if-match")
+    if_match = _if_match(request)
     if request.method == "GET":
         return _resource_response(await group_service.get_group(req, group_id, _view(request)))
     if request.method == "PUT":
