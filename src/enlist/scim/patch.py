@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from enlist.scim.errors import invalid_path, invalid_syntax
 from enlist.scim.patch_apply import apply_attribute_op, expand_pathless, parse_patch_path
 from enlist.scim.patch_members import MemberChanges, MemberFold, apply_member_op
-from enlist.scim.resource import check_bounds, find_key, parse_group, parse_user
+from enlist.scim.resource import (
+    MAX_LIST_LENGTH,
+    MAX_MEMBERS,
+    check_bounds,
+    check_group_bounds,
+    find_key,
+    parse_group,
+    parse_user,
+)
 from enlist.scim.schema import resolve
 
 if TYPE_CHECKING:
@@ -39,7 +47,9 @@ __all__ = [
 ]
 
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-MAX_OPERATIONS = 1_000
+MAX_OPERATIONS = MAX_MEMBERS
+"""authentik sends one operation per member and Okta may too: a whole group's worth is allowed
+(the request's body-size limit bounds what this costs)."""
 
 OpName: TypeAlias = Literal["add", "replace", "remove"]
 _OPS: dict[str, OpName] = {"add": "add", "replace": "replace", "remove": "remove"}
@@ -64,7 +74,8 @@ def parse_patch(body: object) -> list[PatchOperation]:
     """The operations of a PatchOp body; raises `ScimError` (400) for anything else.
 
     The body is an object with `Operations` (key in any case): a non-empty list of at most
-    1,000 objects. `schemas` is not checked (tolerated missing). `op` is case-insensitive. A
+    `MAX_OPERATIONS` (50,000) objects. A `members` value may list up to `MAX_MEMBERS`; every
+    other list, 1,000 items. `schemas` is not checked (tolerated missing). `op` is case-insensitive. A
     `path` that does not parse: `invalidPath` with the parser's message; `remove` without a
     path: `invalidPath`. A path-less add/replace object value is expanded to one operation per
     key, each key itself a path (plain, dotted `name.givenName`, URN-qualified, or a bare
@@ -92,9 +103,13 @@ def _parse_operation(raw: object, where: str) -> list[PatchOperation]:
         raise invalid_syntax(f'{where}.op must be "add", "replace" or "remove"')
     path = raw.get(find_key(raw, "path"))
     value = raw.get(find_key(raw, "value"))
-    check_bounds(value, f"{where}.value")
     if path is not None and not isinstance(path, str):
         raise invalid_path(f"{where}.path must be a string")
+    if not (path or "").strip() and isinstance(value, dict):
+        check_group_bounds(value, f"{where}.value")  # a path-less `{"members": [...]}`
+    else:
+        members = path is not None and path.strip().lower() == "members"
+        check_bounds(value, f"{where}.value", max_items=MAX_MEMBERS if members else MAX_LIST_LENGTH)
     if path is None or not path.strip():
         if op == "remove":
             raise invalid_path(f"{where}: a remove operation needs a path")

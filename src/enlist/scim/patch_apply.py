@@ -26,6 +26,7 @@ also names any wrong type. Its rules:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from enlist.scim.errors import invalid_path, invalid_value, mutability, no_target
@@ -45,6 +46,7 @@ _MANAGER = ENTERPRISE_USER_SCHEMA.attribute("manager")
 _EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
+@lru_cache(maxsize=1024)  # 50,000 operations on one group repeat the same few paths
 def parse_patch_path(text: str) -> PatchPath:
     """A PATCH path; a bare schema URN (`urn:…:enterprise:2.0:User`) names that whole object.
 

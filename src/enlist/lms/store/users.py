@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.planner import unindexed
@@ -268,19 +269,23 @@ _EXISTS = Prepared(sa.select(users.c.id).where(_VISIBLE & (users.c.id == sa.bind
 
 
 async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str]) -> set[str]:
-    """Which of `ids` are visible users of the tenant (one indexed query per 500 ids)."""
+    """Which of `ids` are visible users of the tenant: one indexed query per 500 ids on SQLite,
+    one for all of them on PostgreSQL (`id = ANY(array)`)."""
     unique = sorted(set(ids))
     if len(unique) == 1:
         return {row[0] for row in await _EXISTS.rows(conn, tenant_id=tenant_id, user_id=unique[0])}
+    visible = (unindexed(users.c.tenant_id) == tenant_id) & (users.c.status != "terminated")
+    if conn.dialect.name == "postgresql":
+        # One array parameter, not 500: asyncpg prepares each statement, and after five runs
+        # PostgreSQL may switch a 500-parameter IN to a generic plan that walks the tenant's
+        # whole (tenant_id, ...) index: a second per statement, 100 statements for a
+        # 50,000-member group. `= ANY($1)` is planned on the primary key whatever its length.
+        array = sa.bindparam("ids", unique, type_=postgresql.ARRAY(users.c.id.type))
+        rows = await conn.execute(sa.select(users.c.id).where(visible & (users.c.id == sa.any_(array))))
+        return {r[0] for r in rows}
     found: set[str] = set()
     for part in chunks(unique):
-        rows = await conn.execute(
-            sa.select(users.c.id).where(
-                (unindexed(users.c.tenant_id) == tenant_id)
-                & (users.c.status != "terminated")
-                & users.c.id.in_(part)
-            )
-        )
+        rows = await conn.execute(sa.select(users.c.id).where(visible & users.c.id.in_(part)))
         found.update(r[0] for r in rows)
     return found
 
