@@ -104,10 +104,22 @@ def test_a_body_without_a_list_of_operations_is_invalid_syntax(patch_body: objec
     error_of(exc, "invalidSyntax")
 
 
-def test_more_than_a_thousand_operations_are_refused() -> None:
+def test_more_than_fifty_thousand_operations_are_refused() -> None:
     with pytest.raises(ScimError) as exc:
-        parse_patch(body(*[{"op": "add", "path": "nickName", "value": "x"}] * 1_001))
-    assert "1000" in error_of(exc, "invalidSyntax")
+        parse_patch(body(*[{"op": "add", "path": "nickName", "value": "x"}] * 50_001))
+    assert "50000" in error_of(exc, "invalidSyntax")
+
+
+def test_a_members_value_may_list_fifty_thousand_but_other_lists_a_thousand() -> None:
+    members = [{"value": f"u{i}"} for i in range(50_000)]
+    for operation in (
+        {"op": "replace", "path": "members", "value": members},
+        {"op": "add", "value": {"members": members}},
+    ):
+        assert len(parse_patch(body(operation))) == 1
+    with pytest.raises(ScimError) as exc:
+        parse_patch(body({"op": "add", "path": "emails", "value": [{"value": "e"}] * 1_001}))
+    assert "1000" in error_of(exc, "invalidValue")
 
 
 @pytest.mark.parametrize("operation", [{"op": "move", "path": "a"}, {"path": "a"}, {"op": 1}, "add"])
