@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
 from enlist.db.rows import chunks, new_id, now, paged
-from enlist.lms.domain.users import UserFields
+from enlist.lms.domain.users import UserFields, pending_manager
 from enlist.lms.store.tables import group_members, groups, user_emails, users
+from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,44 @@ async def update_user(
         moment,
         active_shown,
     )
+
+
+async def find_visible_by_external_id(conn: AsyncConnection, tenant_id: int, external_id: str) -> str | None:
+    """The id of a visible user whose externalId is `external_id` (exact), if exactly one has it."""
+    rows = await conn.execute(
+        sa.select(users.c.id).where(visible(tenant_id) & (users.c.external_id == external_id)).limit(2)
+    )
+    found = [r[0] for r in rows]
+    return found[0] if len(found) == 1 else None
+
+
+async def resolve_pending_managers(
+    conn: AsyncConnection, tenant_id: int, manager_id: str, references: list[str]
+) -> list[str]:
+    """Point the users whose pending manager reference (ADR 0011) is one of `references` (the
+    arriving user's id and externalId) at `manager_id`; their ids. One indexed read, then one
+    write per waiting user: a pending reference sits in the manager column, marked by the
+    `manager` its document still carries (`enlist.lms.domain.users.pending_manager`)."""
+    wanted = sorted({r for r in references if r})
+    rows = await conn.execute(
+        sa.select(users.c.id, users.c.doc, users.c.version)
+        .where(visible(tenant_id) & users.c.manager_id.in_(wanted) & (users.c.id != manager_id))
+        .with_for_update()
+    )
+    resolved: list[str] = []
+    for user_id, doc, version in rows.all():
+        if pending_manager(doc) not in wanted:
+            continue  # already resolved to this user: nothing pending
+        enterprise = {k: v for k, v in doc[ENTERPRISE_USER_SCHEMA_ID].items() if k != "manager"}
+        rest = {k: v for k, v in doc.items() if k != ENTERPRISE_USER_SCHEMA_ID}
+        new_doc = {**rest, ENTERPRISE_USER_SCHEMA_ID: enterprise} if enterprise else rest
+        await conn.execute(
+            users.update()
+            .where((users.c.tenant_id == tenant_id) & (users.c.id == user_id))
+            .values(doc=new_doc, manager_id=manager_id, version=version + 1, updated_at=now())
+        )
+        resolved.append(user_id)
+    return resolved
 
 
 async def terminate_user(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
