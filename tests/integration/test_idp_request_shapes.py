@@ -280,3 +280,23 @@ async def test_the_idp_request_shape_is_accepted_and_applied(
     bob = await t.create_user("bob@acme.example", displayName="Bob")
     group = await t.create_group("Engineering", [ada["id"]])
     await case.check(Directory(t, ada, bob, group))
+
+
+@pytest.mark.parametrize("resource", ["Users", "Groups"])
+async def test_an_unchanged_id_at_a_path_is_ignored_and_a_changed_one_refused(
+    portal: Portal, http: httpx2.AsyncClient, resource: str
+) -> None:
+    """The path form of the same rule (RFC 7644 §3.5.2: only modifying a read-only attribute is
+    an error): `{"op": "replace", "path": "id", "value": <own id>}` changes nothing."""
+    t = await make_tenant(portal, http)
+    own = await t.create_user("ada@acme.example") if resource == "Users" else await t.create_group("Eng")
+    other = await t.create_user("bob@acme.example")
+    path = f"/{resource}/{own['id']}"
+    version = (await t.get(path)).headers["etag"]
+    same = await t.patch(path, [{"op": "replace", "path": "id", "value": own["id"]}])
+    assert same.status_code in (200, 204), same.text
+    assert (await t.get(path)).headers["etag"] == version
+    changed = await t.patch(path, [{"op": "replace", "path": "id", "value": other["id"]}])
+    assert changed.status_code == 400
+    assert changed.json()["scimType"] == "mutability"
+    assert (await t.get(path)).json()["id"] == own["id"]

@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 
 from enlist.lms.api.runtime import Portal
+from enlist.lms.store.tables import sync_log
 from tests.helpers import ENTERPRISE, USER, ScimTenant, make_tenant
 from tests.integration.test_policies import set_policy
 
@@ -76,6 +78,15 @@ async def test_a_kept_manager_arriving_after_the_report_resolves_the_pending_ref
     assert resolved["value"] == bid
     assert resolved["$ref"].endswith(f"/Users/{bid}")
     assert (await t.get(f"/Users/{rid}")).headers["etag"] != version
+    async with portal.db.read() as conn:
+        logged = (
+            await conn.execute(
+                sa.select(sync_log.c.action, sync_log.c.changes).where(sync_log.c.resource_id == rid)
+            )
+        ).all()
+    assert ("resolve manager", [{"attribute": "manager", "old": OKTA_MANAGER_ID, "new": bid}]) in [
+        tuple(row) for row in logged
+    ]
     found = await t.get(
         "/Users",
         filter=f'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "{bid}"',

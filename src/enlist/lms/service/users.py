@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.domain.changes import diff
+from enlist.lms.domain.changes import Change, diff
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.domain.users import (
     SplitUser,
@@ -28,6 +28,7 @@ from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
 from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
+from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.users import UserRecord
 from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
 from enlist.scim.patch import apply_user_patch, parse_patch
@@ -131,7 +132,7 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
             )
             req.entry.action = "create"
             req.entry.changes = diff(None, _comparable(record))
-        await _resolve_waiting(conn, tenant, record)
+        await _resolve_waiting(conn, req, record)
         req.entry.resource_id = record.id
         req.entry.status = 201
         await synclog.record(conn, tenant.id, req.entry)
@@ -250,7 +251,7 @@ async def _rewrite(
         req.entry.resource_name = new.user_name
         req.entry.changes = diff(_comparable(old), _comparable(new))
         req.entry.status = 200
-        await _resolve_waiting(conn, tenant, new)
+        await _resolve_waiting(conn, req, new)
         await synclog.record(conn, tenant.id, req.entry)
         return (await render(conn, req, [new], Projection()))[0]
 
@@ -305,13 +306,27 @@ async def _placed_manager(
     return with_pending_manager(split.doc, reference), reference
 
 
-async def _resolve_waiting(conn: AsyncConnection, tenant: Tenant, record: UserRecord) -> None:
-    """Users waiting for this one as their manager (by id or externalId) now point at it."""
+async def _resolve_waiting(conn: AsyncConnection, req: Request, record: UserRecord) -> None:
+    """Users waiting for this one as their manager (by id or externalId) now point at it; each
+    gets a sync log entry of its own, so their history says when and why the manager changed."""
+    tenant = req.tenant
     if not tenant.policy.keeps_unknown_managers or record.status == "terminated":
         return
-    await store.resolve_pending_managers(
+    resolved = await store.resolve_pending_managers(
         conn, tenant.id, record.id, [record.id, str(record.doc.get("externalId") or "")]
     )
+    for user_id, user_name, reference in resolved:
+        entry = SyncEntry(
+            method=req.entry.method,
+            path=req.entry.path,
+            status=200,
+            action="resolve manager",
+            resource_type="User",
+            resource_id=user_id,
+            resource_name=user_name,
+            changes=[Change("manager", reference, record.id)],
+        )
+        await synclog.record(conn, tenant.id, entry)
 
 
 def _patchable(record: UserRecord) -> dict[str, Any]:

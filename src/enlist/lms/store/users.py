@@ -222,20 +222,22 @@ async def find_visible_by_external_id(conn: AsyncConnection, tenant_id: int, ext
 
 async def resolve_pending_managers(
     conn: AsyncConnection, tenant_id: int, manager_id: str, references: list[str]
-) -> list[str]:
+) -> list[tuple[str, str, str]]:
     """Point the users whose pending manager reference (ADR 0011) is one of `references` (the
-    arriving user's id and externalId) at `manager_id`; their ids. One indexed read, then one
+    arriving user's id and externalId) at `manager_id`; each one's (id, userName, reference
+    resolved). One indexed read, then one
     write per waiting user: a pending reference sits in the manager column, marked by the
     `manager` its document still carries (`enlist.lms.domain.users.pending_manager`)."""
     wanted = sorted({r for r in references if r})
     rows = await conn.execute(
-        sa.select(users.c.id, users.c.doc, users.c.version)
+        sa.select(users.c.id, users.c.user_name, users.c.doc, users.c.version)
         .where(visible(tenant_id) & users.c.manager_id.in_(wanted) & (users.c.id != manager_id))
         .with_for_update()
     )
-    resolved: list[str] = []
-    for user_id, doc, version in rows.all():
-        if pending_manager(doc) not in wanted:
+    resolved: list[tuple[str, str, str]] = []
+    for user_id, user_name, doc, version in rows.all():
+        reference = pending_manager(doc)
+        if reference is None or reference not in wanted:
             continue  # already resolved to this user: nothing pending
         enterprise = {k: v for k, v in doc[ENTERPRISE_USER_SCHEMA_ID].items() if k != "manager"}
         rest = {k: v for k, v in doc.items() if k != ENTERPRISE_USER_SCHEMA_ID}
@@ -245,7 +247,7 @@ async def resolve_pending_managers(
             .where((users.c.tenant_id == tenant_id) & (users.c.id == user_id))
             .values(doc=new_doc, manager_id=manager_id, version=version + 1, updated_at=now())
         )
-        resolved.append(user_id)
+        resolved.append((user_id, user_name, reference))
     return resolved
 
 
