@@ -26,6 +26,7 @@ class Sizes:
     s3_ops: int = 40
     s3_peer_sizes: tuple[int, ...] = (10, 1_000)
     s3_peer_ops: int = 10
+    s3_whole: int = 50_000  # the whole-member-list shapes (Okta's PUT, a replace, one add per member)
     # S4 time: the engine's initial cycle into the portal, within s4_budget_s (the set-up, i.e.
     # the portal, the import and the app, is not counted).
     s4_users: int = 10_000
@@ -61,6 +62,7 @@ QUICK = Sizes(
     s3_ops=5,
     s3_peer_sizes=(10, 100),
     s3_peer_ops=5,
+    s3_whole=2_000,
     s4_users=100,
     s4_groups=10,
     s4_memberships=1_000,
@@ -86,6 +88,7 @@ TINY = Sizes(
     s3_ops=2,
     s3_peer_sizes=(10, 60),
     s3_peer_ops=2,
+    s3_whole=300,
     s4_users=30,
     s4_groups=3,
     s4_memberships=60,

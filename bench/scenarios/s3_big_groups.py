@@ -7,6 +7,13 @@ created over SCIM. Then, one request at a time and round-robin over the groups s
 hits every size alike, a user outside every group is added (Entra's `Add` with a value list)
 and removed again (Entra's default `Remove` with a value list) `s3_ops` times per group.
 
+Then the shapes in which Okta and authentik send a group's whole member list (`s3_whole`
+members, 50,000 at full size) go to one more group, one request each, timed: Okta's custom-app
+PUT of every member (from empty), the same PUT with one member changed, one `replace` operation
+listing every member (Okta's full push, authentik), emptying it, and one `add` operation per
+member in one PATCH (authentik, which sends all operations at once when `bulk.maxOperations` is
+0). The row compares the one-change PUT with a one-member PATCH on the smallest group.
+
 The peer, scim2-server, gets the same at `s3_peer_sizes`, `s3_peer_ops` times per group (its
 groups are built over SCIM: it has no store to write to), to show how its cost grows.
 """
@@ -23,7 +30,7 @@ from bench import procs
 from bench.client import Connection, run_workers
 from bench.context import Context
 from bench.portal import Target, peer, portal
-from bench.replay import PATCH_OP, Workload, add_members_body, group_body, user_body
+from bench.replay import GROUP, PATCH_OP, Workload, add_members_body, group_body, user_body
 from bench.report import Row
 from enlist.db.database import Database
 from enlist.db.rows import new_id, now
@@ -120,11 +127,49 @@ async def _measure(
     }
 
 
-async def _portal_side(ctx: Context) -> dict[int, dict[str, float]]:
+async def _timed(conn: Connection, method: str, path: str, body: dict[str, Any], what: str) -> float:
+    started = time.perf_counter()
+    answer = await conn.request(method, path, body)
+    took = (time.perf_counter() - started) * 1000
+    if answer.status not in {200, 201, 204}:
+        raise procs.BenchError(f"{what}: {answer.status} {answer.body[:200]!r}")
+    return took
+
+
+async def _whole_lists(conn: Connection, ids: list[str]) -> dict[str, float]:
+    """Milliseconds per whole-member-list shape, on a group of `len(ids)` members."""
+    name = "S3 whole list"
+    created = await conn.request("POST", "/Groups", {"schemas": [GROUP], "displayName": name})
+    if created.status != 201:
+        raise procs.BenchError(f"creating the whole-list group: {created.status} {created.body[:200]!r}")
+    path = f"/Groups/{created.json()['id']}"
+    everyone = [{"value": i, "display": f"member {n}"} for n, i in enumerate(ids)]
+    # From empty, all but the first; then one joiner (the first) and one leaver (the last).
+    took = {
+        "put_all_ms": await _timed(
+            conn, "PUT", path, {"schemas": [GROUP], "displayName": name, "members": everyone[1:]}, "PUT all"
+        ),
+        "put_one_changed_ms": await _timed(
+            conn, "PUT", path, {"schemas": [GROUP], "displayName": name, "members": everyone[:-1]}, "PUT one"
+        ),
+    }
+    replace = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": everyone}]}
+    took["replace_same_ms"] = await _timed(conn, "PATCH", path, replace, "replace")
+    empty = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": []}]}
+    took["replace_empty_ms"] = await _timed(conn, "PATCH", path, empty, "empty")
+    adds = [{"op": "add", "path": "members", "value": [{"value": i}]} for i in ids]
+    took["add_ops_ms"] = await _timed(
+        conn, "PATCH", path, {"schemas": [PATCH_OP], "Operations": adds}, "adds"
+    )
+    took["members"] = len(ids)
+    return took
+
+
+async def _portal_side(ctx: Context) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
     s = ctx.sizes
     w = Workload(1, len(s.s3_sizes), 0)
     async with portal(ctx.ws, "s3-portal") as target:
-        ids = await _seed_store(target, max(s.s3_sizes) + s.s3_ops)
+        ids = await _seed_store(target, max(max(s.s3_sizes) + s.s3_ops, s.s3_whole))
         conn = Connection(target.scim_base, target.token)
         groups: dict[int, str] = {}
         for g, size in enumerate(s.s3_sizes):
@@ -134,7 +179,10 @@ async def _portal_side(ctx: Context) -> dict[int, dict[str, float]]:
             groups[size] = created.json()["id"]
             await _fill_store(target, groups[size], ids[:size])
         try:
-            return await _measure(conn, groups, ids[max(s.s3_sizes) :], "entra")
+            measured = await _measure(
+                conn, groups, ids[max(s.s3_sizes) : max(s.s3_sizes) + s.s3_ops], "entra"
+            )
+            return measured, await _whole_lists(conn, ids[: s.s3_whole])
         finally:
             await conn.close()
 
@@ -172,7 +220,7 @@ async def _peer_side(ctx: Context) -> dict[int, dict[str, float]]:
 
 
 async def run(ctx: Context) -> list[Row]:
-    ours = await _portal_side(ctx)
+    ours, whole = await _portal_side(ctx)
     theirs = await _peer_side(ctx)
     small, big = min(ours), max(ours)
     ratio = ours[big]["p50_ms"] / ours[small]["p50_ms"]
@@ -189,6 +237,18 @@ async def run(ctx: Context) -> list[Row]:
             "<= 2x",
             ratio <= 2,
             details={"portal": ours},
+        ),
+        Row(
+            "S3 whole list",
+            f"portal: PUT of a {whole['members']:,}-member list with one change vs one-member PATCH, "
+            f"{small:,}-member group",
+            whole["put_one_changed_ms"],
+            ours[small]["p50_ms"],
+            "ms",
+            whole["put_one_changed_ms"] / ours[small]["p50_ms"],
+            "(informative)",
+            None,
+            details={"whole_list": whole},
         ),
         Row(
             "S3 peer",

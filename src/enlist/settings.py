@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         default=5.0, description="How often the scheduler looks for due cycles."
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
+    max_group_body_bytes: int = Field(
+        default=16_777_216,
+        description=(
+            "Largest SCIM request body accepted on /Groups and /Groups/{id}: a PUT or PATCH of a "
+            "group's whole member list (50,000 members at most)."
+        ),
+    )
     failed_token_limit: int = Field(
         default=20,
         ge=1,

@@ -101,12 +101,22 @@ def test_revoke_tokens_turns_every_token_away_and_says_how_to_mint_one(
 
 
 def test_set_changes_the_policies_that_show_prints(portal: LivePortal, tenant: CreatedTenant) -> None:
-    changed = enlist(portal, "lms", "tenant", "set", tenant.slug, "seat_limit=2", "group_mode=groups")
+    changed = enlist(
+        portal,
+        "lms",
+        "tenant",
+        "set",
+        tenant.slug,
+        "seat_limit=2",
+        "group_mode=groups",
+        "unknown_managers=keep",
+    )
 
     assert changed.returncode == 0, changed.stderr
     policy = enlist_json(portal, "lms", "tenant", "show", tenant.slug, "--json")["policy"]
     assert policy["seat_limit"] == 2
     assert policy["group_mode"] == "groups"
+    assert policy["unknown_managers"] == "keep"
 
 
 @pytest.mark.parametrize(
@@ -115,6 +125,7 @@ def test_set_changes_the_policies_that_show_prints(portal: LivePortal, tenant: C
         ("bogus=1", "'bogus'", "the settings are group_mode, placement, tie_break"),
         ("seat_limit=-1", "seat_limit", "at least 0"),
         ("group_mode=x", "group_mode", "one of departments, groups, both"),
+        ("unknown_managers=maybe", "unknown_managers", "one of refuse, keep"),
     ],
 )
 def test_set_refuses_a_bad_setting_naming_it_and_what_it_accepts(

@@ -11,13 +11,15 @@ import asyncio
 from contextlib import AbstractContextManager
 
 import httpx2
+import pytest
 import sqlalchemy as sa
 
 from enlist.db.rows import new_id, now
 from enlist.lms.api.runtime import Portal
+from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.tables import group_members, users
 from tests.databases import recorded_statements
-from tests.helpers import ScimTenant, make_tenant
+from tests.helpers import GROUP, PATCH_OP, ScimTenant, make_tenant
 
 
 def statements(portal: Portal) -> AbstractContextManager[list[str]]:
@@ -137,3 +139,104 @@ async def test_parallel_patches_on_one_group_lose_no_member(portal: Portal, http
             await conn.execute(sa.text("SELECT version FROM groups WHERE id = :g"), {"g": group_id})
         ).scalar()
     assert version == 1 + 40 + 20
+
+
+# --- Whole member lists (Okta's PUT, full push and authentik's replace) -----------------------------
+
+
+def writes(sql: list[str]) -> list[str]:
+    return [s for s in sql if s.split(" ", 1)[0].lower() in {"insert", "update", "delete"}]
+
+
+def full_list_shapes(members: list[str], name: str = "Big") -> dict[str, tuple[str, dict[str, object]]]:
+    """How each client sends a group's whole member list: (method, body)."""
+    listed = [{"value": m, "display": f"{m}@example.com"} for m in members]
+    return {
+        "okta custom app PUT": ("PUT", {"schemas": [GROUP], "displayName": name, "members": listed}),
+        "okta full push replace": (
+            "PATCH",
+            {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "members", "value": listed}]},
+        ),
+        "authentik path-less replace": (
+            "PATCH",
+            {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"members": listed}}]},
+        ),
+    }
+
+
+@pytest.mark.parametrize("shape", list(full_list_shapes([])))
+async def test_a_whole_member_list_writes_only_the_change_whatever_the_group_size(
+    portal: Portal, http: httpx2.AsyncClient, shape: str
+) -> None:
+    """The same change (one joiner, one leaver) sent as the whole list runs the same writes in a
+    group of 20 and of 2,500: the list is applied as a delta against the stored members."""
+    t = await make_tenant(portal, http)
+    people = await bulk_users(portal, t, 2_524)
+    counted = {}
+    for size, members, newcomer in (
+        (20, people[:20], people[2_520]),
+        (2_500, people[20:2_520], people[2_521]),
+    ):
+        group_id = await group_of(portal, t, f"G{size}", members)
+        wanted = [*members[1:], newcomer]
+        method, body = full_list_shapes(wanted, f"G{size}")[shape]
+        with statements(portal) as sql:
+            r = await t.http.request(method, f"{t.base}/Groups/{group_id}", json=body, headers=t.headers())
+        assert r.status_code in (200, 204), r.text
+        assert await t.members(group_id) == set(wanted)
+        counted[size] = len(writes(sql))
+    assert counted[20] == counted[2_500]
+
+
+BIG = 50_000
+
+
+def many_add_operations(members: list[str]) -> dict[str, object]:
+    operations = [{"op": "add", "path": "members", "value": [{"value": m}]} for m in members]
+    return {"schemas": [PATCH_OP], "Operations": operations}
+
+
+async def test_a_group_of_fifty_thousand_members_arrives_in_every_client_shape(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    """50,000 members: POSTed whole, PUT whole (Okta custom app), replaced in one operation
+    (Okta full push, authentik) and added one operation each (authentik with no bulk limit).
+    The tenant makes portal groups only: placing 50,000 joiners in a department is the
+    placement rule's cost, not the membership's (docs/reference/scim-conformance.md)."""
+    t = await make_tenant(portal, http)
+    async with portal.db.write() as conn:
+        tenant = await tenant_store.get_tenant(conn, t.tenant.slug)
+        await tenant_store.save_policy(conn, tenant, tenant.policy.with_changes({"group_mode": "groups"}))
+    people = await bulk_users(portal, t, BIG)
+    listed = [{"value": m} for m in people]
+    created = await t.post("/Groups", {"schemas": [GROUP], "displayName": "Everyone", "members": listed})
+    assert created.status_code == 201, created.text[:300]
+    group_id = created.json()["id"]
+    assert len(await t.members(group_id)) == BIG
+    half = people[: BIG // 2]
+    put = await t.put(
+        f"/Groups/{group_id}",
+        {"schemas": [GROUP], "displayName": "Everyone", "members": [{"value": m} for m in half]},
+    )
+    assert put.status_code == 200, put.text[:300]
+    assert await t.members(group_id) == set(half)
+    replaced = await t.patch(f"/Groups/{group_id}", [{"op": "replace", "path": "members", "value": listed}])
+    assert replaced.status_code == 204, replaced.text[:300]
+    assert len(await t.members(group_id)) == BIG
+    emptied = await t.patch(f"/Groups/{group_id}", [{"op": "replace", "path": "members", "value": []}])
+    assert emptied.status_code == 204
+    added = await t.http.patch(
+        f"{t.base}/Groups/{group_id}", json=many_add_operations(people), headers=t.headers()
+    )
+    assert added.status_code == 204, added.text[:300]
+    assert len(await t.members(group_id)) == BIG
+
+
+async def test_a_member_list_past_the_limit_is_refused_naming_it(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    t = await make_tenant(portal, http)
+    listed = [{"value": f"u{i}"} for i in range(BIG + 1)]
+    r = await t.post("/Groups", {"schemas": [GROUP], "displayName": "Too many", "members": listed})
+    assert r.status_code == 400
+    assert "members has more than 50000 items" in r.json()["detail"]

@@ -434,3 +434,20 @@ async def test_empty_pages_say_what_to_do_next(site: Site, acme: ScimTenant) -> 
     ]:
         page = await site.client.get(f"/admin/tenants/acme/{path}")
         assert hint in page.text, path
+
+
+async def test_the_user_page_shows_a_pending_manager_as_unresolved_until_the_manager_arrives(
+    site: Site, portal: Portal, acme: ScimTenant
+) -> None:
+    async with portal.db.write() as conn:
+        tenant = await tenant_store.get_tenant(conn, "acme")
+        await tenant_store.save_policy(conn, tenant, tenant.policy.with_changes({"unknown_managers": "keep"}))
+    pat = await acme.create_user("pat@acme.example", **{ENTERPRISE: {"manager": {"value": "00uBOSS"}}})
+    page = await site.client.get(f"/admin/tenants/acme/users/{pat['id']}")
+    assert page.status_code == 200
+    assert '<span id="manager-pending">00uBOSS</span> (unresolved' in page.text
+    assert 'id="manager-link"' not in page.text
+    boss = await acme.create_user("boss@acme.example", externalId="00uBOSS")
+    page = await site.client.get(f"/admin/tenants/acme/users/{pat['id']}")
+    assert f'href="/admin/tenants/acme/users/{boss["id"]}" id="manager-link">boss@acme.example<' in page.text
+    assert "manager-pending" not in page.text

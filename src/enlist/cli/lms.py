@@ -183,7 +183,7 @@ def tenant_revoke(name: str) -> None:
 @click.argument("settings", nargs=-1, required=True)
 def tenant_set(name: str, settings: tuple[str, ...]) -> None:
     """Change tenant policies: group_mode, placement, tie_break, delete_policy, seat_limit,
-    required_fields, token_overlap_hours, log_retention_days (KEY=VALUE …)."""
+    required_fields, token_overlap_hours, log_retention_days, unknown_managers (KEY=VALUE …)."""
     changes: dict[str, str] = {}
     for item in settings:
         key, sep, value = item.partition("=")

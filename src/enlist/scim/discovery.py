@@ -2,6 +2,12 @@
 
 What a server says here must be true: PATCH, filter and ETags are supported; bulk, sort and
 password change are not. Every document gets `meta.location` under the tenant's SCIM root.
+
+The bulk limits are read by clients that never send bulk requests: authentik cuts a group's
+PATCH operations into requests of `bulk.maxOperations` (all in one request when it is 0), so it is
+`PATCH_CHUNK` operations, and `maxPayloadSize` is the largest body the portal accepts (a group's).
+Both are limits the portal keeps; it accepts more operations per PATCH (see
+`enlist.scim.patch.MAX_OPERATIONS`). ADR 0010 says why.
 """
 
 from __future__ import annotations
@@ -21,13 +27,17 @@ from enlist.scim.schema import (
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 MAX_RESULTS = 1000
+PATCH_CHUNK = 1000
 
 
-def service_provider_config(base_url: str, documentation_url: str | None = None) -> dict[str, Any]:
+def service_provider_config(
+    base_url: str, documentation_url: str | None = None, *, max_payload_bytes: int = 0
+) -> dict[str, Any]:
+    """The ServiceProviderConfig; `max_payload_bytes` is the largest request body accepted."""
     config: dict[str, Any] = {
         "schemas": [SPC_SCHEMA],
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {"supported": False, "maxOperations": PATCH_CHUNK, "maxPayloadSize": max_payload_bytes},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": False},
         "sort": {"supported": False},

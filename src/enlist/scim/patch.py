@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from enlist.scim.errors import invalid_path, invalid_syntax
 from enlist.scim.patch_apply import apply_attribute_op, expand_pathless, parse_patch_path
 from enlist.scim.patch_members import MemberChanges, MemberFold, apply_member_op
-from enlist.scim.resource import check_bounds, find_key, parse_group, parse_user
+from enlist.scim.resource import (
+    MAX_LIST_LENGTH,
+    MAX_MEMBERS,
+    check_bounds,
+    check_group_bounds,
+    find_key,
+    parse_group,
+    parse_user,
+)
 from enlist.scim.schema import resolve
 
 if TYPE_CHECKING:
@@ -39,7 +47,9 @@ __all__ = [
 ]
 
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-MAX_OPERATIONS = 1_000
+MAX_OPERATIONS = MAX_MEMBERS
+"""authentik sends one operation per member and Okta may too: a whole group's worth is allowed
+(the request's body-size limit bounds what this costs)."""
 
 OpName: TypeAlias = Literal["add", "replace", "remove"]
 _OPS: dict[str, OpName] = {"add": "add", "replace": "replace", "remove": "remove"}
@@ -50,19 +60,22 @@ class PatchOperation:
     """One operation. `path` None only for add/replace with an object value (from direct use).
 
     A path whose attribute name is a schema URN (`PatchPath(AttrPath(None, urn))`) names that
-    whole extension object.
+    whole extension object. `pathless` marks an operation expanded from a key of a path-less
+    operation's value: there read-only attributes sent back unchanged are ignored.
     """
 
     op: OpName
     path: PatchPath | None
     value: Any = None
+    pathless: bool = False
 
 
 def parse_patch(body: object) -> list[PatchOperation]:
     """The operations of a PatchOp body; raises `ScimError` (400) for anything else.
 
     The body is an object with `Operations` (key in any case): a non-empty list of at most
-    1,000 objects. `schemas` is not checked (tolerated missing). `op` is case-insensitive. A
+    `MAX_OPERATIONS` (50,000) objects. A `members` value may list up to `MAX_MEMBERS`; every
+    other list, 1,000 items. `schemas` is not checked (tolerated missing). `op` is case-insensitive. A
     `path` that does not parse: `invalidPath` with the parser's message; `remove` without a
     path: `invalidPath`. A path-less add/replace object value is expanded to one operation per
     key, each key itself a path (plain, dotted `name.givenName`, URN-qualified, or a bare
@@ -90,34 +103,55 @@ def _parse_operation(raw: object, where: str) -> list[PatchOperation]:
         raise invalid_syntax(f'{where}.op must be "add", "replace" or "remove"')
     path = raw.get(find_key(raw, "path"))
     value = raw.get(find_key(raw, "value"))
-    check_bounds(value, f"{where}.value")
     if path is not None and not isinstance(path, str):
         raise invalid_path(f"{where}.path must be a string")
+    if not (path or "").strip() and isinstance(value, dict):
+        check_group_bounds(value, f"{where}.value")  # a path-less `{"members": [...]}`
+    else:
+        members = path is not None and path.strip().lower() == "members"
+        check_bounds(value, f"{where}.value", max_items=MAX_MEMBERS if members else MAX_LIST_LENGTH)
     if path is None or not path.strip():
         if op == "remove":
             raise invalid_path(f"{where}: a remove operation needs a path")
-        return [PatchOperation(op, key_path, item) for key_path, item in expand_pathless(value)]
+        return [
+            PatchOperation(op, key_path, item, pathless=True) for key_path, item in expand_pathless(value)
+        ]
     return [PatchOperation(op, parse_patch_path(path.strip()), value)]
 
 
-def apply_user_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> dict[str, Any]:
+def apply_user_patch(
+    doc: dict[str, Any], ops: list[PatchOperation], *, resource_id: str | None = None
+) -> dict[str, Any]:
     """The user document after `ops`, applied in order; `doc` is not changed.
 
-    Raises `ScimError` (400): `mutability` for `id`, `meta`, `groups` and other read-only
-    targets; `invalidPath` for an unknown attribute; `noTarget` when a filtered add/replace
+    `resource_id` is the user's id: an `id` equal to it is sent back unchanged and ignored.
+    Raises `ScimError` (400): `mutability` for a changed `id`, and for `meta`, `groups` and other
+    read-only targets named by a path (in a path-less value they are ignored); `invalidPath`
+    for an unknown attribute; `noTarget` when a filtered add/replace
     matches nothing and cannot create the element; `invalidValue` naming the attribute when the
     result has a wrong type (or no `userName`).
     """
     work = copy.deepcopy(doc)
     for operation in ops:
-        apply_attribute_op(work, operation.op, operation.path, operation.value, "User")
+        apply_attribute_op(
+            work,
+            operation.op,
+            operation.path,
+            operation.value,
+            "User",
+            resource_id=resource_id,
+            pathless=operation.pathless,
+        )
     return parse_user(work)
 
 
-def apply_group_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> tuple[dict[str, Any], MemberChanges]:
+def apply_group_patch(
+    doc: dict[str, Any], ops: list[PatchOperation], *, resource_id: str | None = None
+) -> tuple[dict[str, Any], MemberChanges]:
     """The group document after `ops` (`doc` unchanged) and the net change to its members.
 
-    `displayName`, `externalId` and custom extension attributes follow the user rules; a
+    `resource_id` and read-only attributes as in `apply_user_patch`. `displayName`,
+    `externalId` and custom extension attributes follow the user rules; a
     `displayName` left empty is `invalidValue`. Operations on `members` fold into the returned
     `MemberChanges` (see `enlist.scim.patch_members`).
     """
@@ -126,13 +160,16 @@ def apply_group_patch(doc: dict[str, Any], ops: list[PatchOperation]) -> tuple[d
     fold = MemberFold()
     for operation in ops:
         targets: list[tuple[PatchPath | None, Any]] = [(operation.path, operation.value)]
+        pathless = operation.pathless
         if operation.path is None and operation.op != "remove":
-            targets = list(expand_pathless(operation.value))
+            targets, pathless = list(expand_pathless(operation.value)), True
         for path, value in targets:
             if path is not None and _is_members(path):
                 apply_member_op(fold, operation.op, path, value)
             else:
-                apply_attribute_op(work, operation.op, path, value, "Group")
+                apply_attribute_op(
+                    work, operation.op, path, value, "Group", resource_id=resource_id, pathless=pathless
+                )
     group, _ = parse_group(work)
     return group, fold.result()
 

@@ -15,13 +15,18 @@ also names any wrong type. Its rules:
   `eq` terms joined by `and`. Remove with a filter that matches nothing does nothing, so that
   a retried removal (Entra escrows failures) succeeds.
 - `remove` with a value on a multi-valued attribute removes the listed items only.
-- `id`, `meta`, `groups` and other read-only targets: `mutability`. An unknown attribute:
-  `invalidPath`. An attribute of a custom extension URN (not ours, not reserved) is stored
-  verbatim under that URN key.
+- Read-only attributes modify nothing when they are sent unchanged (Okta echoes the group `id`
+  in every path-less rename, authentik the `id`, `schemas` and `meta` of every resource): an
+  `id` equal to the resource's id is ignored, at a path (`"path":"id"`) or in a path-less value;
+  `meta`, `groups` and other read-only attributes in a path-less value are ignored as PUT ignores
+  them. A different `id`, or a read-only target named by a path (`meta.lastModified`,
+  `groups`), is `mutability`. An unknown attribute: `invalidPath`. An attribute of a custom
+  extension URN (not ours, not reserved) is stored verbatim under that URN key.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from enlist.scim.errors import invalid_path, invalid_value, mutability, no_target
@@ -41,6 +46,7 @@ _MANAGER = ENTERPRISE_USER_SCHEMA.attribute("manager")
 _EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
+@lru_cache(maxsize=1024)  # 50,000 operations on one group repeat the same few paths
 def parse_patch_path(text: str) -> PatchPath:
     """A PATCH path; a bare schema URN (`urn:…:enterprise:2.0:User`) names that whole object.
 
@@ -80,18 +86,30 @@ def expand_pathless(value: object) -> list[tuple[PatchPath, Any]]:
 
 
 def apply_attribute_op(
-    doc: dict[str, Any], op: str, path: PatchPath | None, value: Any, resource: ResourceName
+    doc: dict[str, Any],
+    op: str,
+    path: PatchPath | None,
+    value: Any,
+    resource: ResourceName,
+    *,
+    resource_id: str | None = None,
+    pathless: bool = False,
 ) -> None:
-    """Apply `op` (`add`, `replace`, `remove`) at `path` to `doc`, in place."""
+    """Apply `op` (`add`, `replace`, `remove`) at `path` to `doc`, in place.
+
+    `resource_id` is the id of the resource patched (None: unknown, so any `id` is a change);
+    `pathless` says the path is a key of a path-less operation's value, where read-only
+    attributes other than `id` are ignored.
+    """
     if path is None:
         if op == "remove":
             raise invalid_path("A remove operation needs a path")
         for key_path, item in expand_pathless(value):
-            apply_attribute_op(doc, op, key_path, item, resource)
+            apply_attribute_op(doc, op, key_path, item, resource, resource_id=resource_id, pathless=True)
         return
     attr = path.attr
     if _is_whole_object(attr):
-        _apply_whole_object(doc, op, attr.name, value, resource)
+        _apply_whole_object(doc, op, attr.name, value, resource, resource_id=resource_id)
         return
     resolved = resolve(attr, resource)
     if resolved is None:
@@ -105,6 +123,10 @@ def apply_attribute_op(
         value_sub = attribute.sub(path.value_sub)
         if value_sub is None:
             raise invalid_path(f'"{_text(path)}": {attribute.name} has no sub-attribute {path.value_sub}')
+    if _unchanged_read_only(
+        op, (attribute, sub, value_sub), value, resource_id=resource_id, pathless=pathless
+    ):
+        return
     for target in (attribute, sub, value_sub):
         if target is not None and target.mutability == "readOnly":
             raise mutability(f'"{_text(path)}" is read-only')
@@ -127,6 +149,21 @@ def apply_attribute_op(
         doc.pop(resolved.schema_id, None)
 
 
+def _unchanged_read_only(
+    op: str, targets: tuple[Attribute | None, ...], value: Any, *, resource_id: str | None, pathless: bool
+) -> bool:
+    """Whether the operation names a read-only attribute without changing it (RFC 7644 §3.5.2
+    forbids modifying one; sending it back unchanged modifies nothing). `targets` are the
+    attribute, then the sub-attribute and value-filter sub-attribute the path names."""
+    if op == "remove" or not any(t is not None and t.mutability == "readOnly" for t in targets):
+        return False
+    if targets[0] is not None and targets[0].name == "id":
+        return resource_id is not None and value == resource_id
+    # Only the id can be compared here; `meta` and `groups` are the server's to say, and a
+    # path-less value that carries them is a copy of the resource sent back (as a PUT is).
+    return pathless
+
+
 def _is_whole_object(attr: AttrPath) -> bool:
     return attr.schema is None and attr.name.lower().startswith("urn:")
 
@@ -135,7 +172,9 @@ def _clears(op: str, value: object) -> bool:
     return op == "remove" or any(value is empty or value == empty for empty in _EMPTY)
 
 
-def _apply_whole_object(doc: dict[str, Any], op: str, urn: str, value: Any, resource: ResourceName) -> None:
+def _apply_whole_object(
+    doc: dict[str, Any], op: str, urn: str, value: Any, resource: ResourceName, *, resource_id: str | None
+) -> None:
     schema = schema_by_id(urn, resource)
     if schema is None and not is_custom_schema(urn):
         raise invalid_path(f'"{urn}" is not a schema of a {resource}')
@@ -150,7 +189,9 @@ def _apply_whole_object(doc: dict[str, Any], op: str, urn: str, value: Any, reso
     for name, item in value.items():
         if name.lower() == "schemas":  # scim2-tester sends the extension with its own `schemas`
             continue
-        apply_attribute_op(doc, op, parse_patch_path(f"{urn}:{name}"), item, resource)
+        apply_attribute_op(
+            doc, op, parse_patch_path(f"{urn}:{name}"), item, resource, resource_id=resource_id, pathless=True
+        )
 
 
 def _apply_custom(doc: dict[str, Any], op: str, path: PatchPath, value: Any) -> None:

@@ -39,6 +39,9 @@ from enlist.scim.schema import (
 
 MAX_STRING_LENGTH = 65_536
 MAX_LIST_LENGTH = 1_000
+MAX_MEMBERS = 50_000
+"""The most members one group body or PATCH operation may list: Okta's custom apps PUT the whole
+member list on every change, and authentik and Okta's full push replace it in one operation."""
 MAX_DEPTH = 8
 
 _MANAGER = ENTERPRISE_USER_SCHEMA.attribute("manager")
@@ -70,12 +73,12 @@ def parse_group(body: object) -> tuple[dict[str, Any], list[str]]:
     """The canonical group document for a POST/PUT body, and the member ids from `members`.
 
     `displayName` is required and non-empty. Members are `{"value": id}` objects or bare id
-    strings (Microsoft's test collection); duplicates are removed, first occurrence kept. Unknown
-    schema URIs, such as Entra's ADSCIM Group one, are accepted.
+    strings (Microsoft's test collection), at most `MAX_MEMBERS`; duplicates are removed, first
+    occurrence kept. Unknown schema URIs, such as Entra's ADSCIM Group one, are accepted.
     """
     if not isinstance(body, dict):
         raise invalid_syntax("A Group must be a JSON object.")
-    check_bounds(body)
+    check_group_bounds(body)
     doc: dict[str, Any] = {}
     members: list[str] = []
     for key, value in body.items():
@@ -93,16 +96,15 @@ def parse_group(body: object) -> tuple[dict[str, Any], list[str]]:
 def parse_member_ids(value: object, where: str) -> list[str]:
     """Member ids from `{"value": id}` objects, bare strings, or a list of either; deduplicated."""
     items = value if isinstance(value, list) else [] if value is None else [value]
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered and a set: a 50,000-member list dedupes in linear time
     for index, item in enumerate(items):
         if item is None:
             continue
         member = _find(item, "value") if isinstance(item, dict) else item
         if not isinstance(member, str) or not member:
             raise invalid_value(f"{where}[{index}].value must be a non-empty string (a member id)")
-        if member not in ids:
-            ids.append(member)
-    return ids
+        ids[member] = None
+    return list(ids)
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -113,9 +115,12 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def check_bounds(value: object, where: str = "the body", depth: int = 1) -> None:
+def check_bounds(
+    value: object, where: str = "the body", depth: int = 1, *, max_items: int = MAX_LIST_LENGTH
+) -> None:
     """Reject hostile input: strings over 65,536 characters or with characters no database
-    stores (NUL, lone surrogates), lists over 1,000 items, nesting deeper than 8."""
+    stores (NUL, lone surrogates), lists over 1,000 items (`max_items` for `value` itself when
+    it is a list; lists inside it keep 1,000), nesting deeper than 8."""
     if isinstance(value, str):
         if len(value) > MAX_STRING_LENGTH:
             raise invalid_value(f"{where} is longer than {MAX_STRING_LENGTH} characters")
@@ -127,14 +132,22 @@ def check_bounds(value: object, where: str = "the body", depth: int = 1) -> None
     if depth > MAX_DEPTH:
         raise invalid_value(f"{where} nests deeper than {MAX_DEPTH} levels")
     if isinstance(value, list):
-        if len(value) > MAX_LIST_LENGTH:
-            raise invalid_value(f"{where} has more than {MAX_LIST_LENGTH} items")
+        if len(value) > max_items:
+            raise invalid_value(f"{where} has more than {max_items} items")
         for index, item in enumerate(value):
             check_bounds(item, f"{where}[{index}]", depth + 1)
         return
     for key, item in value.items():
         check_bounds(key, f"an attribute name in {where}", depth)
         check_bounds(item, key, depth + 1)
+
+
+def check_group_bounds(value: dict[str, Any], where: str = "the body") -> None:
+    """`check_bounds` for a group object, whose `members` may list up to `MAX_MEMBERS`."""
+    for key, item in value.items():
+        check_bounds(key, f"an attribute name in {where}")
+        limit = MAX_MEMBERS if key.lower() == "members" else MAX_LIST_LENGTH
+        check_bounds(item, key, 2, max_items=limit)
 
 
 def parse_attribute(attribute: Attribute, value: object, where: str) -> Any:
@@ -367,8 +380,10 @@ def _find(item: dict[str, Any], name: str) -> Any:
 __all__ = [
     "MAX_DEPTH",
     "MAX_LIST_LENGTH",
+    "MAX_MEMBERS",
     "MAX_STRING_LENGTH",
     "check_bounds",
+    "check_group_bounds",
     "find_key",
     "is_custom_schema",
     "is_schema_urn",

@@ -104,10 +104,22 @@ def test_a_body_without_a_list_of_operations_is_invalid_syntax(patch_body: objec
     error_of(exc, "invalidSyntax")
 
 
-def test_more_than_a_thousand_operations_are_refused() -> None:
+def test_more_than_fifty_thousand_operations_are_refused() -> None:
     with pytest.raises(ScimError) as exc:
-        parse_patch(body(*[{"op": "add", "path": "nickName", "value": "x"}] * 1_001))
-    assert "1000" in error_of(exc, "invalidSyntax")
+        parse_patch(body(*[{"op": "add", "path": "nickName", "value": "x"}] * 50_001))
+    assert "50000" in error_of(exc, "invalidSyntax")
+
+
+def test_a_members_value_may_list_fifty_thousand_but_other_lists_a_thousand() -> None:
+    members = [{"value": f"u{i}"} for i in range(50_000)]
+    for operation in (
+        {"op": "replace", "path": "members", "value": members},
+        {"op": "add", "value": {"members": members}},
+    ):
+        assert len(parse_patch(body(operation))) == 1
+    with pytest.raises(ScimError) as exc:
+        parse_patch(body({"op": "add", "path": "emails", "value": [{"value": "e"}] * 1_001}))
+    assert "1000" in error_of(exc, "invalidValue")
 
 
 @pytest.mark.parametrize("operation", [{"op": "move", "path": "a"}, {"path": "a"}, {"op": 1}, "add"])
@@ -138,7 +150,7 @@ def test_pathless_add_needs_an_object_value(value: object) -> None:
 
 def test_empty_path_is_treated_as_no_path() -> None:
     assert parse_patch(body({"op": "add", "path": "", "value": {"nickName": "B"}})) == [
-        PatchOperation("add", PatchPath(AttrPath(None, "nickName")), "B")
+        PatchOperation("add", PatchPath(AttrPath(None, "nickName")), "B", pathless=True)
     ]
 
 
@@ -156,9 +168,9 @@ def test_pathless_replace_with_dotted_and_urn_keys_expands_to_one_operation_per_
         )
     )
     assert ops == [
-        PatchOperation("replace", PatchPath(AttrPath(None, "displayName")), "Bjfe"),
-        PatchOperation("replace", PatchPath(AttrPath(None, "name", "givenName")), "Kkom"),
-        PatchOperation("replace", PatchPath(AttrPath(ENTERPRISE, "employeeNumber")), "Aklq"),
+        PatchOperation("replace", PatchPath(AttrPath(None, "displayName")), "Bjfe", pathless=True),
+        PatchOperation("replace", PatchPath(AttrPath(None, "name", "givenName")), "Kkom", pathless=True),
+        PatchOperation("replace", PatchPath(AttrPath(ENTERPRISE, "employeeNumber")), "Aklq", pathless=True),
     ]
 
 
@@ -167,8 +179,8 @@ def test_pathless_value_with_a_bare_extension_urn_expands_per_attribute_inside()
         body({"op": "add", "value": {ENTERPRISE: {"department": "R&D", "manager": "m1"}, "schemas": []}})
     )
     assert ops == [
-        PatchOperation("add", PatchPath(AttrPath(ENTERPRISE, "department")), "R&D"),
-        PatchOperation("add", PatchPath(AttrPath(ENTERPRISE, "manager")), "m1"),
+        PatchOperation("add", PatchPath(AttrPath(ENTERPRISE, "department")), "R&D", pathless=True),
+        PatchOperation("add", PatchPath(AttrPath(ENTERPRISE, "manager")), "m1", pathless=True),
     ]
 
 
@@ -877,3 +889,70 @@ def test_member_changes_have_the_net_effect_of_the_operations_in_order(
     for operation in ops:
         expected = replay(expected, operation)
     assert set(changes.apply_to(sorted(initial))) == expected
+
+
+# --- Read-only attributes sent back unchanged (Okta, authentik) ---------------------------------
+
+OWN_ID = "2819c223-7f76-453a-919d-413861904646"
+META = {"resourceType": "User", "version": 'W/"3"', "created": "2026-01-01T00:00:00Z"}
+ECHOED_READ_ONLY: list[Any] = [
+    pytest.param({"op": "replace", "value": {"id": OWN_ID, "displayName": "New"}}, id="pathless-id"),
+    pytest.param({"op": "add", "value": {"id": OWN_ID, "displayName": "New"}}, id="pathless-add-id"),
+    pytest.param(
+        {"op": "replace", "value": {"id": OWN_ID, "schemas": ["x"], "meta": META, "displayName": "New"}},
+        id="pathless-id-schemas-meta",
+    ),
+    pytest.param(
+        {"op": "replace", "value": {"groups": [{"value": "g1"}], "displayName": "New"}}, id="pathless-groups"
+    ),
+    pytest.param(
+        {"op": "replace", "value": {"meta.version": 'W/"3"', "displayName": "New"}}, id="pathless-meta-sub"
+    ),
+    pytest.param({"op": "replace", "path": "id", "value": OWN_ID}, id="path-id"),
+    pytest.param(
+        {"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"id": OWN_ID}}},
+        id="pathless-core-urn-id",
+    ),
+]
+
+
+@pytest.mark.parametrize("operation", ECHOED_READ_ONLY)
+def test_unchanged_read_only_attributes_in_a_user_patch_are_ignored(operation: dict[str, Any]) -> None:
+    result = apply_user_patch(USER, parse_patch(body(operation)), resource_id=OWN_ID)
+    expected = "New" if "displayName" in str(operation) else USER["displayName"]
+    assert result == {**USER, "displayName": expected}
+
+
+ECHOED_IN_GROUPS = [
+    *(p for p in ECHOED_READ_ONLY if p.id not in ("pathless-groups", "pathless-core-urn-id")),
+    pytest.param(
+        {"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:Group": {"id": OWN_ID}}},
+        id="pathless-core-urn-id",
+    ),
+]
+
+
+@pytest.mark.parametrize("operation", ECHOED_IN_GROUPS)
+def test_unchanged_read_only_attributes_in_a_group_patch_are_ignored(operation: dict[str, Any]) -> None:
+    group, changes = apply_group_patch(GROUP, parse_patch(body(operation)), resource_id=OWN_ID)
+    expected = "New" if "displayName" in str(operation) else GROUP["displayName"]
+    assert group == {**GROUP, "displayName": expected}
+    assert changes.is_empty
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param({"op": "replace", "value": {"id": "another", "displayName": "New"}}, id="pathless-id"),
+        pytest.param({"op": "replace", "path": "id", "value": "another"}, id="path-id"),
+        pytest.param({"op": "remove", "path": "id"}, id="remove-id"),
+        pytest.param({"op": "replace", "path": "meta.version", "value": 'W/"3"'}, id="path-meta"),
+        pytest.param({"op": "add", "path": "groups", "value": [{"value": "g"}]}, id="path-groups"),
+    ],
+)
+def test_changing_the_id_or_naming_a_read_only_path_stays_a_mutability_error(
+    operation: dict[str, Any],
+) -> None:
+    with pytest.raises(ScimError) as exc:
+        apply_user_patch(USER, parse_patch(body(operation)), resource_id=OWN_ID)
+    error_of(exc, "mutability")

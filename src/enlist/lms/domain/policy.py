@@ -15,10 +15,12 @@ from typing import Any, Literal
 GroupMode = Literal["departments", "groups", "both"]
 DeletePolicy = Literal["terminate", "erase"]
 TieBreak = Literal["name", "oldest"]
+UnknownManagers = Literal["refuse", "keep"]
 
 GROUP_MODES: tuple[GroupMode, ...] = ("departments", "groups", "both")
 DELETE_POLICIES: tuple[DeletePolicy, ...] = ("terminate", "erase")
 TIE_BREAKS: tuple[TieBreak, ...] = ("name", "oldest")
+UNKNOWN_MANAGERS: tuple[UnknownManagers, ...] = ("refuse", "keep")
 REQUIRABLE_FIELDS = (
     "email",
     "name.givenName",
@@ -43,7 +45,8 @@ class PolicyError(ValueError):
 @dataclass(frozen=True, slots=True)
 class TenantPolicy:
     """The tenant's rules. Defaults: groups become both departments and groups; DELETE terminates
-    (keeps history); no seat limit; no required fields; 24 h token overlap; 90 days of sync log."""
+    (keeps history); no seat limit; no required fields; 24 h token overlap; 90 days of sync log;
+    a manager who is not a user of the tenant refuses the user (`unknown_managers`, ADR 0011)."""
 
     group_mode: GroupMode = "both"
     placement: tuple[str, ...] = ()
@@ -53,10 +56,16 @@ class TenantPolicy:
     required_fields: tuple[str, ...] = ()
     token_overlap_hours: float = 24.0
     log_retention_days: int = 90
+    unknown_managers: UnknownManagers = "refuse"
 
     @property
     def makes_departments(self) -> bool:
         return self.group_mode in ("departments", "both")
+
+    @property
+    def keeps_unknown_managers(self) -> bool:
+        """Whether a manager reference that names no user yet is stored, pending, not refused."""
+        return self.unknown_managers == "keep"
 
     @property
     def makes_groups(self) -> bool:
@@ -92,6 +101,8 @@ def _parse_setting(key: str, text: str) -> Any:
         return _choice(key, text, DELETE_POLICIES)
     if key == "tie_break":
         return _choice(key, text, TIE_BREAKS)
+    if key == "unknown_managers":
+        return _choice(key, text, UNKNOWN_MANAGERS)
     if key == "placement":
         return tuple(p.strip() for p in text.split(",") if p.strip())
     if key == "required_fields":

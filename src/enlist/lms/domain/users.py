@@ -145,6 +145,24 @@ def missing_required(doc: dict[str, Any], required: tuple[str, ...], has_manager
     return None
 
 
+def with_pending_manager(doc: dict[str, Any], reference: str) -> dict[str, Any]:
+    """`doc` carrying a manager reference that names no user yet (ADR 0011), as it was sent.
+
+    The stored document of a user never holds a resolved manager (that is the manager column),
+    so a `manager` in it marks the reference in the manager column as pending.
+    """
+    enterprise = dict(doc.get(ENTERPRISE_USER_SCHEMA_ID) or {})
+    enterprise["manager"] = {"value": reference}
+    return {**doc, ENTERPRISE_USER_SCHEMA_ID: enterprise}
+
+
+def pending_manager(doc: dict[str, Any]) -> str | None:
+    """The pending manager reference the stored `doc` carries (`with_pending_manager`), if any."""
+    enterprise = doc.get(ENTERPRISE_USER_SCHEMA_ID)
+    manager = enterprise.get("manager") if isinstance(enterprise, dict) else None
+    return str(manager["value"]) if isinstance(manager, dict) and manager.get("value") else None
+
+
 def render_user(
     *,
     user_id: str,
@@ -158,14 +176,16 @@ def render_user(
     groups: list[dict[str, Any]] | None = None,
     active_shown: bool = True,
 ) -> dict[str, Any]:
-    """The full SCIM representation; `manager` is always the RFC's complex form."""
+    """The full SCIM representation; `manager` is always the RFC's complex form. A pending
+    manager reference (ADR 0011) comes back as it was sent, `{"value": ref}`, with no `$ref`:
+    it points at no resource yet."""
     schemas = [USER_SCHEMA_ID]
     resource: dict[str, Any] = {"schemas": schemas, "id": user_id}
     resource.update(doc)
     if active_shown:
         resource["active"] = status == "active"
     extensions = [k for k in doc if k.startswith("urn:")]
-    if manager_id:
+    if manager_id and pending_manager(doc) is None:
         enterprise = dict(resource.get(ENTERPRISE_USER_SCHEMA_ID) or {})
         enterprise["manager"] = {"value": manager_id, "$ref": f"{base_url}/Users/{manager_id}"}
         resource[ENTERPRISE_USER_SCHEMA_ID] = enterprise

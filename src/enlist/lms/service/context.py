@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -109,14 +110,23 @@ def _attribute_list(value: str | list[str] | None, name: str) -> list[AttrPath] 
 
 
 def check_if_match(if_match: str | None, version: int) -> None:
-    """412 when `If-Match` names a version other than the current one (`*` matches any)."""
+    """412 unless `If-Match` is `*` or lists the current version (RFC 9110 §13.1.1).
+
+    The header is a comma-separated list of entity-tags (several header lines arrive joined);
+    tags compare weakly, so `W/"3"` and `"3"` both name version 3 (SCIM's ETags are weak).
+    """
     if if_match is None:
         return
-    tags = [t.strip() for t in if_match.split(",")]
-    current = etag(version)
-    if "*" in tags or current in tags or current.removeprefix("W/") in tags:
+    current = etag(version).removeprefix("W/")
+    if if_match.strip() == "*" or current in (
+        tag.removeprefix("W/") for tag in _ENTITY_TAG.findall(if_match)
+    ):
         return
-    raise precondition_failed(f"If-Match {if_match} does not match the current version {current}")
+    raise precondition_failed(f"If-Match {if_match} does not match the current version {etag(version)}")
+
+
+# An entity-tag: an optional weak marker, then an opaque quoted string (which may hold commas).
+_ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')
 
 
 def list_response(total: int, start: int, resources: list[dict[str, Any]]) -> dict[str, Any]:

@@ -136,7 +136,7 @@ async def patch_group(
 
     async def work(conn: AsyncConnection) -> dict[str, Any] | None:
         old = await _locked(conn, req, group_id, if_match)
-        doc, delta = apply_group_patch(old.doc, ops)
+        doc, delta = apply_group_patch(old.doc, ops, resource_id=old.id)
         if delta.replace is not None:
             existing = set(await store.all_member_ids(conn, old.id))
             wanted = set(delta.replace)

@@ -6,9 +6,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.domain.changes import diff
+from enlist.lms.domain.changes import Change, diff
 from enlist.lms.domain.tenants import Tenant
-from enlist.lms.domain.users import SplitUser, missing_required, render_user, split_user
+from enlist.lms.domain.users import (
+    SplitUser,
+    missing_required,
+    pending_manager,
+    render_user,
+    split_user,
+    with_pending_manager,
+)
 from enlist.lms.service.context import (
     ListQuery,
     Projection,
@@ -21,6 +28,7 @@ from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
 from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
+from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.users import UserRecord
 from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
 from enlist.scim.patch import apply_user_patch, parse_patch
@@ -103,10 +111,10 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
         status = "inactive" if split.active is False else "active"
         if status == "active":
             await _check_seat(conn, tenant)
-        await _check_manager(conn, tenant.id, split.manager_id, existing.id if existing else None)
+        doc, manager_id = await _placed_manager(conn, tenant, split, existing.id if existing else None)
         if existing is not None:
             record = await store.update_user(
-                conn, tenant.id, existing, split.doc, split.fields, status=status, manager_id=split.manager_id
+                conn, tenant.id, existing, doc, split.fields, status=status, manager_id=manager_id
             )
             # Terminating took them out of every group: they start again in the root department.
             await store.move_to_department(conn, tenant.id, [record.id], tenant.root_department_id)
@@ -116,14 +124,15 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
             record = await store.insert_user(
                 conn,
                 tenant.id,
-                split.doc,
+                doc,
                 split.fields,
                 status=status,
-                manager_id=split.manager_id,
+                manager_id=manager_id,
                 department_id=tenant.root_department_id,
             )
             req.entry.action = "create"
             req.entry.changes = diff(None, _comparable(record))
+        await _resolve_waiting(conn, req, record)
         req.entry.resource_id = record.id
         req.entry.status = 201
         await synclog.record(conn, tenant.id, req.entry)
@@ -142,7 +151,7 @@ async def patch_user(req: Request, user_id: str, body: object, if_match: str | N
     ops = parse_patch(body)
 
     def patched(old: UserRecord) -> SplitUser:
-        return split_user(apply_user_patch(_patchable(old), ops))
+        return split_user(apply_user_patch(_patchable(old), ops, resource_id=old.id))
 
     return await _rewrite(req, user_id, if_match, patched, action="update")
 
@@ -217,9 +226,13 @@ async def _rewrite(
             await _check_seat(conn, tenant)
         # The document a PATCH applies to carries the manager, so its absence is a removal.
         manager_id = split.manager_id
-        if manager_id != old.manager_id:
-            await _check_manager(conn, tenant.id, manager_id, old.id)
-        if (split.doc, status, manager_id, shown) == (old.doc, old.status, old.manager_id, old.active_shown):
+        if manager_id is not None and manager_id == old.manager_id and pending_manager(old.doc):
+            doc = with_pending_manager(split.doc, manager_id)  # still pending: nothing to check
+        elif manager_id != old.manager_id:
+            doc, manager_id = await _placed_manager(conn, tenant, split, old.id)
+        else:
+            doc = split.doc
+        if (doc, status, manager_id, shown) == (old.doc, old.status, old.manager_id, old.active_shown):
             # Nothing to write: the version stays, and the log says the request changed nothing.
             req.entry.action, req.entry.changes, req.entry.status = "unchanged", [], 200
             await synclog.record(conn, tenant.id, req.entry)
@@ -228,7 +241,7 @@ async def _rewrite(
             conn,
             tenant.id,
             old,
-            split.doc,
+            doc,
             split.fields,
             status=status,
             manager_id=manager_id,
@@ -238,6 +251,7 @@ async def _rewrite(
         req.entry.resource_name = new.user_name
         req.entry.changes = diff(_comparable(old), _comparable(new))
         req.entry.status = 200
+        await _resolve_waiting(conn, req, new)
         await synclog.record(conn, tenant.id, req.entry)
         return (await render(conn, req, [new], Projection()))[0]
 
@@ -264,15 +278,55 @@ async def _check_seat(conn: AsyncConnection, tenant: Tenant) -> None:
         )
 
 
-async def _check_manager(
-    conn: AsyncConnection, tenant_id: int, manager_id: str | None, user_id: str | None
-) -> None:
-    if manager_id is None:
-        return
-    if manager_id == user_id:
+async def _placed_manager(
+    conn: AsyncConnection, tenant: Tenant, split: SplitUser, user_id: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """The document and manager column to store for a user whose manager is `split.manager_id`.
+
+    A manager must not be the user. It must be a user of the tenant (ADR 0007), unless the
+    tenant keeps unknown managers (ADR 0011): then a reference that is a user's externalId
+    resolves to that user, and one that names no user yet is stored pending, in the document.
+    Refused references are `invalidValue`.
+    """
+    reference = split.manager_id
+    if reference is None:
+        return split.doc, None
+    if reference == user_id:
         raise invalid_value("a user cannot be their own manager")
-    if not await store.existing_user_ids(conn, tenant_id, [manager_id]):
-        raise invalid_value(f"manager {manager_id!r} is not a user of this tenant")
+    if await store.existing_user_ids(conn, tenant.id, [reference]):
+        return split.doc, reference
+    if not tenant.policy.keeps_unknown_managers:
+        raise invalid_value(
+            f"manager {reference!r} is not a user of this tenant (the tenant setting "
+            "unknown_managers=keep stores it until that user arrives)"
+        )
+    found = await store.find_visible_by_external_id(conn, tenant.id, reference)
+    if found is not None and found != user_id:
+        return split.doc, found  # the IdP's own id for the manager, which it sent as externalId
+    return with_pending_manager(split.doc, reference), reference
+
+
+async def _resolve_waiting(conn: AsyncConnection, req: Request, record: UserRecord) -> None:
+    """Users waiting for this one as their manager (by id or externalId) now point at it; each
+    gets a sync log entry of its own, so their history says when and why the manager changed."""
+    tenant = req.tenant
+    if not tenant.policy.keeps_unknown_managers or record.status == "terminated":
+        return
+    resolved = await store.resolve_pending_managers(
+        conn, tenant.id, record.id, [record.id, str(record.doc.get("externalId") or "")]
+    )
+    for user_id, user_name, reference in resolved:
+        entry = SyncEntry(
+            method=req.entry.method,
+            path=req.entry.path,
+            status=200,
+            action="resolve manager",
+            resource_type="User",
+            resource_id=user_id,
+            resource_name=user_name,
+            changes=[Change("manager", reference, record.id)],
+        )
+        await synclog.record(conn, tenant.id, entry)
 
 
 def _patchable(record: UserRecord) -> dict[str, Any]:

@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.planner import unindexed
 from enlist.db.prepared import Prepared
 from enlist.db.rows import chunks, new_id, now, paged
-from enlist.lms.domain.users import UserFields
+from enlist.lms.domain.users import UserFields, pending_manager
 from enlist.lms.store.tables import group_members, groups, user_emails, users
+from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,46 @@ async def update_user(
     )
 
 
+async def find_visible_by_external_id(conn: AsyncConnection, tenant_id: int, external_id: str) -> str | None:
+    """The id of a visible user whose externalId is `external_id` (exact), if exactly one has it."""
+    rows = await conn.execute(
+        sa.select(users.c.id).where(visible(tenant_id) & (users.c.external_id == external_id)).limit(2)
+    )
+    found = [r[0] for r in rows]
+    return found[0] if len(found) == 1 else None
+
+
+async def resolve_pending_managers(
+    conn: AsyncConnection, tenant_id: int, manager_id: str, references: list[str]
+) -> list[tuple[str, str, str]]:
+    """Point the users whose pending manager reference (ADR 0011) is one of `references` (the
+    arriving user's id and externalId) at `manager_id`; each one's (id, userName, reference
+    resolved). One indexed read, then one
+    write per waiting user: a pending reference sits in the manager column, marked by the
+    `manager` its document still carries (`enlist.lms.domain.users.pending_manager`)."""
+    wanted = sorted({r for r in references if r})
+    rows = await conn.execute(
+        sa.select(users.c.id, users.c.user_name, users.c.doc, users.c.version)
+        .where(visible(tenant_id) & users.c.manager_id.in_(wanted) & (users.c.id != manager_id))
+        .with_for_update()
+    )
+    resolved: list[tuple[str, str, str]] = []
+    for user_id, user_name, doc, version in rows.all():
+        reference = pending_manager(doc)
+        if reference is None or reference not in wanted:
+            continue  # already resolved to this user: nothing pending
+        enterprise = {k: v for k, v in doc[ENTERPRISE_USER_SCHEMA_ID].items() if k != "manager"}
+        rest = {k: v for k, v in doc.items() if k != ENTERPRISE_USER_SCHEMA_ID}
+        new_doc = {**rest, ENTERPRISE_USER_SCHEMA_ID: enterprise} if enterprise else rest
+        await conn.execute(
+            users.update()
+            .where((users.c.tenant_id == tenant_id) & (users.c.id == user_id))
+            .values(doc=new_doc, manager_id=manager_id, version=version + 1, updated_at=now())
+        )
+        resolved.append((user_id, user_name, reference))
+    return resolved
+
+
 async def terminate_user(conn: AsyncConnection, tenant_id: int, user: UserRecord) -> None:
     """Employment ended: the user leaves SCIM's view and every group, and keeps their history."""
     moment = now()
@@ -268,19 +310,23 @@ _EXISTS = Prepared(sa.select(users.c.id).where(_VISIBLE & (users.c.id == sa.bind
 
 
 async def existing_user_ids(conn: AsyncConnection, tenant_id: int, ids: list[str]) -> set[str]:
-    """Which of `ids` are visible users of the tenant (one indexed query per 500 ids)."""
+    """Which of `ids` are visible users of the tenant: one indexed query per 500 ids on SQLite,
+    one for all of them on PostgreSQL (`id = ANY(array)`)."""
     unique = sorted(set(ids))
     if len(unique) == 1:
         return {row[0] for row in await _EXISTS.rows(conn, tenant_id=tenant_id, user_id=unique[0])}
+    visible = (unindexed(users.c.tenant_id) == tenant_id) & (users.c.status != "terminated")
+    if conn.dialect.name == "postgresql":
+        # One array parameter, not 500: asyncpg prepares each statement, and after five runs
+        # PostgreSQL may switch a 500-parameter IN to a generic plan that walks the tenant's
+        # whole (tenant_id, ...) index: a second per statement, 100 statements for a
+        # 50,000-member group. `= ANY($1)` is planned on the primary key whatever its length.
+        array = sa.bindparam("ids", unique, type_=postgresql.ARRAY(users.c.id.type))
+        rows = await conn.execute(sa.select(users.c.id).where(visible & (users.c.id == sa.any_(array))))
+        return {r[0] for r in rows}
     found: set[str] = set()
     for part in chunks(unique):
-        rows = await conn.execute(
-            sa.select(users.c.id).where(
-                (unindexed(users.c.tenant_id) == tenant_id)
-                & (users.c.status != "terminated")
-                & users.c.id.in_(part)
-            )
-        )
+        rows = await conn.execute(sa.select(users.c.id).where(visible & users.c.id.in_(part)))
         found.update(r[0] for r in rows)
     return found
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from starlette.responses import Response
 
 from enlist.lms.domain.changes import flatten
-from enlist.lms.domain.users import STATUSES
+from enlist.lms.domain.users import STATUSES, pending_manager
 from enlist.lms.store import synclog
 from enlist.lms.store.admin_views import UserFilter, user_detail, users_page
 from enlist.lms.store.log_views import log_page
@@ -69,11 +69,13 @@ async def user_page(ctx: TenantContext) -> Response:
     history = await log_page(
         ctx.conn, ctx.tenant.id, synclog.LogQuery(resource_id=user.id), None, size=HISTORY_SHOWN
     )
-    profile = [(attribute, shown(value)) for attribute, value in sorted(flatten(user.doc).items())]
+    # A pending manager is shown once, as unresolved, not also among the profile's attributes.
+    profile = [(a, shown(v)) for a, v in sorted(flatten(user.doc).items()) if a != "manager"]
     return ctx.render(
         "user.html",
         page_title=user.user_name,
         user=user,
+        pending_manager=pending_manager(user.doc),
         profile=profile,
         groups=member_of,
         history=history,
