@@ -20,7 +20,6 @@ The contract every reader keeps (the Source contract suite in tests/contract/ ch
 from __future__ import annotations
 
 import enum
-
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
