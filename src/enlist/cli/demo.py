@@ -155,7 +155,7 @@ def _holder(host: str, port: int, error: OSError) -> str:
     except (httpx2.HTTPError, ValueError):
         ours = False
     if ours:
-        return f"another demo is running on :{port}"
+        return f"another demo (or enlist service) is running on :{port}"
     if isinstance(error, PermissionError):
         return f"port {port} needs privileges this user lacks"
     return f"another program is listening on :{port}"
