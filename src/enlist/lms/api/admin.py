@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from enlist.lms.api.responses import scim_error_response
@@ -22,6 +22,7 @@ from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.store import synclog
 from enlist.scim.errors import ScimError, invalid_value
+from enlist.web.download import Download
 
 MAX_PAGE = 1000
 
@@ -76,8 +77,11 @@ async def sync_log(request: Request) -> Response:
 
         media = "text/csv" if export == "csv" else "application/x-ndjson"
         filename = f"{tenant.slug}-sync-log.{export}"
-        return StreamingResponse(
-            lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Download(
+            lines(),
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            what=f"sync log export of {tenant.slug}",
         )
     async with portal.db.read() as conn:
         entries = await synclog.read(conn, tenant.id, query)
