@@ -12,6 +12,7 @@ import json
 import re
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,7 +60,16 @@ def fill(database: Path, table: sa.Table, row: dict[str, object]) -> None:
     engine.dispose()
 
 
-def portal(data_dir: Path) -> Server:
+def command(service: str, port: int, loop: str) -> list[str]:
+    """`enlist … serve` (uvloop), or the service served as `enlist demo` serves it (asyncio's loop)."""
+    if loop == "uvloop":
+        return [ENLIST, service, "serve", "--port", str(port)] + (
+            ["--no-scheduler"] if service != "lms" else []
+        )
+    return [sys.executable, "-m", "tests.reliability.demo_loop_server", service, str(port)]
+
+
+def portal(data_dir: Path, loop: str) -> Server:
     port = free_port()
     env = {**LivePortal(data_dir, None).env(), "ENLIST_LMS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     token = json.loads(run(env, "lms", "tenant", "create", "acme", "--json"))["secret_token"]
@@ -77,14 +87,14 @@ def portal(data_dir: Path) -> Server:
     }
     fill(data_dir / "lms.sqlite3", sync_log, entry)
     url = f"http://127.0.0.1:{port}"
-    process = serve([ENLIST, "lms", "serve", "--port", str(port)], env, data_dir, url)
+    process = serve(command("lms", port, loop), env, data_dir, url)
     headers = {"Authorization": f"Bearer {token}"}
     return Server(
         url, port, process, data_dir / "serve.log", headers, "/api/v1/tenants/acme/sync-log?format=csv"
     )
 
 
-def provisioning(data_dir: Path) -> Server:
+def provisioning(data_dir: Path, loop: str) -> Server:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**LivePortal(data_dir, None).env(), "ENLIST_PROVISIONING_PUBLIC_URL": url}
@@ -127,8 +137,14 @@ def provisioning(data_dir: Path) -> Server:
 
 
 @pytest.fixture(params=["lms", "provisioning"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    started = portal(tmp_path) if request.param == "lms" else provisioning(tmp_path)
+def service(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["uvloop", "asyncio"])
+def server(request: pytest.FixtureRequest, service: str, tmp_path: Path) -> Iterator[Server]:
+    start = portal if service == "lms" else provisioning
+    started = start(tmp_path, request.param)
     yield started
     started.process.terminate()
     started.process.wait(timeout=30)

@@ -7,6 +7,7 @@ answering another client while one floods. Every loop here is bounded by bytes o
 
 from __future__ import annotations
 
+import re
 import select
 import selectors
 import socket
@@ -226,3 +227,16 @@ def test_connections_closed_by_their_client_free_its_share(live: Live) -> None:
                     break
                 time.sleep(0.1)
             assert statuses[-1] == 200, statuses
+
+
+def test_every_server_is_configured_in_one_place() -> None:
+    """`lms serve`, `provisioning serve` and the demo get their limits from `enlist.web.server`:
+    no other module builds a uvicorn configuration or runs uvicorn itself."""
+    source = Path(__file__).resolve().parents[2] / "src" / "enlist"
+    builders = re.compile(r"uvicorn\.(run|Config)\(|from uvicorn(\.config)? import .*\b(run|Config)\b")
+    offenders = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if path.name not in ("server.py", "http_limits.py") and builders.search(path.read_text())
+    ]
+    assert offenders == []
