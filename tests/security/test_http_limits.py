@@ -126,6 +126,17 @@ def test_a_header_flood_is_answered_431_before_the_process_grows(live: Live, lin
     assert httpx2.get(live.url + "/healthz", timeout=10).status_code == 200
 
 
+def test_a_large_head_arriving_in_one_piece_is_answered_431(live: Live) -> None:
+    sock = connect(live)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
+    assert answer(sock).startswith(b"HTTP/1.1 431 ")
+    sock.close()
+    sock = connect(live)
+    sock.sendall(b"GET /healthz?" + b"a" * 40_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer(sock).startswith(b"HTTP/1.1 431 ")
+    sock.close()
+
+
 def test_more_header_lines_than_the_cap_are_answered_431(live: Live) -> None:
     sock = connect(live)
     headers = b"".join(b"X-%d: 1\r\n" % i for i in range(101))

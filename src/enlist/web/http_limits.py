@@ -7,8 +7,8 @@ one flooding client would take `/healthz` down with it). `LimitedHttpProtocol` a
 transport, before any request reaches the application:
 
 - request line plus headers larger than `max_header_bytes`, or more than `max_headers` header
-  lines: 431, connection closed. Counted per chunk read, so at most one read buffer more than the
-  limit is ever held.
+  lines: 431, connection closed. Counted as the parser reports them and, while a head is still
+  incomplete, per chunk read, so at most one read buffer more than the limit is ever held.
 - a request whose line and headers are not complete `header_timeout_s` after the connection
   opened (or after its first byte, on a kept-alive connection): 408, connection closed. A
   connection that never sends a byte is closed silently.
@@ -131,7 +131,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.open_per_client = _OPEN.setdefault(server_state, Counter())
         self.counted: str | None = None  # the address this connection counts against
         self.in_head = False
-        self.head_bytes = 0
+        self.head_bytes = 0  # bytes read while a head is incomplete (bounds what the parser holds)
+        self.head_size = 0  # the parsed head's size (catches a large head read in one chunk)
         self.head_timer: asyncio.TimerHandle | None = None
         self.body_timer: asyncio.TimerHandle | None = None
 
@@ -183,12 +184,19 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.in_head, self.head_bytes = True, 0
+        self.in_head, self.head_bytes, self.head_size = True, 0, 0
         if self.head_timer is None:  # a kept-alive connection's next request
             self.head_timer = self.loop.call_later(self.limits.header_timeout_s, self._head_timed_out)
 
+    def on_url(self, url: bytes) -> None:
+        self.head_size += len(url)
+        if self.head_size > self.limits.max_header_bytes:
+            raise _HeadersTooLargeError
+        super().on_url(url)
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(self.headers) >= self.limits.max_headers:
+        self.head_size += len(name) + len(value) + 4  # ": " and CRLF
+        if len(self.headers) >= self.limits.max_headers or self.head_size > self.limits.max_header_bytes:
             raise _HeadersTooLargeError
         super().on_header(name, value)
 
