@@ -15,7 +15,7 @@ transport, before any request reaches the application:
 - a request body that pauses longer than `body_timeout_s` between two reads: 408 when no
   response has started, then the connection is closed (the application sees a disconnect).
   The pause counts only while the server wants to read: a body the application has not asked
-  for yet (flow control) never times out.
+  for yet (flow control, or a client waiting for `100 Continue`) never times out.
 - more than `max_connections_per_client` open connections from one address: the new one is
   answered 429 and closed. The cap is per process; connections from a trusted proxy are exempt
   (it carries many clients; it limits them itself, see docs/how-to/reverse-proxy.md).
@@ -238,7 +238,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.body_timer = None
         if self.transport.is_closing():
             return
-        if self.flow.read_paused:  # the application is not reading yet: not the client's pause
+        waiting = self.cycle is not None and self.cycle.waiting_for_100_continue
+        if self.flow.read_paused or waiting:  # the server is not reading yet: not the client's pause
             self._arm_body_timer()
             return
         if self.cycle is not None and not self.cycle.response_started:
