@@ -8,6 +8,7 @@ number of records pulled from the database bounded by what the buffers can hold.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -22,10 +23,13 @@ from pathlib import Path
 import httpx2
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from enlist.lms.store.tables import sync_log
 from enlist.provisioning.store.tables import provisioning_log
+from enlist.settings import load_settings
 from tests.browser.servers import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.databases import PostgresCluster
 from tests.live import ENLIST, LivePortal, free_port, serve
 
 RECORDS = 60_000
@@ -51,13 +55,18 @@ def run(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def fill(database: Path, table: sa.Table, row: dict[str, object]) -> None:
-    """RECORDS copies of `row`, a second apart, written straight into the service's SQLite file."""
+def fill(url: str, table: sa.Table, row: dict[str, object]) -> None:
+    """RECORDS copies of `row`, a second apart, written straight into the service's database."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    engine = sa.create_engine(f"sqlite:///{database}")
-    with engine.begin() as conn:
-        conn.execute(table.insert(), [{**row, "at": start + timedelta(seconds=n)} for n in range(RECORDS)])
-    engine.dispose()
+    rows = [{**row, "at": start + timedelta(seconds=n)} for n in range(RECORDS)]
+
+    async def write() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(table.insert(), rows)
+        await engine.dispose()
+
+    asyncio.run(write())
 
 
 def command(service: str, port: int, loop: str) -> list[str]:
@@ -69,9 +78,9 @@ def command(service: str, port: int, loop: str) -> list[str]:
     return [sys.executable, "-m", "tests.reliability.demo_loop_server", service, str(port)]
 
 
-def portal(data_dir: Path, loop: str) -> Server:
+def portal(data_dir: Path, loop: str, database_url: str | None) -> Server:
     port = free_port()
-    env = {**LivePortal(data_dir, None).env(), "ENLIST_LMS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = {**LivePortal(data_dir, database_url).env(), "ENLIST_LMS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     token = json.loads(run(env, "lms", "tenant", "create", "acme", "--json"))["secret_token"]
     entry = {
         "tenant_id": 1,
@@ -85,7 +94,7 @@ def portal(data_dir: Path, loop: str) -> Server:
         "changes": [{"attribute": "title", "old": "Engineer", "new": "Principal engineer"}],
         "duration_ms": 1.5,
     }
-    fill(data_dir / "lms.sqlite3", sync_log, entry)
+    fill(load_settings(data_dir=data_dir, lms_database_url=database_url).lms_url(), sync_log, entry)
     url = f"http://127.0.0.1:{port}"
     process = serve(command("lms", port, loop), env, data_dir, url)
     headers = {"Authorization": f"Bearer {token}"}
@@ -94,11 +103,13 @@ def portal(data_dir: Path, loop: str) -> Server:
     )
 
 
-def provisioning(data_dir: Path, loop: str) -> Server:
+def provisioning(data_dir: Path, loop: str, database_url: str | None) -> Server:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**LivePortal(data_dir, None).env(), "ENLIST_PROVISIONING_PUBLIC_URL": url}
     env.pop("ENLIST_PROVISIONING_DATABASE_URL", None)
+    if database_url:
+        env["ENLIST_PROVISIONING_DATABASE_URL"] = database_url
     run(env, "provisioning", "app", "create", "Learn")
     create_admin(env, "provisioning")
     record = {
@@ -115,7 +126,8 @@ def provisioning(data_dir: Path, loop: str) -> Server:
         "modified": [{"attribute": "title", "old": "Engineer", "new": "Principal engineer"}],
         "duration_ms": 1.5,
     }
-    fill(data_dir / "provisioning.sqlite3", provisioning_log, record)
+    settings = load_settings(data_dir=data_dir, provisioning_database_url=database_url)
+    fill(settings.provisioning_url(), provisioning_log, record)
     process = serve(
         [ENLIST, "provisioning", "serve", "--port", str(port), "--no-scheduler"], env, data_dir, url
     )
@@ -136,15 +148,28 @@ def provisioning(data_dir: Path, loop: str) -> Server:
     )
 
 
-@pytest.fixture(params=["lms", "provisioning"])
-def service(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=["uvloop", "asyncio"])
-def server(request: pytest.FixtureRequest, service: str, tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(
+    params=[
+        pytest.param(("lms", "uvloop", "sqlite"), id="lms-uvloop-sqlite"),
+        pytest.param(("lms", "asyncio", "sqlite"), id="lms-asyncio-sqlite"),
+        pytest.param(("provisioning", "uvloop", "sqlite"), id="provisioning-uvloop-sqlite"),
+        pytest.param(("provisioning", "asyncio", "sqlite"), id="provisioning-asyncio-sqlite"),
+        pytest.param(("lms", "asyncio", "postgres"), id="lms-asyncio-postgres", marks=pytest.mark.postgres),
+        pytest.param(
+            ("provisioning", "asyncio", "postgres"),
+            id="provisioning-asyncio-postgres",
+            marks=pytest.mark.postgres,
+        ),
+    ]
+)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    service, loop, database = request.param
+    url = None
+    if database == "postgres":
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        url = asyncio.run(cluster.create(f"download_{service}_{free_port()}"))
     start = portal if service == "lms" else provisioning
-    started = start(tmp_path, request.param)
+    started = start(tmp_path, loop, url)
     yield started
     started.process.terminate()
     started.process.wait(timeout=30)
