@@ -50,22 +50,26 @@ class Live:
         raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(scope="module", params=["lms", "provisioning"])
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp(request.param)
+def start(service: str, data_dir: Path, extra: dict[str, str]) -> Live:
     port = free_port()
-    env = {**LivePortal(data_dir, None).env(), **ENV}
-    env["ENLIST_LMS_PUBLIC_URL" if request.param == "lms" else "ENLIST_PROVISIONING_PUBLIC_URL"] = (
+    env = {**LivePortal(data_dir, None).env(), **ENV, **extra}
+    env["ENLIST_LMS_PUBLIC_URL" if service == "lms" else "ENLIST_PROVISIONING_PUBLIC_URL"] = (
         f"http://127.0.0.1:{port}"
     )
     env.pop("ENLIST_PROVISIONING_DATABASE_URL", None)
-    command = [ENLIST, request.param, "serve", "--port", str(port)]
-    if request.param == "provisioning":
+    command = [ENLIST, service, "serve", "--port", str(port)]
+    if service == "provisioning":
         command.append("--no-scheduler")
     process = serve(command, env, data_dir, f"http://127.0.0.1:{port}")
-    yield Live(request.param, port, process, data_dir / "serve.log")
-    process.terminate()
-    process.wait(timeout=30)
+    return Live(service, port, process, data_dir / "serve.log")
+
+
+@pytest.fixture(scope="module", params=["lms", "provisioning"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    started = start(request.param, tmp_path_factory.mktemp(request.param), {})
+    yield started
+    started.process.terminate()
+    started.process.wait(timeout=30)
 
 
 def connect(live: Live, source: str = "127.0.0.1") -> socket.socket:
@@ -251,3 +255,24 @@ def test_every_server_is_configured_in_one_place() -> None:
         if path.name not in ("server.py", "http_limits.py") and builders.search(path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("service", ["lms", "provisioning"])
+def test_a_trusted_proxy_may_hold_more_connections_than_one_client(service: str, tmp_path: Path) -> None:
+    proxied = start(service, tmp_path, {"ENLIST_TRUSTED_PROXIES": FLOODER})
+    held = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 20):
+            sock = connect(proxied, FLOODER)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n")
+            held.append(sock)
+        statuses = []
+        for sock in held:  # kept alive, so all of them are open at once
+            sock.settimeout(10)
+            statuses.append(sock.recv(100).split(b"\r\n", 1)[0])
+        assert statuses == [b"HTTP/1.1 200 OK"] * (MAX_CONNECTIONS + 20)
+    finally:
+        for sock in held:
+            sock.close()
+        proxied.process.terminate()
+        proxied.process.wait(timeout=30)
