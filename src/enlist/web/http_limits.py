@@ -131,6 +131,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.open_per_client = _OPEN.setdefault(server_state, Counter())
         self.counted: str | None = None  # the address this connection counts against
         self.in_head = False
+        self.in_body = False  # headers read, body not yet complete
         self.head_bytes = 0  # bytes read while a head is incomplete (bounds what the parser holds)
         self.head_size = 0  # the parsed head's size (catches a large head read in one chunk)
         self.head_timer: asyncio.TimerHandle | None = None
@@ -179,6 +180,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self.head_bytes += len(data)
             if self.head_bytes > self.limits.max_header_bytes:
                 self._refuse(431, "request headers too large")
+        elif self.in_body:  # a body still to come: the client's next pause starts now
+            self._arm_body_timer()
 
     # Parser callbacks ---------------------------------------------------------------------------
 
@@ -205,14 +208,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
+        self.in_body = True
         super().on_headers_complete()
-        self._arm_body_timer()
-
-    def on_body(self, body: bytes) -> None:
-        super().on_body(body)
-        self._arm_body_timer()
 
     def on_message_complete(self) -> None:
+        self.in_body = False
         if self.body_timer is not None:
             self.body_timer.cancel()
             self.body_timer = None
