@@ -99,6 +99,34 @@ class Settings(BaseSettings):
         ),
     )
 
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed. Empty (the default): no forwarded header is believed, the "
+            "client is the connection's peer."
+        ),
+    )
+    http_max_header_bytes: int = Field(
+        default=32_768, ge=1024, description="Largest request line plus headers accepted (else 431)."
+    )
+    http_max_headers: int = Field(
+        default=100, ge=8, description="Most header lines a request may carry (else 431)."
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time a client has to send a request's line and headers (else 408)."
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest pause between two parts of a request body (else 408)."
+    )
+    http_max_connections_per_client: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Open connections one client address may hold (per process); more are answered 429 and "
+            "closed. Trusted proxies are exempt."
+        ),
+    )
     @field_validator("target_networks_allow", "target_networks_deny")
     @classmethod
     def _networks(cls, value: str) -> str:

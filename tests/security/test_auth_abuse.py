@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import inspect
 import logging
+import re
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +24,11 @@ from typing import Any
 import httpx2
 import pytest
 import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.routing import Route
 
-from enlist.lms.api import scim as scim_api
+from enlist.lms.api import throttle
+from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.lms.domain import tokens
 from enlist.lms.store import tenants as tenant_store
@@ -76,6 +80,35 @@ async def test_past_the_limit_a_wrong_token_gets_429_with_retry_after_and_a_vali
     assert_scim_error(await t.http.get(t.base + "/Users", headers={"Authorization": f"Basic {t.token}"}), 429)
     after = await state(portal, t)
     assert len(after["scim"]["/Users"]["Resources"]) == len(before["scim"]["/Users"]["Resources"]) + 1
+
+
+def token_routes(app: Starlette) -> list[tuple[str, str]]:
+    """(method, path) of every route that takes a Secret token: every `{tenant}` route outside the
+    admin pages (which take a session), read from the route table."""
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route) and "{tenant}" in route.path and not route.path.startswith("/admin"):
+            methods = route.methods or {"GET"}
+            found.append(("GET" if "GET" in methods else min(methods), route.path))
+    return found
+
+
+async def test_every_token_route_answers_429_past_the_failed_token_limit(portal: Portal) -> None:
+    app = create_app(portal.settings, portal)
+    routes = token_routes(app)
+    assert {path.split("/")[1] for _, path in routes} == {"scim", "api"}, routes
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://portal.test"
+    ) as http:
+        for number, (method, path) in enumerate(routes):
+            # A tenant of its own per route: the window is per (client, tenant), so each route
+            # must reach the limit by itself.
+            url = re.sub(r"\{[^}]+\}", "x", path.replace("{tenant}", f"probe{number}"))
+            headers = {"Authorization": "Bearer wrong"}
+            statuses = [
+                (await http.request(method, url, headers=headers)).status_code for _ in range(LIMIT + 1)
+            ]
+            assert statuses == [401] * LIMIT + [429], (method, path, statuses)
 
 
 async def test_the_limit_is_per_tenant_so_one_tenants_attacker_does_not_lock_out_another(
@@ -306,7 +339,7 @@ def _comparisons_on_secrets(function: Any) -> list[str]:
 
 @pytest.mark.parametrize(
     "function",
-    [tokens.verify, tokens.digest, tenant_store.authenticate, scim_api._authenticate],
+    [tokens.verify, tokens.digest, tenant_store.authenticate, throttle.authenticated_tenant],
     ids=lambda f: f.__qualname__,
 )
 def test_no_early_exit_comparison_touches_a_secret(function: Any) -> None:

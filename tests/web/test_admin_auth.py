@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from enlist.web import accounts
-from enlist.web.pages import LoginThrottle
+from enlist.web.signin_throttle import SignInThrottle
 from enlist.web.tables import admin_sessions, admins
 from tests.web.conftest import Site
 from tests.web.session import PASSWORD, csrf_of, make_admin, sign_in
@@ -208,28 +208,70 @@ async def test_session_cookies_are_stored_only_as_digests(site: Site) -> None:
 
 async def test_repeated_failed_sign_ins_are_slowed_down(site: Site) -> None:
     await make_admin(site.db)
-    for _ in range(10):
+    for _ in range(5):
         assert (await sign_in(site.client, password="wrong wrong wrong")).status_code == 401
-    blocked = await sign_in(site.client)  # even the right password waits
+    blocked = await sign_in(site.client)  # the address that failed learns nothing more, right or wrong
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in blocked.text
 
 
-def test_the_throttle_forgets_failures_after_its_window() -> None:
-    now = [0.0]
-    throttle = LoginThrottle(limit=3, window_s=60, clock=lambda: now[0])
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_address_guessing_one_account_is_stopped_and_other_addresses_are_not() -> None:
+    throttle = SignInThrottle(per_account=3, per_address=10, window_s=60, clock=Clock())
     for _ in range(3):
-        throttle.failed("10.0.0.1")
-    assert throttle.retry_after("10.0.0.1") == 61
-    assert throttle.retry_after("10.0.0.2") == 0
-    now[0] = 30
-    assert throttle.retry_after("10.0.0.1") == 31
-    now[0] = 60.5
-    assert throttle.retry_after("10.0.0.1") == 0
-    throttle.failed("10.0.0.1")
-    throttle.succeeded("10.0.0.1")
-    assert throttle.retry_after("10.0.0.1") == 0
+        assert throttle.retry_after("10.0.0.1", "admin@contoso.example") == 0
+        throttle.failed("10.0.0.1", "admin@contoso.example")
+    assert throttle.retry_after("10.0.0.1", " Admin@Contoso.example") == 60  # the same account
+    assert throttle.retry_after("10.0.0.2", "admin@contoso.example") == 0  # the real admin elsewhere
+    assert throttle.retry_after("10.0.0.1", "other@contoso.example") == 0
+
+
+def test_one_address_trying_many_accounts_is_stopped_at_the_address_limit() -> None:
+    throttle = SignInThrottle(per_account=3, per_address=5, window_s=60, clock=Clock())
+    for number in range(5):
+        throttle.failed("10.0.0.1", f"guess{number}@contoso.example")
+    assert throttle.retry_after("10.0.0.1", "fresh@contoso.example") == 60
+    assert throttle.retry_after("10.0.0.2", "fresh@contoso.example") == 0
+
+
+def test_a_success_forgets_only_its_own_account_so_it_cannot_reset_the_address() -> None:
+    throttle = SignInThrottle(per_account=3, per_address=4, window_s=60, clock=Clock())
+    for _ in range(2):
+        throttle.failed("10.0.0.1", "victim@contoso.example")
+        throttle.failed("10.0.0.1", "mine@contoso.example")
+    throttle.succeeded("10.0.0.1", "mine@contoso.example")
+    assert throttle.retry_after("10.0.0.1", "mine@contoso.example") == 60  # the address count stays
+    assert throttle.retry_after("10.0.0.1", "victim@contoso.example") == 60
+
+
+def test_the_window_slides_and_retry_after_says_when_the_oldest_failure_leaves() -> None:
+    clock = Clock()
+    throttle = SignInThrottle(per_account=2, per_address=10, window_s=60, clock=clock)
+    throttle.failed("10.0.0.1", "a@contoso.example")
+    clock.now = 20
+    throttle.failed("10.0.0.1", "a@contoso.example")
+    assert throttle.retry_after("10.0.0.1", "a@contoso.example") == 40
+    clock.now = 60.5
+    assert throttle.retry_after("10.0.0.1", "a@contoso.example") == 0
+    assert len(throttle) == 2  # the pair (one failure left) and the address
+    clock.now = 200
+    throttle.retry_after("10.0.0.1", "a@contoso.example")
+    assert len(throttle) == 0
+
+
+def test_the_table_is_bounded() -> None:
+    throttle = SignInThrottle(max_keys=100, clock=Clock())
+    for number in range(1000):
+        throttle.failed(f"10.0.{number // 250}.{number % 250}", "a@contoso.example")
+    assert len(throttle) == 100
 
 
 async def test_weak_passwords_and_duplicate_admins_are_refused(site: Site) -> None:

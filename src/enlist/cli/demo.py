@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from datetime import timedelta
 from typing import Any
 
 import click
+import httpx2
 import orjson
 import uvicorn
 
@@ -36,6 +38,7 @@ from enlist.provisioning.target.client import ScimTarget
 from enlist.provisioning.target.network import networks_of
 from enlist.settings import Settings, load_settings
 from enlist.web import accounts
+from enlist.web.server import server_config
 
 DEMO_TENANT = "demo"
 DEMO_APP = "iSpring Learn (demo)"
@@ -124,24 +127,64 @@ async def ensure_demo_admin(settings: Settings, service: Service) -> str:
     return password
 
 
+def claim_ports(host: str, ports: list[int]) -> list[socket.socket]:
+    """Bind every port the demo serves on, before anything is changed: a port in use stops the demo
+    here with one line saying what holds it, leaving the data directory (tokens included) as it was."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    claimed: list[socket.socket] = []
+    for port in ports:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            for held in claimed:
+                held.close()
+            raise click.ClickException(
+                f"{_holder(host, port, exc)}; stop it or choose other ports "
+                "(--lms-port, --provisioning-port). Nothing was changed."
+            ) from None
+        claimed.append(sock)
+    return claimed
+
+
+def _holder(host: str, port: int, error: OSError) -> str:
+    """What holds `port`, in words: another enlist (it answers /healthz) or another program."""
+    try:
+        answer = httpx2.get(f"http://{_bracketed(host)}:{port}/healthz", timeout=2)
+        ours = answer.status_code == 200 and answer.json() == {"status": "ok"}
+    except (httpx2.HTTPError, ValueError):
+        ours = False
+    if ours:
+        return f"another demo (or enlist service) is running on :{port}"
+    if isinstance(error, PermissionError):
+        return f"port {port} needs privileges this user lacks"
+    return f"another program is listening on :{port}"
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
     settings = load_settings(
-        lms_public_url=f"http://{host}:{lms_port}",
-        provisioning_public_url=f"http://{host}:{provisioning_port}",
+        lms_public_url=f"http://{_bracketed(host)}:{lms_port}",
+        provisioning_public_url=f"http://{_bracketed(host)}:{provisioning_port}",
         scheduler_poll_seconds=1.0,
     )
+    lms_socket, provisioning_socket = claim_ports(host, [lms_port, provisioning_port])
     tenant = await prepare_tenant(settings)
     servers = [
+        uvicorn.Server(server_config(create_portal(settings), host=host, port=lms_port, settings=settings)),
         uvicorn.Server(
-            uvicorn.Config(create_portal(settings), host=host, port=lms_port, log_level="warning")
-        ),
-        uvicorn.Server(
-            uvicorn.Config(
-                create_provisioning(settings), host=host, port=provisioning_port, log_level="warning"
-            )
+            server_config(create_provisioning(settings), host=host, port=provisioning_port, settings=settings)
         ),
     ]
-    serving = [asyncio.create_task(s.serve()) for s in servers]
+    serving = [
+        asyncio.create_task(server.serve(sockets=[sock]))
+        for server, sock in zip(servers, (lms_socket, provisioning_socket), strict=True)
+    ]
     while not all(s.started for s in servers):
         if any(t.done() for t in serving):
             await asyncio.gather(*serving)  # surfaces the error (a port in use, say)

@@ -27,17 +27,6 @@ from enlist.settings import load_settings
 
 T = TypeVar("T")
 
-# uvloop and httptools (uvicorn[standard]): what uvicorn's "auto" picks when they are installed,
-# named so that a missing extra fails at start instead of silently serving on the slow pair. No
-# access log: the sync log records every SCIM write, and a log line per request costs CPU.
-SERVER_OPTIONS: dict[str, Any] = {
-    "loop": "uvloop",
-    "http": "httptools",
-    "access_log": False,
-    "log_level": "warning",
-    "proxy_headers": False,
-}
-
 
 def run(work: Callable[[Portal], Awaitable[T]]) -> T:
     """Open the portal's database (migrating it), run `work`, close it."""
@@ -81,25 +70,18 @@ def lms() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal (SCIM endpoint, admin API, GET /healthz)."""
-    import uvicorn  # noqa: PLC0415 (only this command needs the server)
-
-    from enlist.lms.api.app import create_app  # noqa: PLC0415
+    from enlist.lms.api.app import create_app  # noqa: PLC0415 (only this command needs the server)
+    from enlist.web.server import serve as run_server  # noqa: PLC0415
 
     settings = load_settings()
     click.echo(
         f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)"
     )
     if workers > 1:
-        uvicorn.run(
-            "enlist.lms.api.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            **SERVER_OPTIONS,
-        )
+        app = "enlist.lms.api.app:app_from_environment"
+        run_server(app, host=host, port=port, settings=settings, workers=workers)
         return
-    uvicorn.run(create_app(settings), host=host, port=port, **SERVER_OPTIONS)
+    run_server(create_app(settings), host=host, port=port, settings=settings)
 
 
 @lms.group()

@@ -34,13 +34,12 @@ def provisioning() -> None:
 @click.option("--no-scheduler", is_flag=True, help="Serve only; let other processes run the cycles.")
 def serve(host: str, port: int, no_scheduler: bool) -> None:
     """Serve the provisioning service (GET /healthz, JSON API) and run due cycles."""
-    import uvicorn  # noqa: PLC0415
-
-    from enlist.provisioning.api.app import create_app  # noqa: PLC0415
+    from enlist.provisioning.api.app import create_app  # noqa: PLC0415 (only this command needs it)
+    from enlist.web.server import serve as run_server  # noqa: PLC0415
 
     settings = load_settings()
     click.echo(f"enlist provisioning service on http://{host}:{port}")
-    uvicorn.run(create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="warning")
+    run_server(create_app(settings, scheduler=not no_scheduler), host=host, port=port, settings=settings)
 
 
 @provisioning.group()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from enlist.db.database import Database
 from enlist.web.accounts import SESSION_LIFETIME, check_credentials, close_session, open_session
 from enlist.web.guard import CSRF_FIELD, cookie_value
+from enlist.web.signin_throttle import SignInThrottle
 
 HERE = Path(__file__).resolve().parent
 ADMIN_PREFIX = "/admin"
@@ -48,34 +47,6 @@ class NavItem:
     href: str
 
 
-class LoginThrottle:
-    """At most `limit` failed sign-ins per client address in `window_s` seconds (per process)."""
-
-    def __init__(
-        self, limit: int = 10, window_s: float = 900.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window_s, self.clock = limit, window_s, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, client: str) -> int:
-        """Seconds until `client` may try again; 0 when it may now."""
-        now = self.clock()
-        failures = self._failures.get(client)
-        if not failures:
-            return 0
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        if len(failures) < self.limit:
-            return 0
-        return max(1, int(failures[0] + self.window_s - now) + 1)
-
-    def failed(self, client: str) -> None:
-        self._failures.setdefault(client, deque()).append(self.clock())
-
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
-
-
 @dataclass
 class Site:
     """One admin UI: its name, navigation, templates and database."""
@@ -89,7 +60,7 @@ class Site:
     # Cookies are per site: on one host (the demo: two ports of 127.0.0.1) a browser shares
     # cookies across ports, and one site's sign-in must not end the other's session.
     cookie_prefix: str = "enlist"
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
     env: jinja2.Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,18 +149,21 @@ class Site:
         return self._login_page(request)
 
     async def login(self, request: Request) -> Response:
+        # The client is the connection's peer, or what a trusted proxy says it is
+        # (settings.trusted_proxies, applied by the server before any request reaches here).
         client = request.client.host if request.client else "?"
-        wait = self.throttle.retry_after(client)
+        async with request.form(max_files=0, max_fields=10) as form:
+            email, password = str(form.get("email", "")), str(form.get("password", ""))
+            presented, next_url = str(form.get(CSRF_FIELD, "")), str(form.get("next", ""))
+        wait = self.throttle.retry_after(client, email)
         if wait:
             return self._login_page(
                 request,
                 error=f"Too many failed sign-ins from this address. Try again in {wait} seconds.",
+                email=email,
                 status=429,
                 headers={"Retry-After": str(wait)},
             )
-        async with request.form(max_files=0, max_fields=10) as form:
-            email, password = str(form.get("email", "")), str(form.get("password", ""))
-            presented, next_url = str(form.get(CSRF_FIELD, "")), str(form.get("next", ""))
         expected = cookie_value(request.headers, self.login_csrf_cookie)
         if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
             return self._login_page(
@@ -199,11 +173,11 @@ class Site:
         async with db.read() as conn:
             admin = await check_credentials(conn, email, password)
         if admin is None:
-            self.throttle.failed(client)
+            self.throttle.failed(client, email)
             return self._login_page(
                 request, error="The email or password is not right.", email=email, status=401
             )
-        self.throttle.succeeded(client)
+        self.throttle.succeeded(client, email)
         async with db.write() as conn:
             cookie, _session = await open_session(conn, admin)
         response = RedirectResponse(_safe_next(next_url) or self.home, status_code=303)

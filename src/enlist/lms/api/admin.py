@@ -3,7 +3,8 @@
 `GET /api/v1/tenants/{tenant}/sync-log` answers the tenant's sync log, newest first, filtered by
 `since`, `until` (ISO 8601), `status` (`success`, `failure` or an HTTP status), `resource_type`,
 `resource_id`, `q` (text), paged by `limit` and `before` (an entry id); `format=csv|jsonl`
-streams the whole filtered log as an export. It takes the tenant's Secret token, like SCIM.
+streams the whole filtered log as an export. It takes the tenant's Secret token, like SCIM,
+through the same door (`throttle.authenticated_tenant`: 401, then 429 past the failed-token limit).
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import portal_of
+from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.store import synclog
-from enlist.lms.store.tenants import authenticate
-from enlist.scim.errors import ScimError, invalid_value, unauthorized
+from enlist.scim.errors import ScimError, invalid_value
+from enlist.web.download import Download
 
 MAX_PAGE = 1000
 
@@ -59,15 +61,7 @@ def log_query(params: dict[str, str]) -> synclog.LogQuery:
 async def sync_log(request: Request) -> Response:
     portal = portal_of(request)
     try:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            raise unauthorized()
-        async with portal.db.read() as conn:
-            tenant = await authenticate(
-                conn, request.path_params["tenant"], token.strip(), portal.peppers.known
-            )
-        if tenant is None:
-            raise unauthorized()
+        tenant = await authenticated_tenant(portal, request)
         query = log_query(dict(request.query_params))
     except ScimError as error:
         return scim_error_response(error)
@@ -83,8 +77,11 @@ async def sync_log(request: Request) -> Response:
 
         media = "text/csv" if export == "csv" else "application/x-ndjson"
         filename = f"{tenant.slug}-sync-log.{export}"
-        return StreamingResponse(
-            lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Download(
+            lines(),
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            what=f"sync log export of {tenant.slug}",
         )
     async with portal.db.read() as conn:
         entries = await synclog.read(conn, tenant.id, query)

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from enlist.db.database import is_disconnect
 from enlist.lms.api.responses import ScimResponse, scim_error_response
 from enlist.lms.api.runtime import Portal, portal_of
-from enlist.lms.api.throttle import FailedTokens
+from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.service import groups as group_service
 from enlist.lms.service import users as user_service
@@ -31,7 +31,6 @@ from enlist.lms.service.context import ListQuery, Projection, list_response, par
 from enlist.lms.service.context import Request as ScimRequest
 from enlist.lms.store import synclog
 from enlist.lms.store.synclog import SyncEntry
-from enlist.lms.store.tenants import authenticate
 from enlist.scim import discovery
 from enlist.scim.errors import (
     ScimError,
@@ -39,8 +38,6 @@ from enlist.scim.errors import (
     method_not_allowed,
     not_found,
     payload_too_large,
-    too_many_requests,
-    unauthorized,
     unavailable,
     unsupported_media_type,
 )
@@ -69,7 +66,7 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
 
         async def serve() -> Response:
             nonlocal tenant
-            tenant = await _authenticate(portal, request)
+            tenant = await authenticated_tenant(portal, request)
             if any(_unstorable(value) for value in request.path_params.values()):
                 raise not_found("no resource has this id")  # NUL: PostgreSQL cannot even compare it
             base = f"{portal.public_url}/scim/v2/{tenant.slug}"
@@ -107,26 +104,6 @@ async def _reconnecting(work: Callable[[], Awaitable[Response]], retries: int) -
             if not is_disconnect(exc):
                 raise
     return await work()
-
-
-async def _authenticate(portal: Portal, request: Request) -> Tenant:
-    """The tenant the bearer token opens, else 401; 429 with `Retry-After` once this client has
-    failed too often against this tenant (`throttle`). A valid token is always accepted."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    slug = request.path_params["tenant"]
-    tenant = None
-    if scheme.lower() == "bearer" and token.strip():
-        async with portal.db.read() as conn:
-            tenant = await authenticate(conn, slug, token.strip(), portal.peppers.known)
-    if tenant is not None:
-        return tenant
-    failures: FailedTokens = request.app.state.failed_tokens
-    client = request.client.host if request.client else ""
-    wait = failures.fail((client, slug[:100]))  # a slug is short; bound what a made-up one costs
-    if wait is not None:
-        raise too_many_requests(f"too many failed Secret token attempts; retry after {wait} s", wait)
-    raise unauthorized()
 
 
 async def _log_failure(portal: Portal, tenant: Tenant, entry: SyncEntry, error: ScimError) -> None:

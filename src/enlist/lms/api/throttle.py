@@ -17,6 +17,9 @@ Why only failures, and why a valid token always passes:
   and tells it, in HTTP terms, to slow down. Hence a valid token is always checked and always
   accepted, throttled or not.
 
+`authenticated_tenant(portal, request)` is the one door of every route that takes a Secret token
+(the SCIM endpoint, the sync-log API): each of them asks it, so each has the same limit.
+
 The window is per process: with `enlist lms serve --workers N` each worker keeps its own, so a
 client may see up to `limit x N` failures answered 401 in one window before every worker says 429.
 The table is bounded (`max_keys`): past it, the key idle longest is forgotten.
@@ -29,6 +32,16 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from enlist.lms.store.tenants import authenticate
+from enlist.scim.errors import too_many_requests, unauthorized
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from enlist.lms.api.runtime import Portal
+    from enlist.lms.domain.tenants import Tenant
 
 Clock = Callable[[], float]
 Key = tuple[str, str]
@@ -91,3 +104,23 @@ class FailedTokens:
             del self._failures[key]
             return None
         return times
+
+
+async def authenticated_tenant(portal: Portal, request: Request) -> Tenant:
+    """The tenant the request's bearer token opens at its `{tenant}`, else a 401 `ScimError`; a
+    429 with `Retry-After` once this client has failed too often against this tenant. A valid
+    token is always accepted (see the module docstring)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    slug = request.path_params["tenant"]
+    tenant = None
+    if scheme.lower() == "bearer" and token.strip():
+        async with portal.db.read() as conn:
+            tenant = await authenticate(conn, slug, token.strip(), portal.peppers.known)
+    if tenant is not None:
+        return tenant
+    failures: FailedTokens = request.app.state.failed_tokens
+    client = request.client.host if request.client else ""
+    wait = failures.fail((client, slug[:100]))  # a slug is short; bound what a made-up one costs
+    if wait is not None:
+        raise too_many_requests(f"too many failed Secret token attempts; retry after {wait} s", wait)
+    raise unauthorized()

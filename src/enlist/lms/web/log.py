@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from enlist.lms.api.admin import log_query
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
@@ -14,6 +14,7 @@ from enlist.lms.store import synclog
 from enlist.lms.store.log_views import export_entries, log_entry, log_page
 from enlist.lms.web.common import TenantContext, not_found, query_params
 from enlist.scim.errors import ScimError
+from enlist.web.download import Download
 from enlist.web.pages import SECURITY_HEADERS
 from enlist.web.paging import Page, decode_cursor
 
@@ -73,8 +74,9 @@ async def log_export(ctx: TenantContext) -> Response:
                 yield csv_row(entry) if kind == "csv" else jsonl_row(entry)
 
     filename = f"{ctx.tenant.slug}-sync-log.{kind}"
-    return StreamingResponse(
+    return Download(
         lines(),
         media_type=EXPORTS[kind],
         headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+        what=f"sync log export of {ctx.tenant.slug}",
     )

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.api.app import service_of
@@ -20,6 +20,7 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import ACTIONS, STATUSES
 from enlist.provisioning.web import queries
 from enlist.provisioning.web.common import APP, app_of, context, is_htmx, query_params, site_of
+from enlist.web.download import Download
 from enlist.web.paging import PAGE_SIZE, decode_cursor, page_of
 
 FILTERS = ("since", "until", "status", "action", "identity", "cycle")
@@ -132,8 +133,9 @@ async def download(request: Request) -> Response:
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     filename = f"provisioning-logs-{app.name}-{stamp}.{fmt}"
-    return StreamingResponse(
+    return Download(
         body(),
+        what=f"provisioning logs download of {app.name}",
         media_type="text/csv; charset=utf-8" if fmt == "csv" else "application/json",
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
