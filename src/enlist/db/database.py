@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_
 
 from enlist.db import sqlite_inline
+from enlist.db.admission import TenantTurns
 from enlist.db.slow_lane import SlowLane
 
 T = TypeVar("T")
@@ -44,6 +45,9 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_RETRIES = 5
 HELD_READERS = 8  # idle read connections kept open on SQLite (more are opened while busy)
+# Transactions one tenant may have open at once (per process): a burst of one tenant cannot take
+# every pooled PostgreSQL connection (30) or every turn at the SQLite writer's lock (ADR 0012).
+TRANSACTIONS_PER_TENANT = 4
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",  # a commit is on disk before the client hears it succeeded
@@ -149,6 +153,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.slow_lane = SlowLane()
+        self.turns = TenantTurns(TRANSACTIONS_PER_TENANT, "transaction")
         if self.is_sqlite:
             path = url.split(":///", 1)[1]
             if path and path != ":memory:":
@@ -183,6 +188,18 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction, once the current tenant has a turn (`TRANSACTIONS_PER_TENANT`)."""
+        async with self.turns.turn(), self._read() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, once the current tenant has a turn (`TRANSACTIONS_PER_TENANT`)."""
+        async with self.turns.turn(), self._write() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
         if self._held_readers is not None:
             async with self._held_readers.transaction() as conn:
                 yield conn
@@ -191,7 +208,7 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._write_lock is None:
             async with self._writer.begin() as conn:
                 yield conn

@@ -14,8 +14,7 @@ request is cancelled (the request deadline): waiting ends at once, running ends 
 `sqlite3.Connection.interrupt`, and the connection is not handed back before the thread let go
 of it.
 
-Two context variables say who is asking and until when; the web layer's request deadline sets
-them for each request (`TENANT` from the path, `DEADLINE` in `time.monotonic()` seconds).
+The tenant is `enlist.db.admission.TENANT`, set by the web layer's request deadline.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import TypeVar
+
+from enlist.db.admission import TenantTurns
 
 T = TypeVar("T")
 
@@ -34,32 +34,16 @@ INLINE_SLICE_S = 0.02
 THREADS = 4
 PER_TENANT = 1
 
-TENANT: ContextVar[str] = ContextVar("enlist_tenant", default="")
-DEADLINE: ContextVar[float | None] = ContextVar("enlist_deadline", default=None)
-
 
 class SlowLane:
     """A few threads for slow statements, at most `per_tenant` of them per tenant at once."""
 
     def __init__(self, threads: int = THREADS, per_tenant: int = PER_TENANT) -> None:
         self._threads = threads
-        self._per_tenant = per_tenant
+        self._turns = TenantTurns(per_tenant, "slow_lane")
         self._executor: ThreadPoolExecutor | None = None
         self._free: asyncio.Semaphore | None = None
-        self._tenants: dict[str, tuple[asyncio.Semaphore, int]] = {}
         self.ran = 0  # statements this lane has run, for tests and measurement
-
-    def _tenant_turns(self, tenant: str) -> asyncio.Semaphore:
-        turns, users = self._tenants.get(tenant, (asyncio.Semaphore(self._per_tenant), 0))
-        self._tenants[tenant] = (turns, users + 1)
-        return turns
-
-    def _leave(self, tenant: str) -> None:
-        turns, users = self._tenants[tenant]
-        if users == 1:
-            del self._tenants[tenant]
-        else:
-            self._tenants[tenant] = (turns, users - 1)
 
     async def run(self, work: Callable[[threading.Event], T]) -> T:
         """`work(stop)` on a thread once this tenant and a thread are free. `work` must end soon
@@ -67,23 +51,18 @@ class SlowLane:
         if self._executor is None or self._free is None:
             self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="enlist-slow-sql")
             self._free = asyncio.Semaphore(self._threads)
-        tenant = TENANT.get()
-        turns = self._tenant_turns(tenant)
-        try:
-            async with turns, self._free:
-                stop = threading.Event()
-                running = asyncio.get_running_loop().run_in_executor(self._executor, work, stop)
-                try:
-                    return await asyncio.shield(running)
-                except asyncio.CancelledError:
-                    stop.set()
-                    with contextlib.suppress(Exception):
-                        await running  # the connection is not ours to hand back before this
-                    raise
-                finally:
-                    self.ran += 1
-        finally:
-            self._leave(tenant)
+        async with self._turns.turn(), self._free:
+            stop = threading.Event()
+            running = asyncio.get_running_loop().run_in_executor(self._executor, work, stop)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                stop.set()
+                with contextlib.suppress(Exception):
+                    await running  # the connection is not ours to hand back before this
+                raise
+            finally:
+                self.ran += 1
 
     def close(self) -> None:
         if self._executor is not None:

@@ -35,7 +35,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     SQLiteDialect_aiosqlite,
 )
 
-from enlist.db.slow_lane import DEADLINE, INLINE_SLICE_S, SlowLane
+from enlist.db.admission import DEADLINE
+from enlist.db.slow_lane import INLINE_SLICE_S, SlowLane
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ FIRST_RETRY_S = 0.001
 LONGEST_RETRY_S = 0.05
 SQLITE_BUSY = 5
 SQLITE_INTERRUPT = 9
-PROGRESS_EVERY = 1_000  # SQLite VM instructions between two looks at the clock (some microseconds)
+PROGRESS_EVERY = 16  # VM instructions between looks at the clock: one LIKE may be one instruction of ~20 ms
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -6,7 +6,7 @@ a request that ran out of time has changed nothing. A 503 is what a SCIM client 
 them) retries later, which is right for a request that was slow because the database was busy.
 
 The deadline also reaches the statements themselves: it is published in
-`enlist.db.slow_lane.DEADLINE` (with the tenant the path names in `TENANT`), so an SQLite
+`enlist.db.admission.DEADLINE` (with the tenant the path names in `TENANT`), so an SQLite
 statement running on the event loop is interrupted at the deadline instead of after it, and a
 slow statement waiting for or running on the slow lane is counted against its own tenant.
 """
@@ -24,13 +24,13 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from enlist.db.slow_lane import DEADLINE, TENANT
+from enlist.db.admission import DEADLINE, TENANT
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"
 
-# The tenant a path names: /scim/{tenant}/…, /api/v1/tenants/{tenant}/…, /admin/tenants/{tenant}/…
-_TENANT_PATH = re.compile(r"^/(?:scim|api/v1/tenants|admin/tenants)/([^/]+)")
+# The tenant a path names: /scim/v2/{tenant}/…, /api/v1/tenants/{tenant}/…, /admin/tenants/{tenant}/…
+_TENANT_PATH = re.compile(r"^/(?:scim/v2|api/v1/tenants|admin/tenants)/([^/]+)")
 
 Answer = Callable[[str], Response]
 
