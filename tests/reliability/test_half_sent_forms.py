@@ -66,7 +66,7 @@ async def test_a_half_sent_admin_form_does_not_hold_other_tenants_scim_writes(
             statuses = [
                 (await other.once("POST", "/Users", user_body(f"w{n}@contoso.com")))[0] for n in range(WRITES)
             ]
-            answered_meanwhile = reader.at_eof() or len(reader._buffer) > 0  # noqa: SLF001
+            answered_meanwhile = reader.at_eof() or len(reader._buffer) > 0
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=4 * DEADLINE_S)
         finally:

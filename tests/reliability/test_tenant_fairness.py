@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
-
 import sqlalchemy as sa
 
 from enlist.db.database import Database
