@@ -2,6 +2,7 @@
 
 - A substring operand (`co`, `sw`, `ew` in a SCIM filter; `q` in the sync-log search) longer than
   its limit is a 400 that names the limit, for every attribute that takes one.
+- A stored value longer than its column is a 400 naming the limit, on SQLite as on PostgreSQL.
 - An SQLite read that outgrows its slice of the event loop moves to the slow lane: while it runs,
   other tasks keep running.
 - Every SQLite connection the Database opens commits with `synchronous=FULL`.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx2
 import pytest
@@ -21,7 +23,7 @@ from enlist.db.database import Database
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store.filter_sql import MAX_SUBSTRING_OPERAND
 from enlist.lms.store.synclog import MAX_TEXT_LENGTH
-from tests.helpers import make_tenant
+from tests.helpers import GROUP, USER, make_tenant
 from tests.integration.test_bad_input import assert_scim_error
 
 SUBSTRING_FILTERS = [
@@ -121,3 +123,34 @@ async def test_every_sqlite_connection_commits_with_synchronous_full(
     finally:
         await db.dispose()
     assert seen == [FULL] * (readers + 4)
+
+
+STORED = [
+    ("/Users", "userName", 512, lambda v: {"userName": v}),
+    ("/Users", "displayName", 512, lambda v: {"displayName": v}),
+    ("/Users", "externalId", 512, lambda v: {"externalId": v}),
+    ("/Users", "name.familyName", 256, lambda v: {"name": {"familyName": v}}),
+    ("/Users", "title", 256, lambda v: {"title": v}),
+    ("/Users", "emails.value", 512, lambda v: {"emails": [{"value": "a@x"}, {"value": v}]}),
+    ("/Groups", "displayName", 256, lambda v: {"displayName": v}),  # the department it may become
+    ("/Groups", "externalId", 512, lambda v: {"externalId": v}),
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "attribute", "limit", "shape"), STORED, ids=[f"{e}-{a}" for e, a, _, _ in STORED]
+)
+async def test_a_stored_value_longer_than_its_column_is_400_naming_the_limit(
+    portal: Portal, http: httpx2.AsyncClient, endpoint: str, attribute: str, limit: int, shape: Any
+) -> None:
+    t = await make_tenant(portal, http)
+    schema = USER if endpoint == "/Users" else GROUP
+
+    def body(n: int, value: str) -> dict[str, Any]:
+        base = {"userName": f"u{n}@x"} if endpoint == "/Users" else {"displayName": f"g{n}"}
+        return {"schemas": [schema], **base, **shape(value)}
+
+    at_limit = await t.post(endpoint, body(1, "x" * limit))
+    assert at_limit.status_code == 201, at_limit.text
+    over = await t.post(endpoint, body(2, "y" * (limit + 1)))
+    assert_scim_error(over, 400, attribute, str(limit))
