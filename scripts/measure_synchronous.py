@@ -1,3 +1,4 @@
+# ruff: noqa: T201, INP001 (a command-line script: it prints its report; scripts/ is no package)
 """What `PRAGMA synchronous=FULL` costs a SCIM write on SQLite, against NORMAL, in one run.
 
     .venv/bin/python scripts/measure_synchronous.py [N]
@@ -34,7 +35,7 @@ async def posts_per_second(synchronous: str, folder: Path, count: int) -> float:
     settings = Settings(
         data_dir=folder,
         lms_public_url="http://portal.test",
-        token_pepper="measure-pepper",  # type: ignore[arg-type]
+        token_pepper="measure-pepper",  # type: ignore[arg-type]  # noqa: S106 - a throwaway database
     )
     portal = await open_portal(settings)
     try:
@@ -62,7 +63,7 @@ async def main(count: int) -> None:
         for run, synchronous in enumerate(["NORMAL", "FULL", "NORMAL", "FULL"]):
             rates[synchronous].append(await posts_per_second(synchronous, Path(root) / str(run), count))
     normal, full = max(rates["NORMAL"]), max(rates["FULL"])
-    print(f"NORMAL {normal:.0f} POST/s, FULL {full:.0f} POST/s, FULL/NORMAL {full / normal:.2f}")  # noqa: T201
+    print(f"NORMAL {normal:.0f} POST/s, FULL {full:.0f} POST/s, FULL/NORMAL {full / normal:.2f}")
 
 
 if __name__ == "__main__":
