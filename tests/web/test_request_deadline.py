@@ -42,7 +42,7 @@ def concrete(path: str) -> str:
 def expected_type(service: str, path: str) -> str:
     if path.startswith("/scim/") or (service == "portal" and path.startswith("/api/")):
         return SCIM_ERROR
-    if path.startswith("/api/") or path == "/healthz" or path.startswith("/openapi"):
+    if path.startswith(("/api/", "/openapi")) or path == "/healthz":
         return "application/json"
     return "text/html"
 
@@ -56,7 +56,7 @@ def check_every_route(app: Starlette, service: str, seconds: float) -> int:
             continue
         path = concrete(route.path)
         accept = "application/json" if expected_type(service, path) == "application/json" else "text/html"
-        answer = deadline._answer(scope_for(path, accept), "too slow")  # noqa: SLF001
+        answer = deadline._answer(scope_for(path, accept), "too slow")
         assert answer.status_code == 503
         assert answer.media_type is not None
         assert answer.media_type.startswith(expected_type(service, path)), (path, answer.media_type)
