@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx2
 import pytest
 import sqlalchemy as sa
 
-from enlist.db.admission import TENANT
+from enlist.db.admission import DEADLINE, TENANT
 from enlist.db.database import Database
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store.filter_sql import MAX_SUBSTRING_OPERAND
@@ -154,3 +155,38 @@ async def test_a_stored_value_longer_than_its_column_is_400_naming_the_limit(
     assert at_limit.status_code == 201, at_limit.text
     over = await t.post(endpoint, body(2, "y" * (limit + 1)))
     assert_scim_error(over, 400, attribute, str(limit))
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+async def test_an_sqlite_write_still_running_at_the_deadline_is_cancelled_by_it_and_rolled_back(
+    lms_database_url: str,
+) -> None:
+    """A write of about a second, inline on the event loop, under a 0.2 s deadline: the
+    deadline's own cancellation ends it (not an error a handler would turn into a 500), and
+    nothing it wrote stays."""
+    db = Database(lms_database_url)
+    slow_write = sa.text(
+        "INSERT INTO tenants (slug, name, policy, created_at)"
+        " SELECT 'x' || value, 'x', '{}', '2026-01-01' FROM json_each(:rows)"
+        " WHERE printf('%.*c', 20000 + value, 'a') NOT LIKE '%' || printf('%.*c', 255, 'a') || 'b%'"
+    )
+    deadline = asyncio.timeout(0.2)
+    outcome = "finished"
+    try:
+        try:
+            async with deadline:
+                DEADLINE.set(time.monotonic() + 0.2)
+                try:
+                    async with db.write() as conn:
+                        await conn.execute(slow_write, {"rows": json.dumps(list(range(100)))})
+                except Exception:  # noqa: BLE001 - as a handler does: an error becomes a 500
+                    outcome = "handled as an error"
+        except TimeoutError:
+            outcome = "cancelled by the deadline" if outcome == "finished" else outcome
+        assert outcome == "cancelled by the deadline"
+        assert deadline.expired()
+        DEADLINE.set(None)
+        async with db.read() as conn:
+            assert (await conn.execute(sa.text("SELECT count(*) FROM tenants"))).scalar_one() == 0
+    finally:
+        await db.dispose()
