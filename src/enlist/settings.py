@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description=(
-            "A SCIM request still running after this long is answered 503 and its transaction rolled back."
+            "A request (SCIM, API or admin page, of either service) still running after this long is "
+            "answered 503 and its transaction rolled back; on PostgreSQL also the portal's statement_timeout."
         ),
     )
 
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
             "closed. Trusted proxies are exempt."
         ),
     )
+
     @field_validator("target_networks_allow", "target_networks_deny")
     @classmethod
     def _networks(cls, value: str) -> str:

@@ -8,7 +8,15 @@ On PostgreSQL a write that loses a deadlock or a serialisation race is retried b
 
 SQLite URLs (`sqlite+aiosqlite:///…`) run on `enlist.db.sqlite_inline`: statements execute on
 the event loop, not in aiosqlite's thread, and a lock held by another process is waited for with
-asyncio sleeps (`sqlite+aiosqlite` stays available with `Database(url, inline=False)`).
+asyncio sleeps (`sqlite+aiosqlite` stays available with `Database(url, inline=False)`). A
+statement that would hold the loop too long moves to a thread of the `SlowLane`
+(`enlist.db.slow_lane`), where a tenant holds one thread at most.
+
+Acknowledged means durable: SQLite runs with `synchronous=FULL` (in WAL mode, NORMAL may lose the
+last commits on a power loss, commits a SCIM client was already told succeeded; ADR 0012).
+On PostgreSQL, `statement_timeout_s` becomes the server's `statement_timeout`: a statement the
+request deadline cancelled is also cancelled on the server (asyncpg sends a cancel request), and
+this is the backstop if that request is lost.
 """
 
 from __future__ import annotations
@@ -29,19 +37,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_
 
 from enlist.db import sqlite_inline
+from enlist.db.admission import TenantTurns
+from enlist.db.slow_lane import SlowLane
 
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_RETRIES = 5
 HELD_READERS = 8  # idle read connections kept open on SQLite (more are opened while busy)
+# Transactions one tenant may have open at once (per process): a burst of one tenant cannot take
+# every pooled PostgreSQL connection (30) or every turn at the SQLite writer's lock (ADR 0012).
+TRANSACTIONS_PER_TENANT = 4
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",  # a commit is on disk before the client hears it succeeded
+    "PRAGMA foreign_keys=ON",
+)
 
 
-def _sqlite_engine(url: str, begin: str, *, inline: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, begin: str, *, inline: bool, slow_lane: SlowLane) -> AsyncEngine:
+    connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     if inline:
         registry.register(f"sqlite.{sqlite_inline.DRIVER}", sqlite_inline.__name__, "SQLiteDialectInline")
         url = make_url(url).set(drivername=f"sqlite+{sqlite_inline.DRIVER}").render_as_string()
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        connect_args["slow_lane"] = slow_lane
+    engine = create_async_engine(url, connect_args=connect_args)
     # The inline driver waits for another process's lock with asyncio sleeps; SQLite's own busy
     # wait would block the event loop.
     busy_timeout_ms = 0 if inline else SQLITE_BUSY_TIMEOUT_MS
@@ -51,9 +71,8 @@ def _sqlite_engine(url: str, begin: str, *, inline: bool) -> AsyncEngine:
         # Let us issue BEGIN ourselves (the driver's implicit BEGIN is DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
@@ -127,22 +146,34 @@ async def _commit_on_driver(driver: sqlite_inline.InlineConnection) -> None:
 
 
 class Database:
-    """An async engine pair for one database URL; `dispose()` when done."""
+    """An async engine pair for one database URL; `dispose()` when done. `statement_timeout_s`
+    (PostgreSQL) caps every statement on the server."""
 
-    def __init__(self, url: str, *, inline: bool = True) -> None:
+    def __init__(self, url: str, *, inline: bool = True, statement_timeout_s: float | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.slow_lane = SlowLane()
+        self.turns = TenantTurns(TRANSACTIONS_PER_TENANT, "transaction")
         if self.is_sqlite:
             path = url.split(":///", 1)[1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._reader = _sqlite_engine(url, "BEGIN", inline=inline)
-            self._writer = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=inline)
+            self._reader = _sqlite_engine(url, "BEGIN", inline=inline, slow_lane=self.slow_lane)
+            self._writer = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=inline, slow_lane=self.slow_lane)
         else:
+            settings = (
+                {"statement_timeout": str(round(statement_timeout_s * 1000))} if statement_timeout_s else {}
+            )
             # No ping on checkout (a round trip per checkout, two per SCIM request): a connection
             # found dead is retried instead (is_disconnect), and SQLAlchemy then drops the pool's
             # older connections at once.
-            self._reader = create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+            self._reader = create_async_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_recycle=1800,
+                connect_args={"server_settings": settings} if settings else {},
+            )
             self._writer = self._reader
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         inline_sqlite = self.is_sqlite and inline
@@ -157,6 +188,18 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction, once the current tenant has a turn (`TRANSACTIONS_PER_TENANT`)."""
+        async with self.turns.turn(), self._read() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, once the current tenant has a turn (`TRANSACTIONS_PER_TENANT`)."""
+        async with self.turns.turn(), self._write() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
         if self._held_readers is not None:
             async with self._held_readers.transaction() as conn:
                 yield conn
@@ -165,7 +208,7 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._write_lock is None:
             async with self._writer.begin() as conn:
                 yield conn
@@ -197,6 +240,7 @@ class Database:
         await self._reader.dispose()
         if self._writer is not self._reader:
             await self._writer.dispose()
+        self.slow_lane.close()
 
 
 # SQLSTATEs of a connection the server ended (class 08, and operator intervention 57P01-57P03).

@@ -46,6 +46,8 @@ async def upgrade(db: Database, folder: Path, version_table: str) -> None:
 
     def run(sync_conn: sa.Connection) -> None:
         if sync_conn.dialect.name == "postgresql":
+            # A migration may take longer than a request's statement_timeout; this transaction only.
+            sync_conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
             sync_conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = sync_conn
         command.upgrade(config, "head")

@@ -90,8 +90,8 @@ class Prepared:
         driver, compiled = inline
         parameters = self._parameters(compiled, params)
         self._announce(conn, compiled.sql, parameters, many=False)
-        cursor = await _execute(driver, compiled.sql, parameters)
-        fetched = cursor.fetchall()
+        cursor, rows = await _execute(driver, compiled.sql, parameters)
+        fetched = cursor.fetchall() if rows is None else rows
         if not any(compiled.results):
             return fetched
         processors = compiled.results
@@ -112,7 +112,7 @@ class Prepared:
         driver, compiled = inline
         parameters = self._parameters(compiled, params)
         self._announce(conn, compiled.sql, parameters, many=False)
-        cursor = await _execute(driver, compiled.sql, parameters)
+        cursor, _ = await _execute(driver, compiled.sql, parameters)
         return int(cursor.rowcount)
 
     async def run_many(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -131,11 +131,10 @@ class Prepared:
 
 async def _execute(
     driver: InlineConnection, sql: str, parameters: Any, *, many: bool = False
-) -> sqlite3.Cursor:
-    """Run on the driver; its errors become SQLAlchemy's (`IntegrityError` and the rest), as
-    `conn.execute` would raise them."""
-    connection = driver._conn  # noqa: SLF001
+) -> tuple[sqlite3.Cursor, list[Any] | None]:
+    """Run on the driver (under its time limits); its errors become SQLAlchemy's
+    (`IntegrityError` and the rest), as `conn.execute` would raise them."""
     try:
-        return await driver.run(connection.executemany if many else connection.execute, sql, parameters)
+        return await driver.statement(sql, parameters, many=many)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, parameters, exc, sqlite3.Error) from exc

@@ -5,7 +5,13 @@ protected prefixes it looks the session cookie up in the database; without a liv
 request is sent to the sign-in form (303) and anything else gets 401. For every request that can
 change something (any method but GET/HEAD/OPTIONS) it also requires the session's CSRF token,
 either in the `X-CSRF-Token` header (htmx sends it on every request) or in the `csrf_token` field
-of a form (read here from the buffered body, which is then replayed to the page unchanged).
+of a form.
+
+The whole body of such a request is read here, before the page runs, and replayed to it
+unchanged: a page may open its write transaction before it parses the form, and a client that
+sends its headers and then trickles the body must not hold the database's single SQLite writer
+(every tenant's SCIM writes) while it does. Reading is bounded by `max_body_bytes` and, in front
+of this guard, by the request deadline.
 """
 
 from __future__ import annotations
@@ -85,15 +91,17 @@ class AdminGuard:
         if method in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        presented = headers.get(CSRF_HEADER)
-        replay = receive
-        if presented is None and headers.get("content-type", "").startswith(FORM_TYPES):
+        try:
             body = await self._read_body(receive)
-            if body is None:
-                await PlainTextResponse("The form is too large.", status_code=413)(scope, receive, send)
-                return
+        except _ClientLeft:
+            return  # nobody to answer, and a half-sent form must not reach the page
+        if body is None:
+            await PlainTextResponse("The form is too large.", status_code=413)(scope, receive, send)
+            return
+        replay = _replaying(body, receive)
+        presented = headers.get(CSRF_HEADER)
+        if presented is None and headers.get("content-type", "").startswith(FORM_TYPES):
             presented = await _form_field(scope, body, CSRF_FIELD)
-            replay = _replaying(body, receive)
         if not presented or not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
             refusal = PlainTextResponse(
                 "This form has expired or did not come from this site. Reload the page and try again.",
@@ -125,7 +133,7 @@ class AdminGuard:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise _ClientLeft
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
@@ -134,6 +142,10 @@ class AdminGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+class _ClientLeft(Exception):  # noqa: N818 - an event, not an error
+    """The client went away before its request body was complete."""
 
 
 async def _form_field(scope: Scope, body: bytes, name: str) -> str | None:

@@ -46,6 +46,8 @@ def log_query(params: dict[str, str]) -> synclog.LogQuery:
         before = int(params["before"]) if params.get("before") else None
     except ValueError:
         raise invalid_value("limit and before must be integers") from None
+    if len(params.get("q") or "") > synclog.MAX_TEXT_LENGTH:
+        raise invalid_value(f"q is longer than {synclog.MAX_TEXT_LENGTH} characters")
     return synclog.LogQuery(
         since=parse_time(params.get("since"), "since"),
         until=parse_time(params.get("until"), "until"),

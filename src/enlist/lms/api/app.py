@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from enlist.lms.api import admin, openapi, scim
-from enlist.lms.api.deadline import RequestDeadline
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.api.throttle import FailedTokens
@@ -23,8 +22,9 @@ from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
-from enlist.scim.errors import not_found
+from enlist.scim.errors import ScimError, not_found
 from enlist.settings import Settings
+from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 
@@ -64,6 +64,11 @@ async def no_route(request: Request, _exc: Exception) -> Response:
     return PlainTextResponse("Not Found", status_code=404)
 
 
+def scim_unavailable(detail: str) -> Response:
+    """The deadline's 503 for SCIM and the admin JSON API, which answer SCIM errors."""
+    return scim_error_response(ScimError(503, detail))
+
+
 def app_from_environment() -> Starlette:
     """The factory `enlist lms serve --workers N` hands to uvicorn: each worker reads the
     settings itself."""
@@ -99,7 +104,11 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         *admin_pages.routes(site),
     ]
     middleware = [
-        Middleware(RequestDeadline, seconds=settings.request_timeout_seconds),
+        Middleware(
+            RequestDeadline,
+            seconds=settings.request_timeout_seconds,
+            answers=(("/scim/", scim_unavailable), ("/api/", scim_unavailable)),
+        ),
         Middleware(scim.CanonicalEndpoints),
         Middleware(
             AdminGuard,

@@ -29,7 +29,7 @@ class Portal:
 
 async def open_portal(settings: Settings) -> Portal:
     """Connect, migrate to head, load the peppers: what `serve` and the CLI both start with."""
-    db = Database(settings.lms_url())
+    db = Database(settings.lms_url(), statement_timeout_s=settings.request_timeout_seconds)
     await upgrade(db, MIGRATIONS, VERSION_TABLE)
     return Portal(settings, db, load_peppers(settings))
 

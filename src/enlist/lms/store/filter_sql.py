@@ -4,7 +4,8 @@
 `users` / `groups` tables. Each filterable attribute maps to a column (case-folded `_ci` columns
 for attributes SCIM compares case-insensitively) or to an EXISTS on a side table (emails, group
 members). An attribute that is not in the map, or an operator that does not apply to it, is a
-400 `invalidFilter` naming it. Values are bound parameters; LIKE wildcards in values are escaped.
+400 `invalidFilter` naming it. Values are bound parameters; LIKE wildcards in values are escaped;
+a `co`, `sw` or `ew` value longer than `MAX_SUBSTRING_OPERAND` is a 400 naming the limit.
 """
 
 from __future__ import annotations
@@ -218,10 +219,20 @@ def _compare(column: Column, node: Compare | Present, label: str) -> sa.ColumnEl
         return _ORDERED[op](col, text)
     if op == "ne":
         return col.is_(None) | (col != text)
+    if len(text) > MAX_SUBSTRING_OPERAND:
+        raise invalid_filter(
+            f"{label} {op}: the value is longer than {MAX_SUBSTRING_OPERAND} characters,"
+            " the most co, sw and ew take"
+        )
     pattern = _like_escape(text)
     pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]
     return col.like(pattern, escape="\\")
 
+
+# A substring match (LIKE '%…%') costs up to value length times operand length per stored value, and one
+# such comparison runs in one SQLite VM step that nothing can interrupt: 256 x 65,536 characters
+# (the longest stored string) is about 20 ms (ADR 0012).
+MAX_SUBSTRING_OPERAND = 256
 
 _ORDERED: dict[str, Callable[[sa.ColumnElement[object], object], sa.ColumnElement[bool]]] = {
     "eq": lambda c, v: c == v,

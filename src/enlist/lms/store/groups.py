@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from enlist.db.prepared import Prepared
 from enlist.db.rows import chunks, new_id, now, paged
 from enlist.lms.store.tables import group_members, groups, users
+from enlist.lms.store.value_lengths import check_group
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ async def query_groups(
 
 
 def _columns(doc: dict[str, Any]) -> dict[str, Any]:
+    check_group(doc)
     name = str(doc["displayName"])
     return {
         "display_name": name,

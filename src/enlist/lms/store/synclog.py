@@ -66,6 +66,9 @@ async def record(conn: AsyncConnection, tenant_id: int, entry: SyncEntry, at: da
     )
 
 
+MAX_TEXT_LENGTH = 256  # the `q` search: a substring match, bounded like a SCIM `co` (ADR 0012)
+
+
 @dataclass(frozen=True, slots=True)
 class LogQuery:
     """Filters for reading the log; every one is optional."""

@@ -20,6 +20,7 @@ from enlist.db.prepared import Prepared
 from enlist.db.rows import chunks, new_id, now, paged
 from enlist.lms.domain.users import UserFields, pending_manager
 from enlist.lms.store.tables import group_members, groups, user_emails, users
+from enlist.lms.store.value_lengths import check_user
 from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
 
 
@@ -136,6 +137,7 @@ async def insert_user(
     manager_id: str | None,
     department_id: str,
 ) -> UserRecord:
+    check_user(fields)
     moment = now()
     user_id = new_id()
     await _INSERT.run(
@@ -179,6 +181,7 @@ async def update_user(
     active_shown: bool = True,
 ) -> UserRecord:
     """Write the new state of a user; bumps the version. Emails are rewritten only if they changed."""
+    check_user(fields)
     moment = now()
     values: dict[str, Any] = {
         "doc": doc,

@@ -19,6 +19,7 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
+from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 
@@ -112,7 +113,8 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    deadline = Middleware(RequestDeadline, seconds=settings.request_timeout_seconds)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[deadline, guard])
     app.state.site = site
     if service is not None:
         app.state.service = service
