@@ -3,8 +3,8 @@
 It sends the requests Entra's provisioning service sends (entra-scim.md §1 to §3) to one Tenant
 URL with one Secret token, and holds the policy around them: the PATCH dialect, retries with
 backoff and `Retry-After`, a timeout per attempt, a rate and a concurrency limit. A transport
-(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `wire.WireTransport`)
-does one request.
+(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `network.NetworkTransport`,
+aiohttp's client) does one request.
 
 Rules a caller relies on:
 
@@ -17,6 +17,8 @@ Rules a caller relies on:
   sent again when the target cannot have acted on it (429, 503, or no connection was made), so a
   retried create never meets its own 409. Other errors are raised at once.
 - The Secret token is sent as `Authorization: Bearer …` and appears in no log line, error or repr.
+  One with a CR, LF or NUL inside is refused (`UnsafeHeaderError`, a `ValueError`): it would add
+  header lines of its own to every request.
 - `requests_sent` counts every attempt sent, `retries` the attempts that were retries, and
   `requests_by_method` the attempts per HTTP method.
 """
@@ -53,8 +55,9 @@ from enlist.provisioning.target.errors import (
     classify,
     incompatible,
 )
+from enlist.provisioning.target.headers import UnsafeHeaderError, check_header_value
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.wire import Answer, Origin, WireTransport, default_transport, origin_of
+from enlist.provisioning.target.network import Answer, NetworkTransport
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -101,14 +104,19 @@ class ScimTarget:
         token = secret_token.strip()
         if not token:
             raise ValueError("the Secret token is empty")
+        try:
+            check_header_value("Authorization", token)
+        except UnsafeHeaderError:
+            raise UnsafeHeaderError(
+                "the Secret token contains a line break or NUL character, which would add header "
+                "lines to every request: copy the token again, on one line"
+            ) from None
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         self.tenant_url = str(url)
         self._base = str(url.copy_with(query=None, fragment=None)).rstrip("/")
-        self._origin: Origin = origin_of(url)
-        self._base_path = url.raw_path.split(b"?", 1)[0].decode("ascii").rstrip("/")
         self._flags = url.query.decode("ascii")
         flag_names = {part.split("=", 1)[0].lower() for part in self._flags.split("&")}
         self.dialect: Dialect = dialect or ("rfc" if COMPLIANCE_FLAG.lower() in flag_names else "entra")
@@ -134,8 +142,8 @@ class ScimTarget:
 
     async def __aenter__(self) -> Self:
         # No httpx2.AsyncClient: the engine sends its requests straight to the transport, whose
-        # own cost is what a cycle of tens of thousands of requests pays for (wire.py).
-        self._http = self._transport or default_transport(httpx2.URL(self._base))
+        # own cost is what a cycle of tens of thousands of requests pays for (ADR 0009).
+        self._http = self._transport or NetworkTransport()
         return self
 
     async def __aexit__(
@@ -278,11 +286,10 @@ class ScimTarget:
                     self.requests_sent += 1
                     self.requests_by_method[method] += 1
                     async with asyncio.timeout(self.timeout_s):
-                        if isinstance(http, WireTransport):
-                            target = f"{self._base_path}{path}{query}"
-                            response = await http.exchange(self._origin, method, target, headers, content)
+                        url = f"{self._base}{path}{query}"
+                        if isinstance(http, NetworkTransport):
+                            response = await http.exchange(method, url, headers, content)
                         else:
-                            url = f"{self._base}{path}{query}"
                             request = httpx2.Request(method, url, headers=headers, content=content)
                             response = await _exchange(http, request)
             except (httpx2.TransportError, TimeoutError) as exc:
