@@ -567,3 +567,25 @@ async def test_an_application_cannot_be_saved_with_a_secret_token_with_cr_lf_or_
     async with service.db.read() as conn:
         stored = await app_store.get_app_by_id(conn, app.id)
     assert (stored.state, stored.tenant_url, stored.sealed_token) == ("not_configured", None, None)
+
+
+# -- the target-network policy's place ----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+async def test_an_address_check_sees_the_address_connected_to_and_a_refusal_sends_nothing() -> None:
+    """`localhost` is resolved first: the check gets the address, not the name."""
+    checked: list[str] = []
+
+    def refuse_loopback(address: str) -> None:
+        checked.append(address)
+        raise OSError(f"{address} is not a permitted target network")
+
+    async with LoopbackServer(always(sized("200 OK", b"ok"))) as server:
+        url = f"http://localhost:{server.port}/scim"
+        async with ScimTarget(url, SECRET, max_attempts=1, address_check=refuse_loopback) as target:
+            with pytest.raises(TransientError, match="could not connect"):
+                await target.find_users("userName", "x")
+    assert server.connections == []
+    assert checked
+    assert set(checked) <= {"127.0.0.1", "::1"}

@@ -19,6 +19,10 @@ Rules a caller relies on:
 - The Secret token is sent as `Authorization: Bearer …` and appears in no log line, error or repr.
   One with a CR, LF or NUL inside is refused (`UnsafeHeaderError`, a `ValueError`): it would add
   header lines of its own to every request.
+- `address_check` sees every address the default transport is about to connect to (after name
+  resolution, literal IPs too) and refuses one by raising `OSError`: a `TransientError`
+  "could not connect", nothing sent. It is where the target-network policy plugs in
+  (`network.NetworkTransport`); an injected `transport` does its own connecting.
 - `requests_sent` counts every attempt sent, `retries` the attempts that were retries, and
   `requests_by_method` the attempts per HTTP method.
 """
@@ -57,7 +61,7 @@ from enlist.provisioning.target.errors import (
 )
 from enlist.provisioning.target.headers import UnsafeHeaderError, check_header_value
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.network import Answer, NetworkTransport
+from enlist.provisioning.target.network import AddressCheck, Answer, NetworkTransport, allow_every_address
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -95,6 +99,7 @@ class ScimTarget:
         max_attempts: int = 4,
         member_chunk: int = 50,
         transport: httpx2.AsyncBaseTransport | None = None,
+        address_check: AddressCheck = allow_every_address,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
@@ -126,6 +131,7 @@ class ScimTarget:
         self.limits = Limits(max_concurrency, max_requests_per_second, clock=clock, sleep=sleep)
         self._token = token
         self._transport = transport
+        self._address_check = address_check
         self._sleep = sleep
         self._http: httpx2.AsyncBaseTransport | None = None
         self._headers = {
@@ -143,7 +149,7 @@ class ScimTarget:
     async def __aenter__(self) -> Self:
         # No httpx2.AsyncClient: the engine sends its requests straight to the transport, whose
         # own cost is what a cycle of tens of thousands of requests pays for (ADR 0009).
-        self._http = self._transport or NetworkTransport()
+        self._http = self._transport or NetworkTransport(address_check=self._address_check)
         return self
 
     async def __aexit__(

@@ -19,8 +19,8 @@ Contracts `ScimTarget` relies on:
   (timed out or cancelled), so a connection whose state is unknown is never reused.
 - An idle connection is kept for at most `keepalive_s`.
 - Proxies: the `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` variables (either case)
-  choose the proxy for the Tenant URL, as urllib reads them; aiohttp speaks to http:// and
-  https:// proxies.
+  choose the proxy for the Tenant URL, as urllib reads them (once per origin and transport);
+  aiohttp speaks to http:// and https:// proxies.
 - `address_check` is where the target-network policy goes: it sees every address a connection is
   about to be made to, after name resolution and for literal IPs alike, and refuses one by
   raising `OSError` (which becomes a `ConnectError`). Through a proxy, that address is the
@@ -112,6 +112,9 @@ class NetworkTransport(httpx2.AsyncBaseTransport):
         self.address_check = address_check
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
+        # The environment is read once per origin: urllib's reading of it costs more than the
+        # rest of a request.
+        self._proxies: dict[tuple[str, str | None, int | None], str | None] = {}
         self.connection_attempts = 0
 
     async def __aenter__(self) -> Self:
@@ -166,15 +169,19 @@ class NetworkTransport(httpx2.AsyncBaseTransport):
         session = self._session or self._open()
         # A method that carries a body says how long it is, even when empty (as Entra's does).
         data = body if body is not None or method not in ("POST", "PUT", "PATCH") else b""
+        # `encoded=True`: the URL is sent as ScimTarget wrote it (Entra's `+` and `%22` stay).
+        address = yarl.URL(url, encoded=True)
+        origin = (address.scheme, address.host, address.port)
+        if origin not in self._proxies:
+            self._proxies[origin] = proxy_for(url)
         try:
-            # `encoded=True`: the URL is sent as ScimTarget wrote it (Entra's `+` and `%22` stay).
             async with session.request(
                 method,
-                yarl.URL(url, encoded=True),
+                address,
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                proxy=proxy_for(url),
+                proxy=self._proxies[origin],
             ) as response:
                 content = await _read_whole(response, request)
                 status = response.status
