@@ -3,8 +3,8 @@
 It sends the requests Entra's provisioning service sends (entra-scim.md §1 to §3) to one Tenant
 URL with one Secret token, and holds the policy around them: the PATCH dialect, retries with
 backoff and `Retry-After`, a timeout per attempt, a rate and a concurrency limit. A transport
-(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `network.NetworkTransport`,
-aiohttp's client) does one request.
+(httpx2's `ASGITransport`, `MockTransport`, or the network by default: `wire.WireTransport`)
+does one request.
 
 Rules a caller relies on:
 
@@ -22,7 +22,7 @@ Rules a caller relies on:
 - `address_check` sees every address the default transport is about to connect to (after name
   resolution, literal IPs too) and refuses one by raising `OSError`: a `TransientError`
   "could not connect", nothing sent. It is where the target-network policy plugs in
-  (`network.NetworkTransport`); an injected `transport` does its own connecting.
+  (`wire.WireTransport`); an injected `transport`, or httpx2's through a proxy, connects its own way.
 - `requests_sent` counts every attempt sent, `retries` the attempts that were retries, and
   `requests_by_method` the attempts per HTTP method.
 """
@@ -61,7 +61,15 @@ from enlist.provisioning.target.errors import (
 )
 from enlist.provisioning.target.headers import UnsafeHeaderError, check_header_value
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
-from enlist.provisioning.target.network import AddressCheck, Answer, NetworkTransport, allow_every_address
+from enlist.provisioning.target.wire import (
+    AddressCheck,
+    Answer,
+    Origin,
+    WireTransport,
+    allow_every_address,
+    default_transport,
+    origin_of,
+)
 from enlist.scim.filter import matches, parse_filter
 
 __all__ = ["COMPLIANCE_FLAG", "ResourceType", "ScimTarget", "backoff"]
@@ -122,6 +130,8 @@ class ScimTarget:
             raise ValueError("timeout_s must be positive")
         self.tenant_url = str(url)
         self._base = str(url.copy_with(query=None, fragment=None)).rstrip("/")
+        self._origin: Origin = origin_of(url)
+        self._base_path = url.raw_path.split(b"?", 1)[0].decode("ascii").rstrip("/")
         self._flags = url.query.decode("ascii")
         flag_names = {part.split("=", 1)[0].lower() for part in self._flags.split("&")}
         self.dialect: Dialect = dialect or ("rfc" if COMPLIANCE_FLAG.lower() in flag_names else "entra")
@@ -148,8 +158,8 @@ class ScimTarget:
 
     async def __aenter__(self) -> Self:
         # No httpx2.AsyncClient: the engine sends its requests straight to the transport, whose
-        # own cost is what a cycle of tens of thousands of requests pays for (ADR 0009).
-        self._http = self._transport or NetworkTransport(address_check=self._address_check)
+        # own cost is what a cycle of tens of thousands of requests pays for (wire.py).
+        self._http = self._transport or default_transport(httpx2.URL(self._base), self._address_check)
         return self
 
     async def __aexit__(
@@ -292,10 +302,11 @@ class ScimTarget:
                     self.requests_sent += 1
                     self.requests_by_method[method] += 1
                     async with asyncio.timeout(self.timeout_s):
-                        url = f"{self._base}{path}{query}"
-                        if isinstance(http, NetworkTransport):
-                            response = await http.exchange(method, url, headers, content)
+                        if isinstance(http, WireTransport):
+                            target = f"{self._base_path}{path}{query}"
+                            response = await http.exchange(self._origin, method, target, headers, content)
                         else:
+                            url = f"{self._base}{path}{query}"
                             request = httpx2.Request(method, url, headers=headers, content=content)
                             response = await _exchange(http, request)
             except (httpx2.TransportError, TimeoutError) as exc:

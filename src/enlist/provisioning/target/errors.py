@@ -32,7 +32,7 @@ from typing import Any
 import httpx2
 import orjson
 
-from enlist.provisioning.target.network import Answer
+from enlist.provisioning.target.wire import Answer
 
 __all__ = [
     "MULTIPLE_ENTRIES",
