@@ -27,8 +27,10 @@ from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine import quarantine as q
+from enlist.provisioning.engine import runner
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import (
+    LEASE,
     AppPausedError,
     CycleBusyError,
     claim,
@@ -507,6 +509,41 @@ async def test_on_demand_during_a_cycle_of_the_same_process_is_refused_and_the_c
     assert summary.status == "succeeded", summary
     assert sorted(await raw_portal_user_names(h)) == [upn(i) for i in range(6)]
     assert (await lease_of(h))[0] is None, "released when the cycle ends"
+
+
+async def test_a_cycle_whose_lease_was_taken_over_stops_and_leaves_the_new_holders_lease(
+    portal: Portal, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cycle stalled past its lease's expiry finds at its next renewal that another claim holds
+    the lease: it stops at the next object boundary, and its release does not free the lease."""
+    monkeypatch.setattr(runner, "LEASE", timedelta(seconds=0.3))  # renewed every 0.1 s
+    h = await harness(portal, service)
+    await h.load(company(30, {"Alpha": range(30)}))
+    await assign_groups(h, "Alpha")
+    creating, proceed = asyncio.Event(), asyncio.Event()
+
+    async with h.target("rfc") as slow:
+        original = slow.create
+
+        async def create(resource_type: str, body: Any) -> dict[str, Any]:
+            creating.set()
+            await proceed.wait()
+            return await original(resource_type, body)  # type: ignore[arg-type]
+
+        slow.create = create  # type: ignore[method-assign]
+        cycle = asyncio.create_task(run_cycle(service, await h.app(), target=slow))
+        await creating.wait()
+        async with service.db.write() as conn:
+            await app_store.update_app(
+                conn, (await h.app()).id, lease_owner="other-host:1:taken", lease_expires_at=now() + LEASE
+            )
+        await asyncio.sleep(0.5)  # past a renewal
+        proceed.set()
+        summary = await cycle
+
+    assert summary.status == "stopped", summary
+    assert summary.counts["created"] < 30, summary
+    assert (await lease_of(h))[0] == "other-host:1:taken", "the new holder keeps its lease"
 
 
 async def test_each_claim_has_an_owner_of_its_own() -> None:
