@@ -54,8 +54,8 @@ class AppPausedError(RuntimeError):
 
     def __init__(self, app: App) -> None:
         super().__init__(
-            f"{app.name} is paused: a paused application sends nothing to its target until it is "
-            "started; start provisioning first, then sync"
+            f"{app.name} is paused: a paused application sends nothing to its target until "
+            "provisioning is started again; start provisioning first"
         )
         self.app_name = app.name
 
