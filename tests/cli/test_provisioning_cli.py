@@ -22,6 +22,7 @@ import click
 import pytest
 
 from enlist.cli import main
+from tests.counting_target import CountingScimTarget, counting_target
 from tests.live import ENLIST, LivePortal
 
 DOMAIN = "contoso.com"
@@ -326,6 +327,41 @@ def test_app_pause_and_restart(synced: dict[str, Any], cli: Cli) -> None:
     restarted = cli.json("app", "status", synced["name"], "--json")
     assert restarted["state"] == "active"
     assert restarted["users_linked"] == 4, "Restart keeps the links"
+
+
+__all__ = ["counting_target"]  # a fixture, used by name
+
+
+@pytest.mark.usefixtures("imported")
+def test_a_paused_application_sends_nothing_on_sync_or_on_demand(
+    cli: Cli, counting_target: CountingScimTarget
+) -> None:
+    name = app_name()
+    url = counting_target.tenant_url
+    cli.ok("app", "create", name, "--tenant-url", url, "--secret-token", "counting-target-token")
+    cli.ok("app", "assign", name, "--group", "Alpha")
+    cli.ok("app", "start", name)
+    assert cli.json("app", "sync", name, "--json")["created"] == 4  # 3 users and the group
+    cli.ok("app", "pause", name)
+    counting_target.requests.clear()
+
+    message = cli.refused("app", "sync", name)
+    assert f"{name} is paused" in message, message
+    assert f"hint: start it first: enlist provisioning app start '{name}'" in message, message
+
+    as_json = cli.run("app", "sync", name, "--json")
+    assert as_json.returncode == 1, as_json
+    error = json.loads(as_json.stdout)["error"]
+    assert error["code"] == "AppPaused"
+    assert f"{name} is paused" in error["message"]
+    assert error["hint"] == f"start it first: enlist provisioning app start '{name}'"
+
+    on_demand = cli.run("app", "provision-on-demand", name, "--user", f"u4@{DOMAIN}", "--json")
+    assert on_demand.returncode == 1, on_demand
+    assert json.loads(on_demand.stdout)["error"]["code"] == "AppPaused"
+
+    assert counting_target.requests == [], "a paused application sends nothing"
+    assert cli.json("app", "show", name, "--json")["state"] == "paused"
 
 
 # -- Bad input ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import csv
 import io
+import os
 import socket
 import sys
 from collections import Counter
@@ -26,8 +27,17 @@ from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine import quarantine as q
+from enlist.provisioning.engine import runner
 from enlist.provisioning.engine.on_demand import provision_on_demand
-from enlist.provisioning.engine.runner import CycleBusyError, claim, run_cycle
+from enlist.provisioning.engine.runner import (
+    LEASE,
+    AppPausedError,
+    CycleBusyError,
+    claim,
+    holder_is_dead,
+    owner_id,
+    run_cycle,
+)
 from enlist.provisioning.engine.scheduler import due_app_ids, run_due
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
@@ -282,6 +292,47 @@ async def test_provision_on_demand_before_any_cycle_creates_the_user_with_its_st
     assert await h.portal_groups() == {"Alpha": {upn(0), upn(1), upn(2)}}
 
 
+async def test_a_paused_application_sends_nothing_for_a_sync_or_an_on_demand_run(
+    portal: Portal, service: Service
+) -> None:
+    """Pause after a first cycle, then change the directory: a manual cycle and Provision on
+    demand are refused before the probe, the lease is left free, and the portal is unchanged."""
+    h = await harness(portal, service)
+    await h.load(company(4, {"Alpha": range(4)}))
+    await assign_groups(h, "Alpha")
+    first, _ = await h.sync()
+    assert first.status == "succeeded", first
+    before = await h.portal_users()
+    changed = company(4, {"Alpha": range(4)})
+    for user in changed["users"]:
+        user["jobTitle"] = "Changed while paused"
+    await h.load(changed)
+    async with service.db.write() as conn:
+        await app_store.pause(conn, await app_store.get_app(conn, h.app_name))
+    async with service.db.read() as conn:
+        cycles_before = (await conn.execute(sa.select(sa.func.count()).select_from(cycles))).scalar_one()
+
+    async with h.target("rfc") as target:
+        with pytest.raises(AppPausedError, match="is paused"):
+            await run_cycle(service, await h.app(), target=target)
+        with pytest.raises(AppPausedError, match="is paused"):
+            await provision_on_demand(service, await h.app(), upn(1), target=target)
+    assert target.requests_sent == 0
+
+    assert await h.portal_users() == before
+    assert (await lease_of(h))[0] is None, "the refused runs release the lease they took"
+    async with service.db.read() as conn:
+        cycles_after = (await conn.execute(sa.select(sa.func.count()).select_from(cycles))).scalar_one()
+    assert cycles_after == cycles_before, "no cycle is recorded"
+    assert (await h.app()).state == "paused"
+
+    async with service.db.write() as conn:
+        await app_store.start(conn, await app_store.get_app(conn, h.app_name))
+    resumed, _ = await h.sync()
+    assert resumed.status == "succeeded", resumed
+    assert resumed.counts["updated"] == 4, "once started, the changes made while paused go out"
+
+
 # -- Accidental deletions -------------------------------------------------------------------
 
 
@@ -416,6 +467,96 @@ async def test_a_held_lease_refuses_the_cycle_and_an_expired_one_is_taken_over(
     assert taken.status == "succeeded", taken
     assert sorted(await raw_portal_user_names(h)) == [upn(0), upn(1), upn(2)]
     assert (await lease_of(h))[0] is None, "the lease is released when the cycle ends"
+
+
+async def test_on_demand_during_a_cycle_of_the_same_process_is_refused_and_the_cycle_keeps_its_lease(
+    portal: Portal, service: Service
+) -> None:
+    """The scheduler's cycle and Provision on demand from the Overview run in one process. The
+    cycle is held at its first create (a slow target); meanwhile on demand, and another cycle,
+    are refused, and the lease stays the cycle's, unexpired, until the cycle ends."""
+    h = await harness(portal, service)
+    await h.load(company(6, {"Alpha": range(6)}))
+    await assign_groups(h, "Alpha")
+    creating, proceed = asyncio.Event(), asyncio.Event()
+    held_during: list[tuple[str | None, datetime | None]] = []
+
+    async with h.target("rfc") as slow, h.target("rfc") as other:
+        original = slow.create
+
+        async def create(resource_type: str, body: Any) -> dict[str, Any]:
+            creating.set()
+            await proceed.wait()
+            return await original(resource_type, body)  # type: ignore[arg-type]
+
+        slow.create = create  # type: ignore[method-assign]
+        cycle = asyncio.create_task(run_cycle(service, await h.app(), target=slow))
+        await creating.wait()
+        owner, expires = await lease_of(h)
+        assert owner is not None
+        assert expires is not None
+        with pytest.raises(CycleBusyError, match="provision on demand when it ends"):
+            await provision_on_demand(service, await h.app(), upn(5), target=other)
+        held_during.append(await lease_of(h))
+        with pytest.raises(CycleBusyError):
+            await run_cycle(service, await h.app(), target=other)
+        held_during.append(await lease_of(h))
+        proceed.set()
+        summary = await cycle
+
+    assert held_during == [(owner, expires), (owner, expires)], "the cycle's lease is left alone"
+    assert other.requests_sent == 0, "the refused runs sent nothing"
+    assert summary.status == "succeeded", summary
+    assert sorted(await raw_portal_user_names(h)) == [upn(i) for i in range(6)]
+    assert (await lease_of(h))[0] is None, "released when the cycle ends"
+
+
+async def test_a_cycle_whose_lease_was_taken_over_stops_and_leaves_the_new_holders_lease(
+    portal: Portal, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cycle stalled past its lease's expiry finds at its next renewal that another claim holds
+    the lease: it stops at the next object boundary, and its release does not free the lease."""
+    monkeypatch.setattr(runner, "LEASE", timedelta(seconds=0.3))  # renewed every 0.1 s
+    h = await harness(portal, service)
+    await h.load(company(30, {"Alpha": range(30)}))
+    await assign_groups(h, "Alpha")
+    creating, proceed = asyncio.Event(), asyncio.Event()
+
+    async with h.target("rfc") as slow:
+        original = slow.create
+
+        async def create(resource_type: str, body: Any) -> dict[str, Any]:
+            creating.set()
+            await proceed.wait()
+            return await original(resource_type, body)  # type: ignore[arg-type]
+
+        slow.create = create  # type: ignore[method-assign]
+        cycle = asyncio.create_task(run_cycle(service, await h.app(), target=slow))
+        await creating.wait()
+        async with service.db.write() as conn:
+            await app_store.update_app(
+                conn, (await h.app()).id, lease_owner="other-host:1:taken", lease_expires_at=now() + LEASE
+            )
+        await asyncio.sleep(0.5)  # past a renewal
+        proceed.set()
+        summary = await cycle
+
+    assert summary.status == "stopped", summary
+    assert summary.counts["created"] < 30, summary
+    assert (await lease_of(h))[0] == "other-host:1:taken", "the new holder keeps its lease"
+
+
+async def test_each_claim_has_an_owner_of_its_own() -> None:
+    """Two claims of one process never share an owner; a dead holder is still recognised by its
+    host and pid, in the current form and the older `host:pid`."""
+    first, second = owner_id(), owner_id()
+    assert first != second
+    assert first.rsplit(":", 1)[0] == second.rsplit(":", 1)[0] == f"{socket.gethostname()}:{os.getpid()}"
+    assert not holder_is_dead(first), "this process is alive"
+    dead = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await dead.wait()
+    assert holder_is_dead(f"{socket.gethostname()}:{dead.pid}:0123abcd")
+    assert holder_is_dead(f"{socket.gethostname()}:{dead.pid}")
 
 
 async def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(

@@ -20,8 +20,12 @@ import httpx2
 import orjson
 import pytest
 
+from enlist.provisioning import operations
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.target.client import ScimTarget
 from enlist.provisioning.target.errors import TransientError
+from enlist.provisioning.target.headers import UnsafeHeaderError
 from enlist.provisioning.target.wire import MAX_BODY_BYTES, WireTransport, default_transport
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -498,3 +502,59 @@ async def test_an_ipv6_origin_is_named_in_brackets_in_the_host_header() -> None:
     assert response.status_code == 200
     assert response.content == b"ok"
     assert heads[0].split(b"\r\n")[:2] == [b"GET /scim/Users HTTP/1.1", f"Host: [::1]:{port}".encode()]
+
+
+# -- header values: no CR, LF or NUL ever leaves ---------------------------------------------------
+
+UNSAFE = [
+    pytest.param("tok\r\nX-Injected: yes", id="crlf"),
+    pytest.param("tok\nX-Injected: yes", id="lf"),
+    pytest.param("tok\rX-Injected: yes", id="cr"),
+    pytest.param("tok\x00en", id="nul"),
+]
+
+
+@pytest.mark.parametrize("value", UNSAFE)
+@pytest.mark.parametrize("name", ["Authorization", "Accept", "Content-Type", "User-Agent", "X-Anything"])
+async def test_every_header_value_with_cr_lf_or_nul_is_refused_before_anything_is_sent(
+    name: str, value: str
+) -> None:
+    async with LoopbackServer(always(sized("200 OK", b"ok"))) as server, WireTransport() as transport:
+        origin = ("http", "127.0.0.1", server.port)
+        with pytest.raises(UnsafeHeaderError, match=name) as caught:
+            await transport.exchange(origin, "GET", "/scim/Users", {name: value}, None)
+        assert "X-Injected" not in str(caught.value), "the value itself is not echoed"
+        with pytest.raises(UnsafeHeaderError):
+            await transport.handle_async_request(_request_with_raw_header(server.url("/x"), name, value))
+        assert transport.connections_opened == 0
+    assert server.connections == []
+
+
+def _request_with_raw_header(url: str, name: str, value: str) -> httpx2.Request:
+    """httpx2 takes any value; an injected transport's caller could build this."""
+    request = httpx2.Request("GET", url)
+    request.headers[name] = value
+    return request
+
+
+@pytest.mark.parametrize("value", UNSAFE)
+async def test_a_secret_token_with_cr_lf_or_nul_is_refused_by_the_target(value: str) -> None:
+    async with LoopbackServer(always(sized("200 OK", b"ok"))) as server:
+        with pytest.raises(ValueError, match="Secret token contains a line break or NUL"):
+            ScimTarget(server.url("/scim/v2"), value)
+    assert server.connections == []
+
+
+@pytest.mark.parametrize("value", UNSAFE)
+async def test_an_application_cannot_be_saved_with_a_secret_token_with_cr_lf_or_nul(
+    service: Service, value: str
+) -> None:
+    """`app connect` and the Provisioning page's Save go through `operations.connect`."""
+    app = await operations.create(service, "Portal")
+    async with LoopbackServer(always(sized("200 OK", b"ok"))) as server:
+        with pytest.raises(ValueError, match="Secret token contains a line break or NUL"):
+            await operations.connect(service, app, server.url("/scim/v2"), value)
+    assert server.connections == []
+    async with service.db.read() as conn:
+        stored = await app_store.get_app_by_id(conn, app.id)
+    assert (stored.state, stored.tenant_url, stored.sealed_token) == ("not_configured", None, None)

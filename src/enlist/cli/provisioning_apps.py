@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -13,7 +14,7 @@ from enlist.provisioning import operations
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.app_settings import AppSettings
 from enlist.provisioning.engine.on_demand import provision_on_demand
-from enlist.provisioning.engine.runner import run_cycle, target_for
+from enlist.provisioning.engine.runner import AppPausedError, run_cycle, target_for
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 
@@ -262,11 +263,22 @@ def status(name: str, as_json: bool) -> None:
     click.echo(app_status.one_line(result))
 
 
+def refuse_paused(error: AppPausedError, *, as_json: bool) -> NoReturn:
+    """A paused application's `sync` or `provision-on-demand`: exit 1 with what to do. With
+    `--json`, stdout carries `{"error": {"code": "AppPaused", "message", "hint"}}` for tools."""
+    hint = f"start it first: enlist provisioning app start {shlex.quote(error.app_name)}"
+    if as_json:
+        emit_json({"error": {"code": "AppPaused", "message": str(error), "hint": hint}})
+        sys.exit(1)
+    fail(str(error), hint)
+
+
 @app.command("sync")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True)
 def sync(name: str, as_json: bool) -> None:
-    """Run one cycle now, in the foreground, and print its summary."""
+    """Run one cycle now, in the foreground, and print its summary. A paused application is
+    refused (exit 1, nothing sent): start it first."""
     show_bar = sys.stderr.isatty() and not as_json
 
     async def work(service: Service) -> dict[str, Any]:
@@ -277,15 +289,18 @@ def sync(name: str, as_json: bool) -> None:
                 f"{found.name} is not connected",
                 "enlist provisioning app connect NAME --tenant-url … --secret-token …",
             )
-        if not show_bar:
-            return (await run_cycle(service, found)).to_json()
-        with click.progressbar(length=1, label=f"{found.name}", file=sys.stderr) as bar:
+        try:
+            if not show_bar:
+                return (await run_cycle(service, found)).to_json()
+            with click.progressbar(length=1, label=f"{found.name}", file=sys.stderr) as bar:
 
-            async def progress(done: int, total: int) -> None:
-                bar.length = max(total, 1)
-                bar.update(done - bar.pos)
+                async def progress(done: int, total: int) -> None:
+                    bar.length = max(total, 1)
+                    bar.update(done - bar.pos)
 
-            return (await run_cycle(service, found, progress=progress)).to_json()
+                return (await run_cycle(service, found, progress=progress)).to_json()
+        except AppPausedError as error:
+            refuse_paused(error, as_json=as_json)
 
     result = run(work)
     if as_json:
@@ -310,7 +325,10 @@ def on_demand(name: str, upn: str, as_json: bool) -> None:
             found = await app_store.get_app(conn, name)
         if not found.connected:
             fail(f"{found.name} is not connected")
-        return await provision_on_demand(service, found, upn)
+        try:
+            return await provision_on_demand(service, found, upn)
+        except AppPausedError as error:
+            refuse_paused(error, as_json=as_json)
 
     result = run(work)
     if as_json:

@@ -15,7 +15,7 @@ from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
 from enlist.provisioning.engine.mapping_edits import Kind as MappingKind
 from enlist.provisioning.engine.mapping_edits import build_row, with_mapping, without_mapping
-from enlist.provisioning.engine.runner import CycleBusyError
+from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError
 from enlist.provisioning.mapping.errors import MappingPackageError
 from enlist.provisioning.mapping.mappings import (
     default_group_mapping,
@@ -40,6 +40,7 @@ EXPECTED = (
     DirectoryError,
     MappingPackageError,
     CycleBusyError,
+    AppPausedError,
     SecretError,
     LookupError,
     ValueError,

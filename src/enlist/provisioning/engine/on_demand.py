@@ -15,7 +15,14 @@ from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine.cycle import Cycle, Work
 from enlist.provisioning.engine.mapped import Mappings
-from enlist.provisioning.engine.runner import CycleBusyError, claim, owner_id, release, target_for
+from enlist.provisioning.engine.runner import (
+    CycleBusyError,
+    claim,
+    owner_id,
+    refuse_if_paused,
+    release,
+    target_for,
+)
 from enlist.provisioning.engine.scope import Assignments
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
@@ -29,6 +36,9 @@ class UnknownUserError(LookupError):
 
 
 async def provision_on_demand(service: Service, app: App, upn: str, *, target: Any = None) -> dict[str, Any]:
+    """Provision the user `upn` now, under a lease of its own. While a cycle of `app` runs (the
+    scheduler's, a `sync`, in this process or another) it is refused with `CycleBusyError`: it
+    would race the cycle over the same links. A paused app is refused (`AppPausedError`)."""
     async with service.db.read() as conn:
         user = await directory.get_user_by_upn(conn, upn)
         if user is None:
@@ -42,6 +52,9 @@ async def provision_on_demand(service: Service, app: App, upn: str, *, target: A
     if not await claim(service, app, owner):
         raise CycleBusyError(f"a cycle of {app.name} is running; provision on demand when it ends")
     try:
+        async with service.db.read() as conn:
+            app = await app_store.get_app_by_id(conn, app.id)
+        refuse_if_paused(app)
         work = Work(users={user.id}, pairs={(g, user.id) for g in groups.get(user.id, set())})
         source = DirectorySource(service.db)
         if target is None:

@@ -2,7 +2,12 @@
 
 One cycle of an application runs at a time, across every process that shares the database: the
 runner takes the application's lease (renewed while it works, taken over when its holder dies)
-or refuses. It probes the target first (Entra's Test connection), builds the work (everything
+or refuses. The lease belongs to one claim, not to a process: its owner is `host:pid:token` with
+a token of its own, so a second claim from the same process (Provision on demand beside the
+scheduler's cycle) is refused like any other, and cannot release the cycle's lease. A paused
+application runs no cycle at all (`AppPausedError`): it sends nothing until it is started.
+
+A cycle probes the target first (Entra's Test connection), builds the work (everything
 for an initial cycle; for an incremental one the changes since the watermark, pending
 assignments and due escrows, so its cost follows the changes, not the directory's size), runs
 the cycle, then moves the watermark, records the cycle and sets the next run or the quarantine.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import socket
 from datetime import timedelta
 from typing import Any
@@ -40,19 +46,40 @@ LEASE = timedelta(seconds=60)
 
 
 class CycleBusyError(RuntimeError):
-    """Another process (the service's scheduler, or another `sync`) is running this app's cycle."""
+    """Another cycle or on-demand run (the scheduler's, another `sync`, this very process's) holds
+    this app's lease."""
+
+
+class AppPausedError(RuntimeError):
+    """The application is paused: nothing is sent to its target until it is started."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(
+            f"{app.name} is paused: a paused application sends nothing to its target until "
+            "provisioning is started again; start provisioning first"
+        )
+        self.app_name = app.name
+
+
+def refuse_if_paused(app: App) -> None:
+    """`AppPausedError` for a paused `app`: the rule every way of running a cycle obeys."""
+    if app.state == "paused":
+        raise AppPausedError(app)
 
 
 def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A new lease owner, unique to one claim: `host:pid:token`. Host and pid say which process
+    holds the lease (`holder_is_dead`); the token tells apart two claims of one process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 
 
 def holder_is_dead(holder: str | None) -> bool:
     """A lease held by a process of this host that no longer runs (killed mid-cycle) is free:
-    nobody should wait out its expiry."""
+    nobody should wait out its expiry. Reads `host:pid:token` and the older `host:pid`."""
     if not holder or ":" not in holder:
         return False
-    host, _, pid = holder.rpartition(":")
+    host, _, pid = holder.partition(":")
+    pid = pid.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
@@ -65,17 +92,15 @@ def holder_is_dead(holder: str | None) -> bool:
 
 
 async def claim(service: Service, app: App, owner: str) -> bool:
-    """Take the app's lease: free, expired, ours already, or held by a dead process of this host."""
+    """Take the app's lease for `owner` (a fresh `owner_id()`): free, expired, or held by a dead
+    process of this host. A lease held by a live claim, whoever it is, is not free; renewing
+    one's own is `renew`."""
     moment = now()
     async with service.db.write() as conn:
         holder = (
             await conn.execute(sa.select(applications.c.lease_owner).where(applications.c.id == app.id))
         ).scalar_one_or_none()
-        free = (
-            applications.c.lease_owner.is_(None)
-            | (applications.c.lease_expires_at < moment)
-            | (applications.c.lease_owner == owner)
-        )
+        free = applications.c.lease_owner.is_(None) | (applications.c.lease_expires_at < moment)
         if holder_is_dead(holder):
             free = free | (applications.c.lease_owner == holder)
         result = await conn.execute(
@@ -86,7 +111,19 @@ async def claim(service: Service, app: App, owner: str) -> bool:
         return result.rowcount == 1
 
 
+async def renew(service: Service, app: App, owner: str) -> bool:
+    """Extend `owner`'s lease; False when it is no longer `owner`'s (expired and taken over)."""
+    async with service.db.write() as conn:
+        result = await conn.execute(
+            applications.update()
+            .where((applications.c.id == app.id) & (applications.c.lease_owner == owner))
+            .values(lease_expires_at=now() + LEASE)
+        )
+        return result.rowcount == 1
+
+
 async def release(service: Service, app: App, owner: str) -> None:
+    """Free the lease if `owner` still holds it; a lease taken over since is left alone."""
     async with service.db.write() as conn:
         await conn.execute(
             applications.update()
@@ -95,10 +132,12 @@ async def release(service: Service, app: App, owner: str) -> None:
         )
 
 
-async def _renew(service: Service, app: App, owner: str) -> None:
+async def _renew(service: Service, app: App, owner: str, lost: asyncio.Event) -> None:
     while True:
         await asyncio.sleep(LEASE.total_seconds() / 3)
-        await claim(service, app, owner)
+        if not await renew(service, app, owner):
+            lost.set()  # another claim has it: this cycle stops at the next object boundary
+            return
 
 
 def target_for(service: Service, app: App, **overrides: Any) -> ScimTarget:
@@ -125,19 +164,23 @@ async def run_cycle(
     target: ScimTarget | None = None,
     progress: Any = None,
 ) -> CycleSummary:
-    """Run one cycle of `app` now (in this process), holding its lease."""
+    """Run one cycle of `app` now (in this process), holding its lease under `owner` (a fresh
+    `owner_id()` by default). `CycleBusyError` when another claim holds the lease,
+    `AppPausedError` when the app is paused; either way nothing is sent to the target."""
     owner = owner or owner_id()
     if not await claim(service, app, owner):
-        raise CycleBusyError(f"a cycle of {app.name} is running in another process; try again when it ends")
-    renewal = asyncio.create_task(_renew(service, app, owner))
+        raise CycleBusyError(f"a cycle of {app.name} is running; try again when it ends")
+    lost = asyncio.Event()
+    renewal = asyncio.create_task(_renew(service, app, owner, lost))
     try:
         async with service.db.read() as conn:
             app = await app_store.get_app_by_id(conn, app.id)
+        refuse_if_paused(app)  # read under the lease: a Pause pressed before this is seen here
         source = source or DirectorySource(service.db)
         if target is not None:
-            return await _run(service, app, source, target, progress)
+            return await _run(service, app, source, target, progress, lost)
         async with target_for(service, app) as fresh:
-            return await _run(service, app, source, fresh, progress)
+            return await _run(service, app, source, fresh, progress, lost)
     finally:
         renewal.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -145,7 +188,9 @@ async def run_cycle(
         await release(service, app, owner)
 
 
-async def _run(service: Service, app: App, source: Source, target: ScimTarget, progress: Any) -> CycleSummary:
+async def _run(
+    service: Service, app: App, source: Source, target: ScimTarget, progress: Any, lost: asyncio.Event
+) -> CycleSummary:
     async with service.db.read() as conn:
         assignments = Assignments(
             frozenset(await app_store.assigned_ids(conn, app.id, "user")),
@@ -154,6 +199,8 @@ async def _run(service: Service, app: App, source: Source, target: ScimTarget, p
     mappings = Mappings.from_app(app)
 
     async def stop_requested() -> bool:
+        if lost.is_set():
+            return True
         async with service.db.read() as conn:
             row = (
                 await conn.execute(sa.select(applications.c.state).where(applications.c.id == app.id))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from enlist.db.rows import now
 from enlist.provisioning.directory.lifecycle import purge_deleted
-from enlist.provisioning.engine.runner import CycleBusyError, owner_id, run_cycle
+from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError, run_cycle
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import get_app_by_id, list_apps
@@ -38,8 +38,9 @@ async def due_app_ids(service: Service) -> list[int]:
         return [r[0] for r in rows]
 
 
-async def run_due(service: Service, owner: str) -> int:
-    """Run every application that is due now; returns how many cycles ran here."""
+async def run_due(service: Service, owner: str | None = None) -> int:
+    """Run every application that is due now; returns how many cycles ran here. Each cycle claims
+    the lease as `owner`, a fresh `owner_id()` per cycle by default."""
     ran = 0
     for app_id in await due_app_ids(service):
         async with service.db.read() as conn:
@@ -47,8 +48,8 @@ async def run_due(service: Service, owner: str) -> int:
         try:
             await run_cycle(service, app, owner=owner)
             ran += 1
-        except CycleBusyError:
-            continue  # another process took it
+        except (CycleBusyError, AppPausedError):
+            continue  # another claim took it, or it was paused since it was found due
         except Exception:
             logger.exception("cycle of application %s failed", app.name)
     return ran
@@ -69,7 +70,6 @@ async def housekeeping(service: Service) -> dict[str, int]:
 
 
 async def scheduler_loop(service: Service, poll_seconds: float) -> None:
-    owner = owner_id()
     loop = asyncio.get_running_loop()
     next_housekeeping = loop.time()
     while True:
@@ -77,7 +77,7 @@ async def scheduler_loop(service: Service, poll_seconds: float) -> None:
             if loop.time() >= next_housekeeping:
                 await housekeeping(service)
                 next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S
-            await run_due(service, owner)
+            await run_due(service)
         except Exception:
             logger.exception("scheduler pass failed; trying again")
         await asyncio.sleep(poll_seconds)

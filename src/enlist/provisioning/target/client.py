@@ -17,6 +17,8 @@ Rules a caller relies on:
   sent again when the target cannot have acted on it (429, 503, or no connection was made), so a
   retried create never meets its own 409. Other errors are raised at once.
 - The Secret token is sent as `Authorization: Bearer …` and appears in no log line, error or repr.
+  One with a CR, LF or NUL inside is refused (`UnsafeHeaderError`, a `ValueError`): it would add
+  header lines of its own to every request.
 - `requests_sent` counts every attempt sent, `retries` the attempts that were retries, and
   `requests_by_method` the attempts per HTTP method.
 """
@@ -54,6 +56,7 @@ from enlist.provisioning.target.errors import (
     incompatible,
     media_type,
 )
+from enlist.provisioning.target.headers import UnsafeHeaderError, check_header_value
 from enlist.provisioning.target.limits import Clock, Limits, Sleep
 from enlist.provisioning.target.network import TargetNetworks, guarded_transport
 from enlist.provisioning.target.wire import Answer, Origin, WireTransport, origin_of
@@ -106,6 +109,13 @@ class ScimTarget:
         token = secret_token.strip()
         if not token:
             raise ValueError("the Secret token is empty")
+        try:
+            check_header_value("Authorization", token)
+        except UnsafeHeaderError:
+            raise UnsafeHeaderError(
+                "the Secret token contains a line break or NUL character, which would add header "
+                "lines to every request: copy the token again, on one line"
+            ) from None
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if timeout_s <= 0:

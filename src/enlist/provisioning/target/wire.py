@@ -18,13 +18,20 @@ What it does and does not do:
   `keepalive_s`, so a request is never written to a connection already known to be dead: a
   failure after writing is reported, and whether to send again is `ScimTarget`'s decision;
 - no proxies, redirects, cookies or compression: `default_transport` picks httpx2's transport
-  when an `HTTP(S)_PROXY` variable applies to the Tenant URL.
+  when an `HTTP(S)_PROXY` variable applies to the Tenant URL;
+- every header value is checked before anything is written (`headers.check_headers`: no CR, LF
+  or NUL, so no value can add header lines of its own), whoever built the headers;
+- the target-network policy (`network.GuardedWireTransport`) overrides `_connect`: it
+  resolves the name, checks each address and connects to the address it checked.
+
+Why this transport and not aiohttp's client, measured against it: ADR 0009.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import time
 import urllib.request
@@ -34,7 +41,16 @@ from dataclasses import dataclass
 
 import httpx2
 
-__all__ = ["MAX_BODY_BYTES", "Answer", "Origin", "WireTransport", "default_transport", "origin_of"]
+from enlist.provisioning.target.headers import check_headers
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Answer",
+    "Origin",
+    "WireTransport",
+    "default_transport",
+    "origin_of",
+]
 
 MAX_HEAD_BYTES = 65_536
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -53,7 +69,8 @@ def origin_of(url: httpx2.URL) -> Origin:
 
 
 def default_transport(url: httpx2.URL) -> httpx2.AsyncBaseTransport:
-    """`WireTransport`, or httpx2's transport through the proxy the environment names for `url`."""
+    """`WireTransport`, or httpx2's transport through the proxy the
+    environment names for `url` (the proxy, not enlist, then decides where a request may go)."""
     proxies = urllib.request.getproxies()  # HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, in either case
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if proxy and not urllib.request.proxy_bypass(url.host):
@@ -80,7 +97,10 @@ class WireTransport(httpx2.AsyncBaseTransport):
     """A pool of keep-alive HTTP/1.1 connections per origin; see the module's text."""
 
     def __init__(
-        self, *, keepalive_s: float = KEEPALIVE_S, ssl_context: ssl.SSLContext | None = None
+        self,
+        *,
+        keepalive_s: float = KEEPALIVE_S,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.keepalive_s = keepalive_s
         self._ssl_context = ssl_context
@@ -170,13 +190,27 @@ class WireTransport(httpx2.AsyncBaseTransport):
         if scheme == "https":
             context = self._ssl_context = self._ssl_context or httpx2.create_ssl_context()
         try:
-            reader, writer = await asyncio.open_connection(
-                host, port, ssl=context, server_hostname=host if context else None, limit=MAX_HEAD_BYTES
-            )
-        except (OSError, ssl.SSLError) as exc:
+            found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
             raise httpx2.ConnectError(_describe(exc), request=request) from exc
-        self.connections_opened += 1
-        return _Connection(reader, writer)
+        failure: BaseException | None = None
+        for *_, sockaddr in found:
+            address = str(sockaddr[0])
+            try:
+                reader, writer = await asyncio.open_connection(
+                    address,
+                    port,
+                    ssl=context,
+                    server_hostname=host if context else None,  # the name, for SNI and the certificate
+                    limit=MAX_HEAD_BYTES,
+                )
+            except (OSError, ssl.SSLError) as exc:
+                failure = exc
+                continue
+            self.connections_opened += 1
+            return _Connection(reader, writer)
+        what = _describe(failure) if failure else f"{host} has no address"
+        raise httpx2.ConnectError(what, request=request) from failure
 
 
 def _message(
@@ -184,6 +218,7 @@ def _message(
 ) -> bytes:
     """The request's bytes: request line, Host, `headers`, Content-Length when a body goes or the
     method expects one, the body."""
+    check_headers(headers)
     scheme, host, port = origin
     default = _DEFAULT_PORTS.get(scheme, 80)
     name = f"[{host}]" if ":" in host else host  # an IPv6 address
