@@ -448,7 +448,10 @@ async def test_the_logs_page_filters_pages_and_shows_a_records_detail(provisioni
     ]
     bad = await site.client.get(f"{APP_PATH}/logs", params={"since": "yesterday"})
     assert bad.status_code == 400
-    assert "From &#39;yesterday&#39; is not a date and time" in bad.text
+    assert (
+        "since must be an ISO 8601 date and time, for example 2026-11-27T09:00, not &#39;yesterday&#39;"
+        in bad.text
+    )
     record_id = int(re.findall(rf"{APP_PATH}/logs/(\d+)", first.text)[0])
     tabs = {
         "steps": "Received User",

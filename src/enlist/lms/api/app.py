@@ -25,8 +25,10 @@ from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
 from enlist.scim.errors import not_found
 from enlist.settings import Settings
+from enlist.web.bad_parameter import bad_parameter
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
+from enlist.web.params import ParameterError
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600
@@ -112,7 +114,10 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         ),
     ]
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: no_route}
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={404: no_route, ParameterError: bad_parameter},
     )
     app.state.site = site
     app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)

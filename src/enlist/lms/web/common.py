@@ -23,8 +23,10 @@ from enlist.lms.store.tenants import find_tenant
 from enlist.web.accounts import Admin
 from enlist.web.guard import session_of
 from enlist.web.pages import ADMIN_PREFIX, Site
+from enlist.web.params import Text, read
 
 MAX_FORM_FIELDS = 40
+QUERY_TEXT = Text(1000)  # a search prefix, a filter word, an id or a cursor (<= 1,000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ async def form_of(request: Request) -> ImmutableMultiDict[str, str]:
 
 
 def query_params(request: Request, *names: str) -> dict[str, str]:
-    """The named query parameters, stripped, only those given."""
-    found = {name: request.query_params.get(name, "").strip() for name in names}
+    """The named query parameters, stripped, only those given; each bounded as `QUERY_TEXT`
+    (`ParameterError` otherwise, a 400 page). Pages parse the words further themselves."""
+    found = {name: read(request.query_params, name, QUERY_TEXT) for name in names}
     return {k: v for k, v in found.items() if v}

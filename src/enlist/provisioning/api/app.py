@@ -15,12 +15,15 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
+from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
+from enlist.web.bad_parameter import bad_parameter
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
+from enlist.web.params import ParameterError
 
 
 def service_of(request: Request) -> Service:
@@ -53,22 +56,12 @@ async def app_detail(request: Request) -> Response:
 
 async def app_logs(request: Request) -> Response:
     service = service_of(request)
-    q = request.query_params
+    wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (bad_parameter)
     async with service.db.read() as conn:
         found = await app_store.find_app(conn, request.path_params["name"])
         if found is None:
             return JSONResponse({"error": "no such application"}, status_code=404)
-        records = await log_store.read(
-            conn,
-            found.id,
-            log_store.LogFilter(
-                status=q.get("status"),
-                action=q.get("action"),
-                cycle_id=q.get("cycle"),
-                identity=q.get("identity"),
-                limit=min(1000, int(q.get("limit", "100") or 100)),
-            ),
-        )
+        records = await log_store.read(conn, found.id, wanted)
     return JSONResponse(records)
 
 
@@ -112,7 +105,12 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[guard],
+        exception_handlers={ParameterError: bad_parameter},
+    )
     app.state.site = site
     if service is not None:
         app.state.service = service

@@ -18,9 +18,11 @@ from enlist.provisioning.api.app import service_of
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
 from enlist.web.pages import ADMIN_PREFIX, Site
+from enlist.web.params import Text, read
 
 APP = ADMIN_PREFIX + "/apps/{app}"  # every page of one application is under it
 MAX_FIELDS = 2000  # the assignment picker posts one field per chosen user or group
+QUERY_TEXT = Text(1000)  # a search prefix, a filter word, an id or a cursor (<= 1,000)
 
 
 def site_of(request: Request) -> Site:
@@ -55,8 +57,15 @@ def text(form: FormData, name: str) -> str:
 
 
 def query_params(request: Request, *names: str) -> dict[str, str]:
-    """The named query parameters that are set, as plain text."""
-    return {n: request.query_params.get(n, "").strip() for n in names if request.query_params.get(n)}
+    """The named query parameters that are set, as plain text bounded as `QUERY_TEXT`
+    (`ParameterError` otherwise, a 400 page)."""
+    found = {n: read(request.query_params, n, QUERY_TEXT) for n in names}
+    return {n: v for n, v in found.items() if v}
+
+
+def query_text(request: Request, name: str) -> str:
+    """One query parameter as bounded text, "" when it is missing."""
+    return read(request.query_params, name, QUERY_TEXT) or ""
 
 
 def is_htmx(request: Request) -> bool:

@@ -15,7 +15,7 @@ from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.importer import import_directory, parse_directory_json, parse_users_csv
 from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.web import queries
-from enlist.provisioning.web.common import form_of, message_of, query_params, site_of, text
+from enlist.provisioning.web.common import form_of, message_of, query_params, query_text, site_of, text
 from enlist.web.pages import ADMIN_PREFIX
 from enlist.web.paging import PAGE_SIZE, decode_cursor
 
@@ -28,7 +28,7 @@ async def to_users(_request: Request) -> Response:
 
 async def list_page(request: Request, *, report: dict[str, int] | None = None, error: str = "") -> Response:
     kind = "groups" if request.url.path.startswith(BASE + "/groups") else "users"
-    search = request.query_params.get("q", "")
+    search = query_text(request, "q")
     after = decode_cursor(request.query_params.get("after"))
     async with service_of(request).db.read() as conn:
         read = queries.groups_page if kind == "groups" else queries.users_page
