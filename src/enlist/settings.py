@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         default=5.0, description="How often the scheduler looks for due cycles."
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest SCIM request body accepted.")
+    max_directory_file_bytes: int = Field(
+        default=268_435_456,
+        ge=1,
+        description="Largest directory file an import reads (the CLI; the page also keeps max_body_bytes).",
+    )
     failed_token_limit: int = Field(
         default=20,
         ge=1,

@@ -25,7 +25,7 @@ from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
 from enlist.scim.errors import not_found
 from enlist.settings import Settings
-from enlist.web.bad_parameter import bad_parameter
+from enlist.web.bad_input import BodyTooLargeError, bad_parameter, body_too_large
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 from enlist.web.params import ParameterError
@@ -117,7 +117,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=middleware,
-        exception_handlers={404: no_route, ParameterError: bad_parameter},
+        exception_handlers={404: no_route, ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
     app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)

@@ -20,7 +20,7 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
-from enlist.web.bad_parameter import bad_parameter
+from enlist.web.bad_input import BodyTooLargeError, bad_parameter, body_too_large
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 from enlist.web.params import ParameterError
@@ -56,7 +56,7 @@ async def app_detail(request: Request) -> Response:
 
 async def app_logs(request: Request) -> Response:
     service = service_of(request)
-    wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (bad_parameter)
+    wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (web.bad_input)
     async with service.db.read() as conn:
         found = await app_store.find_app(conn, request.path_params["name"])
         if found is None:
@@ -109,7 +109,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         routes=routes,
         lifespan=lifespan,
         middleware=[guard],
-        exception_handlers={ParameterError: bad_parameter},
+        exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
     if service is not None:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
+from enlist.web.bad_input import limited_request
 from enlist.web.pages import ADMIN_PREFIX, Site
 from enlist.web.params import Text, read
 
@@ -47,8 +48,10 @@ async def app_of(request: Request) -> App:
 
 
 def form_of(request: Request) -> AbstractAsyncContextManager[FormData]:
-    """The posted form, for `async with` (the guard has already checked its CSRF token)."""
-    return request.form(max_files=1, max_fields=MAX_FIELDS)
+    """The posted form, for `async with` (the guard has already checked its CSRF token); a body
+    past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read."""
+    limited = limited_request(request, service_of(request).settings.max_body_bytes)
+    return limited.form(max_files=1, max_fields=MAX_FIELDS)
 
 
 def text(form: FormData, name: str) -> str:

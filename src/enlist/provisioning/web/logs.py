@@ -87,7 +87,7 @@ async def download(request: Request) -> Response:
     """Every record the filters select, newest first, streamed a page at a time."""
     app = await app_of(request)
     fmt = params.read_or(request.query_params, "format", FORMAT, "json")
-    wanted = log_filter(request, DOWNLOAD_PAGE)  # a bad filter: the 400 page (bad_parameter)
+    wanted = log_filter(request, DOWNLOAD_PAGE)  # a bad filter: the 400 page (web.bad_input)
     db = service_of(request).db
 
     async def body() -> AsyncIterator[bytes]:
