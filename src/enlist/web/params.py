@@ -58,9 +58,9 @@ class Integer:
         return f"an integer from {self.minimum} to {self.maximum}"
 
     def parse(self, name: str, text: str) -> int:
-        if not _INTEGER.fullmatch(text.strip()):
-            raise ParameterError(name, self.allowed, text)
-        return self.bound(name, int(text))
+        if not _INTEGER.fullmatch(text.strip()) or not self.minimum <= int(text) <= self.maximum:
+            raise ParameterError(name, self.allowed, text)  # as sent: '-1', not -1
+        return int(text)
 
     def bound(self, name: str, value: int) -> int:
         """`value` itself if it is within the bounds (for integers that come parsed, in JSON)."""
