@@ -159,7 +159,7 @@ class Fuzzer:
         response = await self.client.request(method, url, headers=headers, **kwargs)
         self.findings.requests += 1
         if response.status_code >= 500:
-            sent = repr(kwargs.get("data") or kwargs.get("params") or kwargs.get("content") or "")[:300]
+            sent = repr(kwargs.get("data") or kwargs.get("params") or kwargs.get("content") or "")[:3000]
             self.findings.server_errors.append(f"{method} {url[:200]} {sent} -> {response.status_code}")
         refused = (response.status_code in (401, 403) and path != "/admin/login") or (  # the guard's
             response.status_code == 303 and "/admin/login?next=" in response.headers.get("location", "")

@@ -13,12 +13,14 @@ page that then parsed it read whatever size arrived (a 200 MiB upload was read w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Message, Receive
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlist.web.pages import ADMIN_PREFIX, Site
-from enlist.web.params import ParameterError
+from enlist.web.params import ParameterError, storable
 
 
 class BodyTooLargeError(Exception):
@@ -67,3 +69,30 @@ async def body_too_large(request: Request, exc: Exception) -> Response:
     """413 with the limit: an admin page under /admin, JSON anywhere else."""
     assert isinstance(exc, BodyTooLargeError)
     return _page(request, 413, "Too large", str(exc))
+
+
+class UnstorablePaths:
+    """ASGI middleware: a path whose text holds NUL or a lone surrogate names nothing either
+    database can store, so it is a 404 before any route compares it with a name (PostgreSQL
+    refuses the comparison: it was a 500, found by the route fuzzer). Paths under `skip` are
+    left to their routes (the SCIM routes answer a SCIM 404 themselves)."""
+
+    def __init__(self, app: ASGIApp, *, skip: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not storable(path) and not (self.skip and path.startswith(self.skip)):
+            message = "No page has this address: it holds a character no name can have."
+            await _page(Request(scope), 404, "Not found", message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def storable_form(fields: Iterable[tuple[str, object]]) -> None:
+    """Raise `ParameterError` (a 400 page) for a form field whose text neither database can
+    store (NUL, a lone surrogate); files are not text and pass."""
+    for name, value in fields:
+        if isinstance(value, str) and not storable(value):
+            raise ParameterError(name, "text without NUL", value)

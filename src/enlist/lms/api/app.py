@@ -25,7 +25,7 @@ from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
 from enlist.scim.errors import not_found
 from enlist.settings import Settings
-from enlist.web.bad_input import BodyTooLargeError, bad_parameter, body_too_large
+from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 from enlist.web.params import ParameterError
@@ -103,6 +103,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
     middleware = [
         Middleware(RequestDeadline, seconds=settings.request_timeout_seconds),
         Middleware(scim.CanonicalEndpoints),
+        Middleware(UnstorablePaths, skip=("/scim/",)),
         Middleware(
             AdminGuard,
             db_of=lambda scope: scope["app"].state.portal.db,

@@ -21,7 +21,7 @@ from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store.tenants import find_tenant
 from enlist.web.accounts import Admin
-from enlist.web.bad_input import limited_request
+from enlist.web.bad_input import limited_request, storable_form
 from enlist.web.guard import session_of
 from enlist.web.pages import ADMIN_PREFIX, Site
 from enlist.web.params import Text, read
@@ -105,6 +105,7 @@ async def form_of(request: Request) -> ImmutableMultiDict[str, str]:
     past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read."""
     limited = limited_request(request, portal_of(request).settings.max_body_bytes)
     async with limited.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+        storable_form(form.multi_items())
         return ImmutableMultiDict([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 

@@ -20,7 +20,7 @@ from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
-from enlist.web.bad_input import BodyTooLargeError, bad_parameter, body_too_large
+from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
 from enlist.web.params import ParameterError
@@ -108,7 +108,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[guard],
+        middleware=[Middleware(UnstorablePaths), guard],
         exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site

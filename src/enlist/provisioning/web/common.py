@@ -6,7 +6,8 @@ same exceptions from the same functions, so a page and a command say the same th
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
-from enlist.web.bad_input import limited_request
+from enlist.web.bad_input import limited_request, storable_form
 from enlist.web.pages import ADMIN_PREFIX, Site
 from enlist.web.params import Text, read
 
@@ -47,11 +48,15 @@ async def app_of(request: Request) -> App:
     return found
 
 
-def form_of(request: Request) -> AbstractAsyncContextManager[FormData]:
+@asynccontextmanager
+async def form_of(request: Request) -> AsyncIterator[FormData]:
     """The posted form, for `async with` (the guard has already checked its CSRF token); a body
-    past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read."""
+    past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read,
+    a field with NUL `ParameterError` (a 400 page)."""
     limited = limited_request(request, service_of(request).settings.max_body_bytes)
-    return limited.form(max_files=1, max_fields=MAX_FIELDS)
+    async with limited.form(max_files=1, max_fields=MAX_FIELDS) as form:
+        storable_form(form.multi_items())
+        yield form
 
 
 def text(form: FormData, name: str) -> str:
