@@ -192,7 +192,7 @@ async def test_settings_are_validated_like_app_set_and_a_bad_value_changes_nothi
     }
     bad = await site.client.post(f"{APP_PATH}/provisioning/settings", data=form)
     assert bad.status_code == 400
-    assert "interval_minutes must be a number from 1 to 525,600, not &#39;0&#39;" in bad.text
+    assert "interval_minutes must be a number from 1 to 525,600" in bad.text
     async with site.db.read() as conn:
         assert (await app_store.get_app(conn, APP)).settings.interval_minutes == 40.0
     good = await site.client.post(
