@@ -65,6 +65,11 @@ class Settings(BaseSettings):
             "group's whole member list (50,000 members at most)."
         ),
     )
+    max_directory_file_bytes: int = Field(
+        default=268_435_456,
+        ge=1,
+        description="Largest directory file an import reads (the CLI; the page also keeps max_body_bytes).",
+    )
     failed_token_limit: int = Field(
         default=20,
         ge=1,

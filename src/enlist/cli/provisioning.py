@@ -53,17 +53,12 @@ def directory() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def directory_import(file: Path, replace: bool, as_json: bool) -> None:
     """Load users and groups from JSON ({"users": […], "groups": […]}) or users from CSV."""
-    from enlist.provisioning.directory.importer import (  # noqa: PLC0415
-        import_directory,
-        parse_directory_json,
-        parse_users_csv,
-    )
-
-    text = file.read_text(encoding="utf-8-sig")
-    parse = parse_users_csv if file.suffix.lower() == ".csv" else parse_directory_json
+    from enlist.provisioning.directory.importer import import_directory  # noqa: PLC0415
+    from enlist.provisioning.directory.reading import read_directory_path  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
-        data = parse(text)  # a bad file fails here, before anything is written
+        # A bad file fails here, before anything is written.
+        data = read_directory_path(file, max_bytes=service.settings.max_directory_file_bytes)
         async with service.db.write() as conn:
             report = await import_directory(conn, data, replace=replace)
         return report.to_json()

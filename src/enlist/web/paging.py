@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 import orjson
+
+from enlist.web.params import INT64_MAX, storable
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -33,9 +36,21 @@ def decode_cursor(cursor: str | None) -> CursorKey | None:
         value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, orjson.JSONDecodeError, ValueError):
         return None
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float | type(None)) for v in value):
+    if not isinstance(value, list) or not all(_storable(v) for v in value):
         return None
     return value
+
+
+def _storable(value: object) -> bool:
+    """A key part both databases can compare: an integer within 64 bits (orjson reads up to
+    2^64 - 1), finite float, text without NUL, or null."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or (isinstance(value, str) and storable(value))
 
 
 @dataclass(frozen=True, slots=True)

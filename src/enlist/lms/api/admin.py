@@ -9,8 +9,8 @@ through the same door (`throttle.authenticated_tenant`: 401, then 429 past the f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,52 +22,69 @@ from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.store import synclog
 from enlist.scim.errors import ScimError, invalid_value
+from enlist.web import params
 from enlist.web.download import Download
+from enlist.web.params import INT64_MAX, Choice, Integer, ParameterError, Text, Timestamp
 
 MAX_PAGE = 1000
+LIMIT = Integer(1, MAX_PAGE)
+BEFORE = Integer(1, INT64_MAX)
+HTTP_STATUS = Integer(100, 599)
+OUTCOMES = ("success", "failure")
+TIME = Timestamp()
+WORD = Text(200)  # a resource type or id: short
+SEARCH = Text(synclog.MAX_TEXT_LENGTH)  # free text: a LIKE costs its length times each value's
+FORMAT = Choice(("csv", "jsonl"))
 
 
 def parse_time(text: str | None, name: str) -> datetime | None:
-    if not text:
-        return None
+    """`text` as an ISO 8601 moment in UTC; None when empty; `ScimError` (400) otherwise."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise invalid_value(f"{name} must be an ISO 8601 date-time, not {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return params.read({name: text or ""}, name, TIME)
+    except ParameterError as exc:
+        raise invalid_value(str(exc)) from None
 
 
-def log_query(params: dict[str, str]) -> synclog.LogQuery:
-    status = params.get("status")
-    if status and status not in ("success", "failure") and not status.isdigit():
-        raise invalid_value("status must be success, failure or an HTTP status code")
+def _status(text: str | None) -> str | None:
+    """`success`, `failure` or an HTTP status code (100 to 599), as the log store takes it."""
+    if not text or text in OUTCOMES:
+        return text or None
     try:
-        limit = min(MAX_PAGE, max(1, int(params.get("limit") or 100)))
-        before = int(params["before"]) if params.get("before") else None
-    except ValueError:
-        raise invalid_value("limit and before must be integers") from None
-    if len(params.get("q") or "") > synclog.MAX_TEXT_LENGTH:
-        raise invalid_value(f"q is longer than {synclog.MAX_TEXT_LENGTH} characters")
-    return synclog.LogQuery(
-        since=parse_time(params.get("since"), "since"),
-        until=parse_time(params.get("until"), "until"),
-        status=status,
-        resource_type=params.get("resource_type"),
-        resource_id=params.get("resource_id"),
-        text=params.get("q"),
-        limit=limit,
-        before_id=before,
-    )
+        return str(HTTP_STATUS.parse("status", text))
+    except ParameterError:
+        raise ParameterError(
+            "status", "success, failure or an HTTP status code from 100 to 599", text
+        ) from None
+
+
+def log_query(query: Mapping[str, str]) -> synclog.LogQuery:
+    """The sync log's filters, each parsed with its bounds; `ScimError` (400) names the first
+    parameter that is not allowed and what is. The CLI, this API and the Sync log page share it."""
+    try:
+        return synclog.LogQuery(
+            since=params.read(query, "since", TIME),
+            until=params.read(query, "until", TIME),
+            status=_status(query.get("status", "").strip()),
+            resource_type=params.read(query, "resource_type", WORD),
+            resource_id=params.read(query, "resource_id", WORD),
+            text=params.read(query, "q", SEARCH),
+            limit=params.read_or(query, "limit", LIMIT, 100),
+            before_id=params.read(query, "before", BEFORE),
+        )
+    except ParameterError as exc:
+        raise invalid_value(str(exc)) from None
 
 
 async def sync_log(request: Request) -> Response:
     portal = portal_of(request)
     try:
         tenant = await authenticated_tenant(portal, request)
-        query = log_query(dict(request.query_params))
+        query = log_query(request.query_params)
+        export = params.read(request.query_params, "format", FORMAT)
     except ScimError as error:
         return scim_error_response(error)
-    export = request.query_params.get("format")
+    except ParameterError as exc:
+        return scim_error_response(invalid_value(str(exc)))
     if export in ("csv", "jsonl"):
 
         async def lines() -> AsyncIterator[str]:

@@ -24,9 +24,11 @@ from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
 from enlist.scim.errors import ScimError, not_found
 from enlist.settings import Settings
+from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
 from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
+from enlist.web.params import ParameterError
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600
@@ -110,6 +112,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
             answers=(("/scim/", scim_unavailable), ("/api/", scim_unavailable)),
         ),
         Middleware(scim.CanonicalEndpoints),
+        Middleware(UnstorablePaths, skip=("/scim/",)),
         Middleware(
             AdminGuard,
             db_of=lambda scope: scope["app"].state.portal.db,
@@ -121,7 +124,10 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         ),
     ]
     app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: no_route}
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers={404: no_route, ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
     app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)

@@ -49,9 +49,13 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def scim_route(path: str, handler: Handler, *, search: bool = False) -> list[Route]:
-    """The route at `path` and `path/`, taking every method (unsupported ones get a SCIM 405)."""
+    """The route at `path` and `path/`, taking every method (unsupported ones get a SCIM 405).
+    A path ending in a `:path` parameter already takes the slash (a second route could never
+    match, as the route fuzzer found)."""
     endpoint = _endpoint(handler, search=search)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    if path.endswith(":path}"):
+        return [Route(path, endpoint, methods=methods)]
     return [Route(path, endpoint, methods=methods), Route(path + "/", endpoint, methods=methods)]
 
 

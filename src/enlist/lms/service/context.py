@@ -17,6 +17,7 @@ from enlist.lms.store.synclog import SyncEntry
 from enlist.scim.errors import invalid_filter, invalid_value, precondition_failed, uniqueness
 from enlist.scim.filter import FilterSyntaxError, parse_attribute_list, parse_filter
 from enlist.scim.filter_ast import AttrPath, Filter
+from enlist.web.params import INT64_MAX, Integer, ParameterError
 
 T = TypeVar("T")
 
@@ -83,15 +84,24 @@ def parse_list_query(
     )
 
 
+# RFC 7644 §3.4.2.4 reads a start below 1 as 1 and a negative count as 0 (parse_list_query
+# clamps); past these bounds a number is not a page, and the database could not take it.
+START_INDEX = Integer(-INT64_MAX, 2**31 - 1)
+COUNT = Integer(-INT64_MAX, INT64_MAX)
+
+
 def _integer(value: str | int | None, name: str, default: int) -> int:
     if value is None or value == "":
         return default
-    if isinstance(value, bool):
-        raise invalid_value(f"{name} must be an integer")
+    kind = START_INDEX if name == "startIndex" else COUNT
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise invalid_value(f"{name} must be an integer, not {value!r}") from None
+        if isinstance(value, str):
+            return kind.parse(name, value)
+        if isinstance(value, int):
+            return kind.bound(name, value)  # refuses a bool
+    except ParameterError as exc:
+        raise invalid_value(str(exc)) from None
+    raise invalid_value(f"{name} must be {kind.allowed}, not {value!r}")
 
 
 def _attribute_list(value: str | list[str] | None, name: str) -> list[AttrPath] | None:

@@ -21,10 +21,13 @@ from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store.tenants import find_tenant
 from enlist.web.accounts import Admin
+from enlist.web.bad_input import limited_request, storable_form
 from enlist.web.guard import session_of
 from enlist.web.pages import ADMIN_PREFIX, Site
+from enlist.web.params import Text, read
 
 MAX_FORM_FIELDS = 40
+QUERY_TEXT = Text(1000)  # a search prefix, a filter word, an id or a cursor (<= 1,000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +101,16 @@ def tenant_page(
 
 
 async def form_of(request: Request) -> ImmutableMultiDict[str, str]:
-    """The posted form's text fields, every value of a repeated field kept (check boxes)."""
-    async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+    """The posted form's text fields, every value of a repeated field kept (check boxes); a body
+    past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read."""
+    limited = limited_request(request, portal_of(request).settings.max_body_bytes)
+    async with limited.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+        storable_form(form.multi_items())
         return ImmutableMultiDict([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
 def query_params(request: Request, *names: str) -> dict[str, str]:
-    """The named query parameters, stripped, only those given."""
-    found = {name: request.query_params.get(name, "").strip() for name in names}
+    """The named query parameters, stripped, only those given; each bounded as `QUERY_TEXT`
+    (`ParameterError` otherwise, a 400 page). Pages parse the words further themselves."""
+    found = {name: read(request.query_params, name, QUERY_TEXT) for name in names}
     return {k: v for k, v in found.items() if v}

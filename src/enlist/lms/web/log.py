@@ -17,9 +17,12 @@ from enlist.scim.errors import ScimError
 from enlist.web.download import Download
 from enlist.web.pages import SECURITY_HEADERS
 from enlist.web.paging import Page, decode_cursor
+from enlist.web.params import INT64_MAX, Choice, Integer, ParameterError, read_or
 
 FILTERS = ("since", "until", "status", "resource_type", "resource_id", "q")
 EXPORTS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+FORMAT = Choice(tuple(EXPORTS))
+ENTRY_ID = Integer(1, INT64_MAX)
 
 
 def _query(params: dict[str, str]) -> synclog.LogQuery:
@@ -45,9 +48,9 @@ async def log_list(ctx: TenantContext) -> Response:
 async def log_detail(ctx: TenantContext) -> Response:
     """GET: one request: method, path, status, duration, error and every attribute change."""
     try:
-        entry_id = int(ctx.request.path_params["entry_id"])
-    except ValueError:
-        entry_id = -1
+        entry_id = ENTRY_ID.parse("entry", str(ctx.request.path_params["entry_id"]))
+    except ParameterError:
+        return not_found(ctx.request, "This sync log entry")
     entry = await log_entry(ctx.conn, ctx.tenant.id, entry_id)
     if entry is None:
         return not_found(ctx.request, "This sync log entry")
@@ -57,9 +60,7 @@ async def log_detail(ctx: TenantContext) -> Response:
 async def log_export(ctx: TenantContext) -> Response:
     """GET: the filtered log as a download, streamed (a million entries never sit in memory)."""
     params = query_params(ctx.request, *FILTERS, "format")
-    kind = params.get("format", "csv")
-    if kind not in EXPORTS:
-        return Response("format must be csv or jsonl", status_code=400, headers=SECURITY_HEADERS)
+    kind = read_or(ctx.request.query_params, "format", FORMAT, "csv")
     try:
         query = _query(params)
     except ScimError as exc:

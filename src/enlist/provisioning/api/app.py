@@ -15,13 +15,16 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
+from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
+from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
 from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
+from enlist.web.params import ParameterError
 
 
 def service_of(request: Request) -> Service:
@@ -54,22 +57,12 @@ async def app_detail(request: Request) -> Response:
 
 async def app_logs(request: Request) -> Response:
     service = service_of(request)
-    q = request.query_params
+    wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (web.bad_input)
     async with service.db.read() as conn:
         found = await app_store.find_app(conn, request.path_params["name"])
         if found is None:
             return JSONResponse({"error": "no such application"}, status_code=404)
-        records = await log_store.read(
-            conn,
-            found.id,
-            log_store.LogFilter(
-                status=q.get("status"),
-                action=q.get("action"),
-                cycle_id=q.get("cycle"),
-                identity=q.get("identity"),
-                limit=min(1000, int(q.get("limit", "100") or 100)),
-            ),
-        )
+        records = await log_store.read(conn, found.id, wanted)
     return JSONResponse(records)
 
 
@@ -114,7 +107,12 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         session_cookie=site.session_cookie,
     )
     deadline = Middleware(RequestDeadline, seconds=settings.request_timeout_seconds)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[deadline, guard])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[deadline, Middleware(UnstorablePaths), guard],
+        exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
+    )
     app.state.site = site
     if service is not None:
         app.state.service = service

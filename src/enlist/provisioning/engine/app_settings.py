@@ -51,13 +51,15 @@ class AppSettings:
 
 _CHOICES: dict[str, tuple[str, ...]] = {"dialect": ("rfc", "entra"), "scope": ("assigned", "all")}
 _BOOLS = {"skip_out_of_scope_deletions", "flatten_nested_groups", "provision_groups"}
-_NUMBERS: dict[str, tuple[type[int | float], float]] = {
-    "interval_minutes": (float, 1.0),
-    "deletion_threshold": (int, 0),
-    "max_concurrency": (int, 1),
-    "max_requests_per_second": (float, 0.0),
-    "timeout_seconds": (float, 1.0),
-    "log_retention_days": (int, 1),
+# (type, minimum, maximum): the maximum keeps a value finite and within what the scheduler's
+# time arithmetic and the databases hold (NaN once passed `value < minimum`: a 500 on PostgreSQL).
+_NUMBERS: dict[str, tuple[type[int | float], float, float]] = {
+    "interval_minutes": (float, 1.0, 525_600),  # a year
+    "deletion_threshold": (int, 0, 2**63 - 1),
+    "max_concurrency": (int, 1, 1000),
+    "max_requests_per_second": (float, 0.0, 1_000_000),
+    "timeout_seconds": (float, 1.0, 86_400),
+    "log_retention_days": (int, 1, 36_500),
 }
 
 
@@ -74,13 +76,14 @@ def _parse(key: str, text: str) -> Any:
             return False
         raise SettingError(f"{key} must be true or false, not {text!r}")
     if key in _NUMBERS:
-        kind, minimum = _NUMBERS[key]
+        kind, minimum, maximum = _NUMBERS[key]
         try:
             value = kind(text)
         except ValueError:
             raise SettingError(f"{key} must be a number, not {text!r}") from None
-        if value < minimum:
-            raise SettingError(f"{key} must be at least {minimum:g}")
+        if not minimum <= value <= maximum:  # NaN is neither
+            bounds = f"{int(minimum):,} to {int(maximum):,}"
+            raise SettingError(f"{key} must be a number from {bounds}, not {text!r}")
         return value
     if key == "notification_email":
         if text and "@" not in text:

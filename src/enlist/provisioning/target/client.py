@@ -103,7 +103,10 @@ class ScimTarget:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        url = httpx2.URL(tenant_url.strip())
+        try:
+            url = httpx2.URL(tenant_url.strip())
+        except httpx2.InvalidURL as exc:  # a NUL or a control character (found by the route fuzzer)
+            raise ValueError(f"the Tenant URL is not a valid URL: {exc}") from None
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError("the Tenant URL must be an absolute http:// or https:// URL")
         token = secret_token.strip()

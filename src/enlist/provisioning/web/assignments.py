@@ -19,6 +19,7 @@ from enlist.provisioning.web.common import (
     form_of,
     message_of,
     query_params,
+    query_text,
     site_of,
 )
 from enlist.web.paging import PAGE_SIZE, decode_cursor
@@ -50,7 +51,7 @@ async def add_page(request: Request, *, error: str = "", status_code: int = 200)
 async def picker(request: Request) -> Response:
     """The searchable list inside the dialog: directory groups and users whose name starts with q."""
     app = await app_of(request)
-    search = request.query_params.get("q", "")
+    search = query_text(request, "q")
     async with service_of(request).db.read() as conn:
         found = await queries.pick(conn, search)
     return site_of(request).render(

@@ -6,7 +6,8 @@ same exceptions from the same functions, so a page and a command say the same th
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -17,10 +18,13 @@ from starlette.requests import Request
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App
+from enlist.web.bad_input import limited_request, storable_form
 from enlist.web.pages import ADMIN_PREFIX, Site
+from enlist.web.params import Text, read
 
 APP = ADMIN_PREFIX + "/apps/{app}"  # every page of one application is under it
 MAX_FIELDS = 2000  # the assignment picker posts one field per chosen user or group
+QUERY_TEXT = Text(1000)  # a search prefix, a filter word, an id or a cursor (<= 1,000)
 
 
 def site_of(request: Request) -> Site:
@@ -44,9 +48,15 @@ async def app_of(request: Request) -> App:
     return found
 
 
-def form_of(request: Request) -> AbstractAsyncContextManager[FormData]:
-    """The posted form, for `async with` (the guard has already checked its CSRF token)."""
-    return request.form(max_files=1, max_fields=MAX_FIELDS)
+@asynccontextmanager
+async def form_of(request: Request) -> AsyncIterator[FormData]:
+    """The posted form, for `async with` (the guard has already checked its CSRF token); a body
+    past `ENLIST_MAX_BODY_BYTES` raises `BodyTooLargeError` (a 413 page) before it is all read,
+    a field with NUL `ParameterError` (a 400 page)."""
+    limited = limited_request(request, service_of(request).settings.max_body_bytes)
+    async with limited.form(max_files=1, max_fields=MAX_FIELDS) as form:
+        storable_form(form.multi_items())
+        yield form
 
 
 def text(form: FormData, name: str) -> str:
@@ -55,8 +65,15 @@ def text(form: FormData, name: str) -> str:
 
 
 def query_params(request: Request, *names: str) -> dict[str, str]:
-    """The named query parameters that are set, as plain text."""
-    return {n: request.query_params.get(n, "").strip() for n in names if request.query_params.get(n)}
+    """The named query parameters that are set, as plain text bounded as `QUERY_TEXT`
+    (`ParameterError` otherwise, a 400 page)."""
+    found = {n: read(request.query_params, n, QUERY_TEXT) for n in names}
+    return {n: v for n, v in found.items() if v}
+
+
+def query_text(request: Request, name: str) -> str:
+    """One query parameter as bounded text, "" when it is missing."""
+    return read(request.query_params, name, QUERY_TEXT) or ""
 
 
 def is_htmx(request: Request) -> bool:

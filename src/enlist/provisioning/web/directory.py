@@ -12,10 +12,11 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.directory import store as directory
-from enlist.provisioning.directory.importer import import_directory, parse_directory_json, parse_users_csv
+from enlist.provisioning.directory.importer import import_directory
+from enlist.provisioning.directory.reading import read_directory_file
 from enlist.provisioning.operations import EXPECTED
 from enlist.provisioning.web import queries
-from enlist.provisioning.web.common import form_of, message_of, query_params, site_of, text
+from enlist.provisioning.web.common import form_of, message_of, query_params, query_text, site_of, text
 from enlist.web.pages import ADMIN_PREFIX
 from enlist.web.paging import PAGE_SIZE, decode_cursor
 
@@ -28,7 +29,7 @@ async def to_users(_request: Request) -> Response:
 
 async def list_page(request: Request, *, report: dict[str, int] | None = None, error: str = "") -> Response:
     kind = "groups" if request.url.path.startswith(BASE + "/groups") else "users"
-    search = request.query_params.get("q", "")
+    search = query_text(request, "q")
     after = decode_cursor(request.query_params.get("after"))
     async with service_of(request).db.read() as conn:
         read = queries.groups_page if kind == "groups" else queries.users_page
@@ -86,7 +87,7 @@ async def group_page(request: Request) -> Response:
 
 async def import_file(request: Request) -> Response:
     """Parse first (a bad file fails before anything is written), then apply in one transaction."""
-    async with form_of(request) as form:
+    async with form_of(request) as form:  # past ENLIST_MAX_BODY_BYTES: a 413 page, unread
         upload = form.get("file")
         replace = bool(text(form, "replace"))
         name = upload.filename or "" if isinstance(upload, UploadFile) else ""
@@ -94,12 +95,7 @@ async def import_file(request: Request) -> Response:
     if not raw:
         return await list_page(request, error="Choose a JSON or CSV file to import.")
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return await list_page(request, error=f"{name} is not UTF-8 text; nothing was imported.")
-    parse = parse_users_csv if name.lower().endswith(".csv") else parse_directory_json
-    try:
-        data = parse(content)
+        data = read_directory_file(raw, name, max_bytes=service_of(request).settings.max_directory_file_bytes)
         async with service_of(request).db.write() as conn:
             report = await import_directory(conn, data, replace=replace)
     except EXPECTED as exc:

@@ -16,14 +16,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.api.app import service_of
+from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import ACTIONS, STATUSES
 from enlist.provisioning.web import queries
 from enlist.provisioning.web.common import APP, app_of, context, is_htmx, query_params, site_of
+from enlist.web import params
 from enlist.web.download import Download
 from enlist.web.paging import PAGE_SIZE, decode_cursor, page_of
+from enlist.web.params import ParameterError
 
-FILTERS = ("since", "until", "status", "action", "identity", "cycle")
+FILTERS = filters.FILTERS
 TABS = {
     "steps": "Steps",
     "troubleshooting": "Troubleshooting & recommendations",
@@ -31,35 +34,14 @@ TABS = {
     "summary": "Summary",
 }
 DOWNLOAD_PAGE = 500
-
-
-def _moment(text: str, name: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a date and time, for example 2026-11-27T09:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+FORMAT = params.Choice(("json", "csv"))
+RECORD_ID = params.Integer(1, params.INT64_MAX)
 
 
 def log_filter(request: Request, limit: int) -> log_store.LogFilter:
-    """The page's filters as the log store's; ValueError names a filter that is not valid."""
-    q = request.query_params
-    status, action = q.get("status", ""), q.get("action", "")
-    if status and status not in STATUSES:
-        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    if action and action not in ACTIONS:
-        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-    return log_store.LogFilter(
-        since=_moment(q.get("since", "").strip(), "From"),
-        until=_moment(q.get("until", "").strip(), "To"),
-        status=status or None,
-        action=action or None,
-        identity=q.get("identity", "").strip() or None,
-        cycle_id=q.get("cycle", "").strip() or None,
-        limit=limit,
-    )
+    """The page's filters as the log store's; `ParameterError` (a ValueError) names one that is
+    not valid and what is allowed."""
+    return filters.log_filter(request.query_params, limit=limit)
 
 
 async def logs_page(request: Request) -> Response:
@@ -88,8 +70,8 @@ async def logs_page(request: Request) -> Response:
 async def log_detail(request: Request) -> Response:
     app = await app_of(request)
     try:
-        record_id = int(request.path_params["record"])
-    except ValueError:
+        record_id = RECORD_ID.parse("record", str(request.path_params["record"]))
+    except ParameterError:
         raise HTTPException(404, "There is no such provisioning log record.") from None
     async with service_of(request).db.read() as conn:
         record = await queries.log_record(conn, app.id, record_id)
@@ -105,13 +87,8 @@ async def log_detail(request: Request) -> Response:
 async def download(request: Request) -> Response:
     """Every record the filters select, newest first, streamed a page at a time."""
     app = await app_of(request)
-    fmt = request.query_params.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise HTTPException(400, "format must be json or csv")
-    try:
-        wanted = log_filter(request, DOWNLOAD_PAGE)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+    fmt = params.read_or(request.query_params, "format", FORMAT, "json")
+    wanted = log_filter(request, DOWNLOAD_PAGE)  # a bad filter: the 400 page (web.bad_input)
     db = service_of(request).db
 
     async def body() -> AsyncIterator[bytes]:

@@ -27,6 +27,7 @@ from enlist.provisioning.web.common import (
     form_of,
     is_htmx,
     message_of,
+    query_text,
     site_of,
     text,
 )
@@ -115,7 +116,7 @@ async def on_demand(request: Request) -> Response:
 async def user_options(request: Request) -> Response:
     """<option>s of userPrincipalNames for the on-demand field's suggestions."""
     async with service_of(request).db.read() as conn:
-        found = await queries.user_options(conn, request.query_params.get("upn", ""))
+        found = await queries.user_options(conn, query_text(request, "upn"))
     return site_of(request).render(request, "user_options.html", options=found)
 
 
