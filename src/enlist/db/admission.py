@@ -44,7 +44,13 @@ class TenantTurns:
                 try:
                     yield
                 finally:
-                    self._holding.reset(token)
+                    try:
+                        self._holding.reset(token)
+                    except ValueError:
+                        # Closed from another context: an async generator abandoned mid-read
+                        # (a cycle that stopped) is finalised later by the event loop, in a
+                        # context of its own, where the flag is that context's to drop.
+                        self._holding.set(False)
         finally:
             turns, users = self._tenants[tenant]
             if users == 1:

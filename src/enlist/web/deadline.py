@@ -79,8 +79,22 @@ class RequestDeadline:
             await self.app(scope, receive, send)
             return
         deadline = asyncio.timeout(self.seconds)
-        DEADLINE.set(time.monotonic() + self.seconds)
-        TENANT.set(tenant_of(scope["path"]))
+        # Reset when the request ends: an app called in the caller's own task (httpx's
+        # ASGITransport, the engine against an in-process portal) must not leave its tenant and
+        # deadline on the caller's later statements.
+        deadline_token = DEADLINE.set(time.monotonic() + self.seconds)
+        tenant_token = TENANT.set(tenant_of(scope["path"]))
+        try:
+            await self._call(scope, receive, send, deadline)
+        finally:
+            try:
+                TENANT.reset(tenant_token)
+                DEADLINE.reset(deadline_token)
+            except ValueError:  # the body was streamed from another context
+                TENANT.set("")
+                DEADLINE.set(None)
+
+    async def _call(self, scope: Scope, receive: Receive, send: Send, deadline: asyncio.Timeout) -> None:
         started = False
 
         async def send_tracked(message: Message) -> None:
