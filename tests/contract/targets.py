@@ -145,6 +145,11 @@ class Provisioning:
         async with self.service.db.write() as conn:
             assert await lifecycle.soft_delete_group(conn, group)
 
+    async def restore_group(self, name: str) -> None:
+        group = await self.group_id(name)  # soft-deleted groups are found by name too
+        async with self.service.db.write() as conn:
+            assert await lifecycle.restore_group(conn, group)
+
     async def cycle(self) -> CycleSummary:
         """One cycle over real HTTP; every object succeeded (the failures' reasons shown if not)."""
         async with self.service.db.read() as conn:

@@ -315,6 +315,13 @@ async def test_group_rename_keeps_the_target_group_and_a_deleted_group_is_delete
     await expect(target, data, active={CEO, ADA}, disabled={BOB}, groups=("Leadership", "Platform"))
     assert await target.status(f"/Groups/{before.group_ids['Sales']}") == 404
 
+    # Sales is restored: made again in the target, with Bob active in it.
+    await engine.restore_group("Sales")
+    summary = await engine.cycle()
+    assert summary.counts["created"] == 1
+    restored = await expect(target, data, active={CEO, ADA, BOB}, groups=groups)
+    assert restored.user_ids == before.user_ids
+
 
 async def test_manager_set_changed_and_removed(engine: Provisioning, target: ContractTarget) -> None:
     data = await begin(engine, target)
@@ -332,6 +339,27 @@ async def test_manager_set_changed_and_removed(engine: Provisioning, target: Con
         assert summary.counts["updated"] == 1, (upn, manager)
         state = await expect(target, data, active={CEO, ADA, BOB})
         assert state.users[upn]["manager"] == manager, (upn, manager)
+
+    # A report and its manager enter scope in the same cycle: Dan (Design) reports to Eve
+    # (Auditors), who is created after him or before; either way Dan's manager is Eve at the end.
+    user_of(data, DAN)["manager"] = EVE
+    await engine.load(data)
+    await engine.assign("group", "Design", "Auditors")
+    summary = await engine.cycle()
+    assert summary.counts["created"] == 4  # Dan, Eve, and their groups
+    groups = (*ASSIGNED, "Design", "Auditors")
+    state = await expect(target, data, active={CEO, ADA, BOB, DAN, EVE}, groups=groups)
+    assert state.users[DAN]["manager"] == EVE
+
+    # The manager is deleted from the directory: deleted in the target, the report's manager gone.
+    await engine.hard_delete_user(EVE)
+    data["users"].remove(user_of(data, EVE))
+    user_of(data, DAN).pop("manager")
+    group_of(data, "Auditors")["members"] = []
+    summary = await engine.cycle()
+    assert summary.counts["deleted"] == 1
+    state = await expect(target, data, active={CEO, ADA, BOB, DAN}, groups=groups)
+    assert state.users[DAN]["manager"] is None
 
 
 async def test_unassigned_users_leave_scope_and_unassigned_groups_are_deleted(
@@ -359,3 +387,32 @@ async def test_unassigned_users_leave_scope_and_unassigned_groups_are_deleted(
     assert summary.counts["created"] == 1
     again = await expect(target, data, active={CEO, ADA, BOB, EVE})
     assert again.user_ids == before.user_ids
+
+
+async def test_many_changes_to_linked_objects_in_one_cycle(
+    engine: Provisioning, target: ContractTarget
+) -> None:
+    """A user renamed, moved between groups and given a new manager, a group renamed, another
+    user's manager changed to the renamed one: one incremental cycle, the same target objects."""
+    data = await begin(engine, target)
+    before = await initial(engine, target, data)
+
+    renamed = "ada.king@contoso.com"
+    rename_user(data, ADA, renamed, await engine.user_id(ADA))
+    user_of(data, renamed).update(surname="King", displayName="Ada King", manager=BOB)
+    user_of(data, BOB)["manager"] = renamed
+    group_of(data, "Engineering").update(id=await engine.group_id("Engineering"), displayName="Platform")
+    group_of(data, "Platform")["members"] = []
+    group_of(data, "Sales")["members"] = [BOB, renamed]
+    await engine.load(data)
+    summary = await engine.cycle()
+    assert (summary.counts["created"], summary.counts["deleted"], summary.counts["disabled"]) == (0, 0, 0)
+    groups = ("Leadership", "Platform", "Sales")
+    after = await expect(target, data, active={CEO, renamed, BOB}, groups=groups)
+    assert after.user_ids[renamed] == before.user_ids[ADA]
+    assert after.group_ids["Platform"] == before.group_ids["Engineering"]
+    assert (after.users[renamed]["manager"], after.users[BOB]["manager"]) == (BOB, renamed)
+    assert after.groups == {"Leadership": {CEO}, "Platform": set(), "Sales": {BOB, renamed}}
+
+    again = await engine.cycle()
+    assert again.counts == dict.fromkeys(again.counts, 0), "converged: the next cycle sends nothing"
