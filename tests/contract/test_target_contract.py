@@ -2,7 +2,7 @@
 support, each reached over real HTTP on loopback.
 
 Targets: the portal (its app served by uvicorn in this process, a tenant and its Secret token;
-its database on SQLite, and on PostgreSQL), and scim2-server, the python-scim reference server
+its database on SQLite, and on PostgreSQL; and a tenant whose DELETE erases), and scim2-server, the python-scim reference server
 (a subprocess). The provisioning service's database is SQLite. Each scenario runs the engine
 (a directory, one application with Entra's default mappings in the RFC dialect, group and user
 assignments, cycles) and, after every step, reads the target back through its own SCIM API and
@@ -26,6 +26,7 @@ import pytest
 
 from enlist.db.database import Database
 from enlist.lms.api.runtime import MIGRATIONS, VERSION_TABLE, Portal
+from enlist.lms.domain.policy import TenantPolicy
 from enlist.lms.secrets import load_peppers
 from enlist.lms.store import tenants as tenant_store
 from enlist.provisioning.mapping.mappings import default_user_mapping
@@ -50,6 +51,8 @@ from tests.live import portal_on_loopback
 from tests.scim2_server import running_scim2_server
 
 PORTAL = Capabilities(defaults_active=True, revives_deleted_users=True)
+PORTAL_ERASING = Capabilities(defaults_active=True, revives_deleted_users=False)
+"""The portal with the tenant policy `delete_policy=erase`: a DELETE forgets the person."""
 SCIM2_SERVER = Capabilities()
 
 ASSIGNED = ("Leadership", "Engineering", "Sales")
@@ -65,6 +68,7 @@ def database_kind() -> str:
 @pytest.fixture(
     params=[
         "portal-sqlite",
+        "portal-erase",
         pytest.param("portal-postgres", marks=pytest.mark.postgres),
         pytest.param("scim2-server", marks=pytest.mark.slow),
     ]
@@ -82,13 +86,16 @@ async def target(
             templates.cluster = request.getfixturevalue("postgres_cluster")
         url = await templates.fresh("postgres", MIGRATIONS, VERSION_TABLE, tmp_path)
         settings = settings.model_copy(update={"lms_database_url": url})
+    erasing = name == "portal-erase"
     portal = Portal(settings, Database(settings.lms_url()), load_peppers(settings))
     try:
         async with portal.db.write() as conn:
-            tenant = await tenant_store.create_tenant(conn, "acme")
+            policy = TenantPolicy(delete_policy="erase") if erasing else None
+            tenant = await tenant_store.create_tenant(conn, "acme", policy)
             token = await tenant_store.add_token(conn, tenant, portal.peppers.current)
         async with portal_on_loopback(portal) as base_url:
-            yield ContractTarget(name, f"{base_url}/scim/v2/acme", token, PORTAL)
+            capabilities = PORTAL_ERASING if erasing else PORTAL
+            yield ContractTarget(name, f"{base_url}/scim/v2/acme", token, capabilities)
     finally:
         await portal.db.dispose()
 
