@@ -17,6 +17,7 @@ from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
+from enlist.cli.provisioning_sources import source
 from enlist.db.database import Database
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
@@ -78,6 +79,7 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
 
 provisioning.add_command(app)
 provisioning.add_command(logs)
+provisioning.add_command(source)
 
 
 @provisioning.command("reseal-secrets")
