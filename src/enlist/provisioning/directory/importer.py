@@ -32,7 +32,7 @@ from enlist.provisioning.directory.files import (
     parse_directory_json,
     parse_users_csv,
 )
-from enlist.provisioning.directory.tables import dir_groups, dir_users
+from enlist.provisioning.directory.tables import BUILTIN_OWNER, dir_groups, dir_users
 
 __all__ = ["Counts", "ImportReport", "import_directory", "parse_directory_json", "parse_users_csv"]
 
@@ -130,7 +130,9 @@ async def _match(
 ) -> _Matched:
     """Decide which object each entry (name, given id, where) is; raises `InvalidFileError` when
     the file and the directory disagree."""
-    rows = (await conn.execute(sa.select(table.c.id, table.c[key], table.c.deleted_at))).all()
+    # Only the objects imported by hand: a source's objects are its own (ADR 0018).
+    owned = table.c.source == BUILTIN_OWNER
+    rows = (await conn.execute(sa.select(table.c.id, table.c[key], table.c.deleted_at).where(owned))).all()
     by_id = {r.id: r for r in rows}
     by_key = {r[1]: r for r in rows}
     claimed = {given for _, given, _ in entries if given is not None}
