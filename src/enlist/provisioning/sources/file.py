@@ -60,15 +60,16 @@ def records(data: DirectoryFile, cleared: tuple[str, ...] = ()) -> tuple[list[Us
     for entry in data.users:
         attributes: dict[str, Any] = dict.fromkeys(cleared)
         attributes.update(entry.attributes)
-        manager = sids[entry.manager.casefold()] if entry.manager else None
+        # A reference outside the file names no object of this source: the read reports it.
+        manager = sids.get(entry.manager.casefold(), entry.manager) if entry.manager else None
         users.append(UserRecord(sids[entry.upn.casefold()], attributes, manager))
     group_sids = {g.display_name.casefold(): g.id or g.display_name.casefold() for g in data.groups or ()}
     groups = [
         GroupRecord(
             group_sids[g.display_name.casefold()],
             dict(g.attributes),
-            frozenset(sids[m.casefold()] for m in g.members),
-            frozenset(group_sids[n.casefold()] for n in g.group_members),
+            frozenset(sids.get(m.casefold(), m) for m in g.members),
+            frozenset(group_sids.get(n.casefold(), n) for n in g.group_members),
             members_complete=True,
         )
         for g in data.groups or ()
