@@ -26,6 +26,7 @@ SYNC_KEYS = {
     "memberships_removed",
     "duration_s",
 }
+FILE_KEYS = {"imported_file"}
 SHOW_KEYS = {
     "name",
     "kind",
@@ -73,7 +74,7 @@ def test_every_source_command_answers_with_its_json_keys(cli: Cli, tmp_path: Pat
         ),
         encoding="utf-8",
     )
-    assert set(cli.json("add", "hr", "--kind", "file", "--path", str(drop))) == SHOW_KEYS
+    assert set(cli.json("add", "hr", "--kind", "file", "--path", str(drop))) == SHOW_KEYS | FILE_KEYS
     graph = cli.json(
         "add",
         "entra",
@@ -95,7 +96,8 @@ def test_every_source_command_answers_with_its_json_keys(cli: Cli, tmp_path: Pat
     }
     assert graph["has_secrets"] is True
     assert [s["name"] for s in cli.json("list")] == ["entra", "hr"]
-    assert set(cli.json("show", "hr")) == SHOW_KEYS
+    assert set(cli.json("show", "hr")) == SHOW_KEYS | FILE_KEYS
+    assert set(cli.json("show", "entra")) == SHOW_KEYS
     assert cli.json("test", "hr")["ok"] is True
     synced = cli.json("sync", "hr")
     assert set(synced) >= SYNC_KEYS
@@ -105,6 +107,7 @@ def test_every_source_command_answers_with_its_json_keys(cli: Cli, tmp_path: Pat
         synced["groups_created"],
         synced["memberships_added"],
     ) == ("full", 1, 1, 1)
+    assert cli.json("show", "hr")["imported_file"] == "hr.json"
     assert cli.json("sync", "hr")["kind"] == "delta"  # the same file again: nothing to do
     assert cli.json("sync", "hr", "--full")["users_updated"] == 0
     assert cli.json("set", "hr", "interval_minutes=10")["interval_minutes"] == 10
@@ -137,3 +140,38 @@ def test_a_kind_without_a_reader_says_so(cli: Cli) -> None:
     result = cli.run("sync", "push")
     assert result.exit_code == 1
     assert "no reader" in result.stderr
+
+
+def test_directory_export_writes_what_directory_import_reads(cli: Cli, tmp_path: Path) -> None:
+    document = {
+        "users": [
+            {"userPrincipalName": "boss@contoso.com", "jobTitle": "CEO"},
+            {
+                "userPrincipalName": "a@contoso.com",
+                "manager": "boss@contoso.com",
+                "businessPhones": ["1", "2"],
+            },
+        ],
+        "groups": [{"displayName": "G", "members": ["a@contoso.com"]}],
+    }
+    given = tmp_path / "in.json"
+    given.write_text(json.dumps(document), encoding="utf-8")
+    runner, env = cli.runner, cli.env
+    assert runner.invoke(main, ["provisioning", "directory", "import", str(given)], env=env).exit_code == 0
+    for file_format in ("json", "csv"):
+        out = tmp_path / f"out.{file_format}"
+        done = runner.invoke(
+            main, ["provisioning", "directory", "export", "--format", file_format, "-o", str(out)], env=env
+        )
+        assert done.exit_code == 0, done.output
+        again = runner.invoke(
+            main, ["provisioning", "directory", "import", str(out), "--replace", "--json"], env=env
+        )
+        counts = json.loads(again.stdout)
+        assert counts["users_updated"] == counts["users_created"] == counts["users_soft_deleted"] == 0
+        assert counts["memberships_added"] == counts["memberships_removed"] == 0
+    shown = runner.invoke(main, ["provisioning", "directory", "export", "--format", "csv"], env=env).stdout
+    assert (
+        shown.splitlines()[0]
+        == "id,userPrincipalName,mailNickname,jobTitle,accountEnabled,businessPhones,manager"
+    )

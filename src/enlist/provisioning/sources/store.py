@@ -65,6 +65,12 @@ class Source:
             "settings": self.settings,
             "has_secrets": self.sealed_secrets is not None,
             "has_cursor": self.cursor is not None,
+            # A file source remembers which file it imported (`name@sha256`).
+            **(
+                {"imported_file": self.cursor.rpartition("@")[0] if self.cursor else None}
+                if self.kind == "file"
+                else {}
+            ),
             "next_read_at": _iso(self.next_read_at),
             "last_read": {
                 "started_at": _iso(self.last_started_at),
