@@ -67,7 +67,7 @@ async def snapshot(db: Database) -> dict[str, Any]:
 
 
 FORMATS = {
-    "json": (lambda document: json.dumps(document), parse_directory_json),
+    "json": (json.dumps, parse_directory_json),
     "csv": (lambda document: users_csv(document["users"]), parse_users_csv),
 }
 
