@@ -217,3 +217,17 @@ async def test_a_new_object_takes_its_guid_source_id_as_directory_id(
         rows = dict((await conn.execute(sa.select(dir_users.c.source_id, dir_users.c.id))).all())
     assert rows[guid] == guid
     assert str(uuid.UUID(rows["not-a-guid"])) == rows["not-a-guid"]
+
+
+async def test_a_name_two_groups_share_is_refused_as_a_lookup_naming_both(
+    service: Service, scripted: ScriptedSource
+) -> None:
+    from enlist.provisioning.directory import store  # noqa: PLC0415
+    from enlist.provisioning.directory.errors import ConflictError  # noqa: PLC0415
+
+    groups = (GroupRecord("g1", {"displayName": "Sales"}), GroupRecord("g2", {"displayName": "sales"}))
+    scripted.rounds = [ScriptedRound("full", [Page(groups=groups)], None)]
+    await run(service, scripted)
+    async with service.db.read() as conn:
+        with pytest.raises(ConflictError, match="2 groups are named 'Sales'"):
+            await store.get_group_by_name(conn, "Sales")

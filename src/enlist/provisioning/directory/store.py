@@ -145,9 +145,13 @@ async def get_groups(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Sou
 
 
 async def get_group_by_name(conn: AsyncConnection, display_name: str) -> SourceGroup | None:
-    """The group with that displayName, compared case-insensitively."""
+    """The group with that displayName, compared case-insensitively. Sources may have two groups
+    with one name (ADR 0018): then `ConflictError`, naming their ids, rather than either."""
     query = sa.select(*_GROUP_COLUMNS).where(dir_groups.c.display_name_ci == display_name.casefold())
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(query.limit(10))).all()
+    if len(rows) > 1:
+        ids = ", ".join(sorted(r.id for r in rows))
+        raise ConflictError(f"{len(rows)} groups are named {display_name!r} ({ids}): name one by its id")
     return (await _groups(conn, rows))[0] if rows else None
 
 
