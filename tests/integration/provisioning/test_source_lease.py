@@ -4,9 +4,9 @@ applied once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -75,20 +75,23 @@ async def test_two_processes_never_read_one_source_at_once(
     env = {**os.environ, "ENLIST_DATA_DIR": str(tmp_path)}
     start_at = f"{time.time() + 3:.3f}"
     children = [
-        subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-            [sys.executable, "-c", CHILD, provisioning_database_url, start_at],
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CHILD,
+            provisioning_database_url,
+            start_at,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         for _ in range(2)
     ]
     outcomes = []
     for child in children:
-        out, err = child.communicate(timeout=120)
-        assert child.returncode == 0, err
-        outcomes.append(json.loads(out.strip().splitlines()[-1]))
+        out, err = await asyncio.wait_for(child.communicate(), timeout=120)
+        assert child.returncode == 0, err.decode()
+        outcomes.append(json.loads(out.decode().strip().splitlines()[-1]))
     assert sorted(outcomes, key=str) == [{"busy": True}, {"read": 3}]
     async with service.db.read() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(dir_users))).scalar_one() == 3
