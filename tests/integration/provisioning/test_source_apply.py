@@ -231,3 +231,12 @@ async def test_a_name_two_groups_share_is_refused_as_a_lookup_naming_both(
     async with service.db.read() as conn:
         with pytest.raises(ConflictError, match="2 groups are named 'Sales'"):
             await store.get_group_by_name(conn, "Sales")
+
+
+async def test_a_new_user_with_a_manager_counts_as_created_only(
+    service: Service, scripted: ScriptedSource
+) -> None:
+    users = (user("b", "b@x.com", manager="a"), user("a", "a@x.com"), user("c", "c@x.com", manager="b"))
+    scripted.rounds = [ScriptedRound("full", [Page(users=users)], None)]
+    result = await run(service, scripted)
+    assert (result["users_created"], result["users_updated"]) == (3, 0)

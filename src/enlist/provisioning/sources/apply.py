@@ -38,6 +38,7 @@ from enlist.provisioning.sources.staging import (
     folded_groups,
     folded_users,
     last_is_removal,
+    mark_counted,
 )
 from enlist.provisioning.sources.tables import source_staging
 
@@ -244,6 +245,9 @@ async def _users(
     removed = [stored[u.source_id].id for u in chunk if u.removed and u.source_id in stored]
     deleted = await lifecycle.soft_delete_users(conn, removed, now=now)
     _count(report, "users", outcomes, restored, len(deleted))
+    sids = {s.id: s.owner[1] for s in kept if s.owner}
+    counted = [sids[i] for i, o in outcomes.items() if o != "unchanged" or i in restored]
+    await mark_counted(conn, ref.source, ref.round_id, "user", counted)
 
 
 def _count(
@@ -336,7 +340,10 @@ async def _managers(
         if manager_id != found.manager_id:
             states.append(store.UserState(found.id, found.attributes, manager_id))
     outcomes = await store.upsert_users(conn, states, now=now)
-    report.counts["users_updated"] += sum(1 for o in outcomes.values() if o == "updated")
+    already = {ids[u.source_id] for u in told if u.counted and u.source_id in ids}
+    report.counts["users_updated"] += sum(
+        1 for i, o in outcomes.items() if o == "updated" and i not in already
+    )
 
 
 async def _members(

@@ -81,6 +81,7 @@ class FoldedUser:
     attributes: dict[str, Any] = field(default_factory=dict)  # None values clear
     manager: str | Unchanged | None = UNCHANGED
     removed: bool = False
+    counted: bool = False  # its creation or update is in the counts already
 
 
 @dataclass
@@ -96,6 +97,7 @@ class FoldedGroup:
 
 def _fold_user(object_id: str, rows: list[Any]) -> FoldedUser:
     folded = FoldedUser(object_id)
+    counted = any(row.counted for row in rows)
     for row in rows:
         if row.op == "remove":
             folded = FoldedUser(object_id, removed=True)
@@ -104,6 +106,7 @@ def _fold_user(object_id: str, rows: list[Any]) -> FoldedUser:
         folded.attributes.update(row.record["a"])
         if "m" in row.record:
             folded.manager = row.record["m"]
+    folded.counted = counted
     return folded
 
 
@@ -142,7 +145,7 @@ async def _folded(conn: AsyncConnection, source: int, round_id: str, kind: str) 
         if not ids:
             return
         rows = await conn.execute(
-            sa.select(s.object_id, s.op, s.record)
+            sa.select(s.object_id, s.op, s.record, s.counted)
             .where(mine & s.object_id.in_(ids))
             .order_by(s.object_id, s.seq)
         )
@@ -162,6 +165,17 @@ def folded_users(conn: AsyncConnection, source: int, round_id: str) -> AsyncIter
 def folded_groups(conn: AsyncConnection, source: int, round_id: str) -> AsyncIterator[list[FoldedGroup]]:
     """The round's groups, folded, in chunks of `CHUNK` ordered by source id."""
     return _folded(conn, source, round_id, "group")
+
+
+async def mark_counted(
+    conn: AsyncConnection, source: int, round_id: str, kind: str, object_ids: list[str]
+) -> None:
+    """Remember that these objects' creation or update is counted."""
+    s = source_staging.c
+    mine = (s.source == source) & (s.round_id == round_id) & (s.kind == kind)
+    for part in range(0, len(object_ids), CHUNK):
+        ids = object_ids[part : part + CHUNK]
+        await conn.execute(source_staging.update().where(mine & s.object_id.in_(ids)).values(counted=True))
 
 
 def last_is_removal(source: int, round_id: str, kind: str) -> sa.ColumnElement[bool]:

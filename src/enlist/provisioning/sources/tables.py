@@ -55,6 +55,8 @@ source_staging = sa.Table(
     sa.Column("op", sa.String(8), nullable=False),  # upsert | remove
     sa.Column("object_id", SourceId, nullable=False),  # the source's id of the object
     sa.Column("record", Json, nullable=False),
+    # Set once the object's creation or update is counted, so a later pass does not count it again.
+    sa.Column("counted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "source", "round_id", "kind", "object_id", "seq"),
     sqlite_autoincrement=True,
 )

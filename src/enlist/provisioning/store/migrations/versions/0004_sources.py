@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("op", sa.String(length=8), nullable=False),
         sa.Column("object_id", sa.String(length=256), nullable=False),
         sa.Column("record", JSON, nullable=False),
+        sa.Column("counted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["source"], ["sources.id"], name=op.f("fk_source_staging_source_sources"), ondelete="CASCADE"
         ),
