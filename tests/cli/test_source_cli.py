@@ -175,3 +175,41 @@ def test_directory_export_writes_what_directory_import_reads(cli: Cli, tmp_path:
         shown.splitlines()[0]
         == "id,userPrincipalName,mailNickname,jobTitle,accountEnabled,businessPhones,manager"
     )
+
+
+def test_source_sync_on_a_terminal_shows_how_many_records_it_has_read(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+    import pty  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from tests.live import ENLIST  # noqa: PLC0415
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    users = [{"userPrincipalName": f"u{i}@contoso.com"} for i in range(1200)]
+    (drop / "hr.json").write_text(json.dumps({"users": users}), encoding="utf-8")
+    env = {**os.environ, "ENLIST_DATA_DIR": str(tmp_path / "data")}
+    env.pop("ENLIST_PROVISIONING_DATABASE_URL", None)
+    base = [ENLIST, "provisioning", "source"]
+    subprocess.run(
+        [*base, "add", "hr", "--kind", "file", "--path", str(drop)], env=env, check=True, capture_output=True
+    )
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [*base, "sync", "hr"], env=env, stderr=follower, stdout=subprocess.PIPE, check=False
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"hr: 500 records read" in shown
+    assert b"hr: 1,200 records read" in shown
+    assert b"users created: 1200" in done.stdout

@@ -161,20 +161,19 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
     """One read of the source now; the directory changes only if the whole read succeeds."""
     show_bar = sys.stderr.isatty() and not as_json
 
+    def progress(count: int) -> None:
+        # A round's size is not known before its last page: a running count, not a percentage.
+        click.echo(f"\r{name}: {count:,} records read", nl=False, err=True)
+
     async def work(service: Service) -> dict[str, Any]:
-        if not show_bar:
-            return (await operations.sync(service, name, full=full, allow_deletes=allow_deletes)).to_json()
-        with click.progressbar(length=None, label=f"{name}: records read", file=sys.stderr) as bar:  # type: ignore[var-annotated]
-            seen = [0]
-
-            def progress(count: int) -> None:
-                bar.update(count - seen[0])
-                seen[0] = count
-
+        try:
             result = await operations.sync(
-                service, name, full=full, allow_deletes=allow_deletes, progress=progress
+                service, name, full=full, allow_deletes=allow_deletes, progress=progress if show_bar else None
             )
-            return result.to_json()
+        finally:
+            if show_bar:
+                click.echo("", err=True)
+        return result.to_json()
 
     result = _run(work)
     if as_json:

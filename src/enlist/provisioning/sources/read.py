@@ -102,6 +102,15 @@ async def read_source(
     finally:
         async with service.db.write() as conn:
             await source_store.release(conn, source.id, owner)
+    for conflict in result.report.conflicts:
+        # Never merged: said in the read's result and here, for whoever watches the logs.
+        logger.warning(
+            "source %s: userPrincipalName %s (its id %s) belongs to %s; not applied",
+            source.name,
+            conflict["userPrincipalName"],
+            conflict["source_id"],
+            conflict["owner"],
+        )
     logger.info("read of source %s: %s", source.name, result.to_json())
     return result
 
