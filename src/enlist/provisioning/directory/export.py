@@ -5,19 +5,20 @@ managers (by userPrincipalName), members and nested groups (by displayName). Onl
 of the built-in owner are written (a source's objects are the source's: its next read brings
 them back); references may name any object of the directory, since an import resolves them
 there too. JSON holds users and groups; CSV holds users only (as `import` reads CSV), one
-column per attribute any user has, lists joined with `;`.
+column per attribute any user has, lists joined with `;`, through `csv_line` (a cell starting a
+formula gets a leading `'`, which `import` takes off again; a text that itself starts with
+quotes and then a formula character gets one more, so it comes back as it was).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.csv_cells import FORMULA_STARTS, csv_line
 from enlist.provisioning.directory.files import USER_LISTS, USER_STRINGS
 from enlist.provisioning.directory.tables import BUILTIN_OWNER, dir_group_members, dir_groups, dir_users
 
@@ -65,9 +66,10 @@ def _cell(name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name in USER_LISTS or isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
+    text = ";".join(str(v) for v in value) if name in USER_LISTS or isinstance(value, list) else str(value)
+    # `csv_line` leaves a text starting with `'` as it is; `import` takes one `'` off quotes
+    # that lead to a formula character: so `'=x` is written `''=x` to come back as `'=x`.
+    return "'" + text if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def users_csv(users: list[Mapping[str, Any]]) -> str:
@@ -77,9 +79,6 @@ def users_csv(users: list[Mapping[str, Any]]) -> str:
     columns += [c for c in USER_LISTS if c in present]
     columns += ["manager"] if "manager" in present else []
     columns += sorted(present - set(columns))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for user in users:
-        writer.writerow([_cell(c, user.get(c)) for c in columns])
-    return out.getvalue()
+    lines = [csv_line(columns)]
+    lines += [csv_line([_cell(c, user.get(c)) for c in columns]) for user in users]
+    return "".join(lines)

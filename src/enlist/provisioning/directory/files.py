@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from enlist.csv_cells import FORMULA_STARTS
 from enlist.provisioning.directory.errors import InvalidFileError
 from enlist.provisioning.directory.positions import json_lines
 
@@ -456,6 +457,8 @@ def _csv_values(cells: dict[str, str]) -> dict[str, Any]:
         if name.startswith(_IGNORED):
             continue
         value = cell.strip()
+        if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+            value = value[1:]  # the quote a CSV export puts before a formula character (csv_cells)
         if name == "accountEnabled" and value.casefold() in {"true", "false"}:
             item[name] = value.casefold() == "true"
         elif name in USER_LISTS:
