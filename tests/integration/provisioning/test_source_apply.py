@@ -240,3 +240,24 @@ async def test_a_new_user_with_a_manager_counts_as_created_only(
     scripted.rounds = [ScriptedRound("full", [Page(users=users)], None)]
     result = await run(service, scripted)
     assert (result["users_created"], result["users_updated"]) == (3, 0)
+
+
+async def test_a_cursor_that_expires_mid_round_restarts_a_full_read_and_applies_only_that(
+    service: Service, scripted: ScriptedSource
+) -> None:
+    class ExpiresMidway(ScriptedRound):
+        async def pages(self) -> AsyncIterator[Page]:
+            yield Page(users=(user("ghost", "ghost@x.com"),))  # staged, then thrown away
+            raise CursorExpiredError("410 Gone: resync required")
+
+    scripted.rounds = [
+        ScriptedRound("full", [Page(users=(user("a", "a@x.com"), user("b", "b@x.com")))], "c1"),
+        ExpiresMidway("delta", [], "never"),
+        ScriptedRound("full", [Page(users=(user("a", "a@x.com"),))], "c2"),
+    ]
+    await run(service, scripted)
+    result = await run(service, scripted)
+    assert (result["kind"], result["users_created"], result["users_deleted"]) == ("full", 0, 1)
+    assert scripted.asked == [(None, True), ("c1", False), (None, True)]
+    assert set((await state(service))["users"]) == {"a", "b"}
+    assert (await operations.get(service, "scripted")).cursor == "c2"

@@ -127,18 +127,22 @@ async def _read(
     started: float,
 ) -> ReadResult:
     cursor = None if full else source.cursor
-    try:
-        round_ = await reader.start_round(cursor, full=full or cursor is None)
-    except CursorExpiredError:
-        round_ = await reader.start_round(None, full=True)
-    round_id = str(uuid.uuid4())
-    async with service.db.write() as conn:
-        await staging.discard(conn, source.id)  # an abandoned round's records, if any
-    count = 0
-    async for page in round_.pages():
-        count += await _stage(service, source, round_id, owner, page)
-        if progress is not None:
-            progress(count)
+    while True:
+        round_id = str(uuid.uuid4())
+        async with service.db.write() as conn:
+            await staging.discard(conn, source.id)  # an abandoned round's records, if any
+        count = 0
+        try:
+            round_ = await reader.start_round(cursor, full=cursor is None)
+            async for page in round_.pages():
+                count += await _stage(service, source, round_id, owner, page)
+                if progress is not None:
+                    progress(count)
+            break
+        except CursorExpiredError:
+            if cursor is None:
+                raise  # a full round cannot have an expired cursor: the source is wrong
+            cursor = None  # Graph's 410 / resync, at the start or mid-round: read everything
     ref = RoundRef(source.id, source.name, round_id, round_.kind)
     async with service.db.write() as conn:
         moment = now()
