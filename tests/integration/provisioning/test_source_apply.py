@@ -261,3 +261,29 @@ async def test_a_cursor_that_expires_mid_round_restarts_a_full_read_and_applies_
     assert scripted.asked == [(None, True), ("c1", False), (None, True)]
     assert set((await state(service))["users"]) == {"a", "b"}
     assert (await operations.get(service, "scripted")).cursor == "c2"
+
+
+async def test_the_lease_is_renewed_between_slow_pages_so_no_one_takes_it_over(
+    service: Service, scripted: ScriptedSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from enlist.provisioning.sources import store as source_store  # noqa: PLC0415
+
+    monkeypatch.setattr(source_store, "LEASE", timedelta(seconds=0.6))
+    taken: list[bool] = []
+
+    class Slow(ScriptedRound):
+        async def pages(self) -> AsyncIterator[Page]:
+            yield Page(users=(user("a", "a@x.com"),))
+            await asyncio.sleep(1.5)  # longer than the lease: only the renewals keep it
+            async with service.db.write() as conn:
+                source = await operations.get(service, "scripted")
+                taken.append(await source_store.claim(conn, source.id, "other-host:1:abc"))
+            yield Page(users=(user("b", "b@x.com"),))
+
+    scripted.rounds = [Slow("full", [], "c1")]
+    result = await run(service, scripted)
+    assert taken == [False]
+    assert result["users_created"] == 2

@@ -13,6 +13,8 @@ every active application's next incremental cycle to run now.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -93,6 +95,7 @@ async def read_source(
         )
     started = time.monotonic()
     settings = SourceSettings.from_json(source.settings)
+    heartbeat = asyncio.create_task(_heartbeat(service, source.id, owner))
     try:
         reader = reader or open_reader(source, service.secrets)
         result = await _read(service, source, reader, settings, owner, full, allow_deletes, progress, started)
@@ -100,6 +103,9 @@ async def read_source(
         await _failed(service, source, settings, owner, exc)
         raise
     finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
         async with service.db.write() as conn:
             await source_store.release(conn, source.id, owner)
     for conflict in result.report.conflicts:
@@ -145,6 +151,9 @@ async def _read(
             cursor = None  # Graph's 410 / resync, at the start or mid-round: read everything
     ref = RoundRef(source.id, source.name, round_id, round_.kind)
     async with service.db.write() as conn:
+        # Applied only by the lease's holder, checked in the applying transaction itself.
+        if not await source_store.renew(conn, source.id, owner):
+            raise SourceUnavailableError(f"the lease on {source.name} was taken over; nothing was applied")
         moment = now()
         report = await apply_round(
             conn, ref, threshold=settings.deletion_threshold, allow_deletes=allow_deletes, now=moment
@@ -168,6 +177,16 @@ async def _read(
                 .values(next_run_at=moment)
             )
     return result
+
+
+async def _heartbeat(service: Service, source_id: int, owner: str) -> None:
+    """Renew the lease while the read runs, pages or not (a reader may wait out a long
+    Retry-After between two pages); stops when the lease is no longer ours."""
+    while True:
+        await asyncio.sleep(source_store.LEASE.total_seconds() / 3)
+        async with service.db.write() as conn:
+            if not await source_store.renew(conn, source_id, owner):
+                return
 
 
 async def _stage(service: Service, source: Source, round_id: str, owner: str, page: Page) -> int:
