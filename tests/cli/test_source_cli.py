@@ -5,6 +5,7 @@ directory of the test's own (SQLite)."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,26 @@ def test_source_sync_on_a_terminal_shows_how_many_records_it_has_read(tmp_path: 
     assert b"hr: 500 records read" in shown
     assert b"hr: 1,200 records read" in shown
     assert b"users created: 1200" in done.stdout
+
+
+def test_a_group_name_two_sources_share_is_assigned_by_id(cli: Cli, tmp_path: Path) -> None:
+    ids = {}
+    for name in ("hr", "contractors"):
+        drop = tmp_path / name
+        drop.mkdir()
+        ids[name] = str(uuid.uuid4())
+        document = {"users": [], "groups": [{"id": ids[name], "displayName": "Sales"}]}
+        (drop / "g.json").write_text(json.dumps(document), encoding="utf-8")
+        cli.json("add", name, "--kind", "file", "--path", str(drop))
+        cli.json("sync", name)
+    runner, env = cli.runner, cli.env
+    assert runner.invoke(main, ["provisioning", "app", "create", "Portal"], env=env).exit_code == 0
+    by_name = runner.invoke(main, ["provisioning", "app", "assign", "Portal", "--group", "Sales"], env=env)
+    assert by_name.exit_code == 1
+    assert "2 groups are named 'Sales'" in by_name.stderr
+    assert ids["hr"] in by_name.stderr
+    by_id = runner.invoke(
+        main, ["provisioning", "app", "assign", "Portal", "--group", ids["hr"], "--json"], env=env
+    )
+    assert by_id.exit_code == 0, by_id.output
+    assert json.loads(by_id.stdout)["groups"] == 1
