@@ -82,10 +82,10 @@ async def scheduler_loop(service: Service, poll_seconds: float) -> None:
     next_housekeeping = loop.time()
     while True:
         try:
+            await read_due_sources(service)  # before the cycles, which then carry what it changed
             if loop.time() >= next_housekeeping:
                 await housekeeping(service)
                 next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S
-            await read_due_sources(service)
             await run_due(service, owner)
         except Exception:
             logger.exception("scheduler pass failed; trying again")
