@@ -180,7 +180,7 @@ def _members(
                 continue
         rendered = _list_render(obj, select, ("id", "displayName", "mail"))
         if limited and kind == "user":
-            rendered = {k: None for k in rendered} | {"id": member}
+            rendered = dict.fromkeys(rendered) | {"id": member}
         items.append({"@odata.type": f"#microsoft.graph.{kind}", **rendered})
     return fake.page(
         _Pages("/".join(parts), items, top, f"{fake.graph_base}/v1.0/$metadata#directoryObjects")
@@ -297,7 +297,7 @@ def _delta(
         if not ids or len(ids) > 50:
             raise GraphError(400, "BadRequest", "Delta $filter takes 1 to 50 'id eq' clauses.")
         items = [i for i in items if i["id"] in ids]
-    context = f"{fake.graph_base}/v1.0/$metadata#{resource.split('/')[0]}"
+    context = f"{fake.graph_base}/v1.0/$metadata#{resource.split('/', maxsplit=1)[0]}"
     state = _Pages(
         resource, items, fake.knobs.page_size, context, kind=kind, select=select, record_seq=head, after=head
     )

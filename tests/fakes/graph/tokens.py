@@ -62,7 +62,7 @@ def verify_assertion(
     cert = x509.load_pem_x509_certificate(certificate_pem)
     if header.get("x5t#S256") not in {None, _thumbprint(cert, hashes.SHA256())}:
         return "unknown certificate (x5t#S256)"
-    if header.get("x5t") not in {None, _thumbprint(cert, hashes.SHA1())}:  # noqa: S303 - Entra's x5t is SHA-1
+    if header.get("x5t") not in {None, _thumbprint(cert, hashes.SHA1())}:
         return "unknown certificate (x5t)"
     if "x5t" not in header and "x5t#S256" not in header:
         return "no certificate thumbprint"
@@ -170,7 +170,7 @@ class TokenIssuer:
 
 def sha1_thumbprint_hex(certificate_pem: bytes) -> str:
     cert = x509.load_pem_x509_certificate(certificate_pem)
-    return cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303 - the thumbprint Entra shows
+    return cert.fingerprint(hashes.SHA1()).hex()
 
 
 def digest(data: bytes) -> str:
