@@ -45,7 +45,7 @@ READ_MEMBERS = frozenset(
 READ_DELETED_GROUPS = frozenset({"Group.Read.All", "Directory.Read.All"})
 READ_APPS = frozenset({"Application.Read.All", "Directory.Read.All"})
 LIST_OPTIONS = frozenset(
-    {"$select", "$top", "$skiptoken", "$expand", "$count", "$filter", "$orderby", "$search"}
+    {"$select", "$top", "$skip", "$skiptoken", "$expand", "$count", "$filter", "$orderby", "$search"}
 )
 DELTA_OPTIONS = frozenset({"$select", "$top", "$skiptoken", "$deltatoken", "$filter"})
 MANAGER_MISSING = (
