@@ -177,8 +177,11 @@ async def test_a_full_round_after_changes_converges_and_drops_vanished_objects(f
     await directory.apply(await reader.start_round(None))
     fake.tenant.purge_user(users[4])
     fake.tenant.delete_group(groups[1])
+    fake.tenant.set_manager(users[1], None)  # a full round says "no manager" by leaving it out
 
     await directory.apply(await reader.start_round(None, full=True))
+
+    assert directory.managers[users[1]] is None
 
     assert directory.view() == truth(fake)
 
