@@ -81,8 +81,10 @@ async def walk(
             raise
         items = [i for i in body.get("value") or () if isinstance(i, dict) and i.get("id")]
         next_link, delta_link = body.get("@odata.nextLink"), body.get("@odata.deltaLink")
+        del body  # one page in memory: the next is fetched only after this one is dropped
         if isinstance(next_link, str):
             yield items, None
+            del items
             link = next_link
         elif isinstance(delta_link, str):
             yield items, delta_link
@@ -145,16 +147,22 @@ class GraphRound:
                     self._client, [u.source_id for u in users], self._settings.max_retries
                 )
                 users = [UserRecord(u.source_id, u.attributes, managers.get(u.source_id)) for u in users]
+            del items
             if users or removals:
                 yield Page(users=tuple(users), removals=tuple(removals))
+            del users, removals
             users_delta = final
         groups_delta: str | None = None
+        # Graph repeats a large group on successive pages, each with a slice of its members
+        # (§5.4): only the last group of a page can go on, so only it is held back.
         pending: dict[str, GroupRecord] = {}
         async for items, final in walk(self._client, self._groups_link, GROUPS_PERMISSION):
             here: dict[str, GroupRecord] = {}
             removals = []
+            last: str | None = None
             for item in items:
                 group = group_record(item, full=full)
+                last = None
                 if isinstance(group, Removal):
                     removals.append(group)
                     here.pop(group.source_id, None)
@@ -166,12 +174,17 @@ class GraphRound:
                     group = _within(group, scope)
                 earlier = here.get(group.source_id) or pending.pop(group.source_id, None)
                 here[group.source_id] = merge_groups(earlier, group) if earlier else group
-            if full:
-                ready, pending = list(pending.values()), here
-            else:
-                ready = list(here.values())
+                last = group.source_id
+            del items
+            ready = list(pending.values())
+            pending = {}
+            if full and last is not None and final is None:
+                pending[last] = here.pop(last)
+            ready.extend(here.values())
+            del here
             if ready or removals:
                 yield Page(groups=tuple(ready), removals=tuple(removals))
+            del ready, removals
             groups_delta = final
         if pending:
             yield Page(groups=tuple(pending.values()))
