@@ -19,7 +19,6 @@ import orjson
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
-
 from tests.fakes.graph.app import FakeGraph
 
 

@@ -24,7 +24,7 @@ from enlist.provisioning.sources.graph import GraphSettings, graph_reader
 from enlist.provisioning.sources.model import SourceReader
 
 CLIENT_ID = "bench-graph-client"
-SECRET = "bench-graph-secret"  # noqa: S105 - the fake's own test secret
+SECRET = "bench-graph-secret"
 
 
 async def run(ctx: Context) -> list[Row]:

@@ -130,9 +130,18 @@ class GraphRound:
         return self._cursor
 
     async def pages(self) -> AsyncIterator[Page]:
+        links: list[str] = []
+        async for page in self._user_pages(links):
+            yield page
+        async for page in self._group_pages(links):
+            yield page
+        if len(links) != 2:
+            raise SourceUnavailableError("the Graph round ended without a deltaLink")
+        self._cursor = encode_cursor(links[0], links[1], self._scope)
+
+    async def _user_pages(self, links: list[str]) -> AsyncIterator[Page]:
         full = self.kind == "full"
         scope = self._scope
-        users_delta: str | None = None
         async for items, final in walk(self._client, self._users_link, USERS_PERMISSION):
             users: list[UserRecord] = []
             removals: list[Removal] = []
@@ -151,14 +160,18 @@ class GraphRound:
             if users or removals:
                 yield Page(users=tuple(users), removals=tuple(removals))
             del users, removals
-            users_delta = final
-        groups_delta: str | None = None
+            if final is not None:
+                links.append(final)
+
+    async def _group_pages(self, links: list[str]) -> AsyncIterator[Page]:
+        full = self.kind == "full"
+        scope = self._scope
         # Graph repeats a large group on successive pages, each with a slice of its members
         # (§5.4): only the last group of a page can go on, so only it is held back.
         pending: dict[str, GroupRecord] = {}
         async for items, final in walk(self._client, self._groups_link, GROUPS_PERMISSION):
             here: dict[str, GroupRecord] = {}
-            removals = []
+            removals: list[Removal] = []
             last: str | None = None
             for item in items:
                 group = group_record(item, full=full)
@@ -185,12 +198,10 @@ class GraphRound:
             if ready or removals:
                 yield Page(groups=tuple(ready), removals=tuple(removals))
             del ready, removals
-            groups_delta = final
+            if final is not None:
+                links.append(final)
         if pending:
             yield Page(groups=tuple(pending.values()))
-        if users_delta is None or groups_delta is None:
-            raise SourceUnavailableError("the Graph round ended without a deltaLink")
-        self._cursor = encode_cursor(users_delta, groups_delta, scope)
 
 
 def _within(record: GroupRecord, scope: Scope) -> GroupRecord:
