@@ -189,3 +189,53 @@ async def test_a_batch_of_21_or_with_duplicate_ids_is_refused(
     assert duplicates.status_code == 400
     assert fine.status_code == 200
     assert fine.json()["responses"][0]["status"] == 404  # no manager: 404 by design
+
+
+async def test_lists_page_as_graph_does(fake: FakeGraph, http: httpx2.AsyncClient) -> None:
+    boss = fake.tenant.create_user("boss@contoso.com")
+    for i in range(250):
+        fake.tenant.set_manager(fake.tenant.create_user(f"u{i}@contoso.com"), boss)
+    gone = fake.tenant.create_user("gone@contoso.com")
+    fake.tenant.delete_user(gone)
+    headers = {"Authorization": f"Bearer {await _token(fake, http)}"}
+
+    plain = (await http.get(f"{fake.graph_base}/v1.0/users?$top=999", headers=headers)).json()
+    expanded = (
+        await http.get(f"{fake.graph_base}/v1.0/users?$top=999&$expand=manager($select=id)", headers=headers)
+    ).json()
+    default = (await http.get(f"{fake.graph_base}/v1.0/users", headers=headers)).json()
+    deleted = (
+        await http.get(f"{fake.graph_base}/v1.0/directory/deletedItems/microsoft.graph.user", headers=headers)
+    ).json()
+    count = await http.get(
+        f"{fake.graph_base}/v1.0/users/$count", headers={**headers, "ConsistencyLevel": "eventual"}
+    )
+
+    assert len(plain["value"]) == 251  # soft-deleted users are not listed
+    assert "@odata.nextLink" not in plain
+    assert len(expanded["value"]) == 100  # $expand caps pages at 100 (§2.3)
+    assert expanded["value"][1]["manager"]["id"] == boss
+    assert len(default["value"]) == 100
+    assert default["@odata.nextLink"].startswith(fake.graph_base)
+    assert default["value"][0]["jobTitle"] is None  # lists answer null for unset properties
+    assert [u["id"] for u in deleted["value"]] == [gone]
+    assert count.text == "251"
+
+
+async def test_prefer_minimal_returns_only_changed_properties(
+    fake: FakeGraph, http: httpx2.AsyncClient
+) -> None:
+    user = fake.tenant.create_user("a@contoso.com", department="D1", jobTitle="Staff")
+    headers = {"Authorization": f"Bearer {await _token(fake, http)}"}
+    first = (
+        await http.get(f"{fake.graph_base}/v1.0/users/delta?$select=id,department,jobTitle", headers=headers)
+    ).json()
+    fake.tenant.update_user(user, department="D2")
+
+    minimal = (
+        await http.get(first["@odata.deltaLink"], headers={**headers, "Prefer": "return=minimal"})
+    ).json()
+    full = (await http.get(first["@odata.deltaLink"], headers=headers)).json()
+
+    assert minimal["value"] == [{"id": user, "department": "D2"}]
+    assert full["value"] == [{"id": user, "department": "D2", "jobTitle": "Staff"}]
