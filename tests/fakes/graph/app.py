@@ -121,7 +121,10 @@ class FakeGraph:
         path = request.url.path
         route = "token" if on_auth_host else self.route_of(request.method, path.removeprefix("/v1.0"))
         headers = dict(request.headers)
-        self.requests.append(Recorded(route, request.method, str(request.url), request.url.netloc, headers))
+        peer = tuple(scope["client"]) if scope.get("client") else None
+        self.requests.append(
+            Recorded(route, request.method, str(request.url), request.url.netloc, headers, peer)
+        )
         fault = self.faults.next_for(route)
         if fault is not None and fault.kind == "reset":
             self.reset_connection(scope.get("client"))

@@ -39,7 +39,7 @@ class Recorded:
     url: str
     host: str
     headers: dict[str, str]
-    status: int = 0
+    peer: tuple[str, int] | None = None  # the client's address: a new port is a new connection
 
 
 @dataclass

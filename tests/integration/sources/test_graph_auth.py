@@ -146,8 +146,7 @@ async def test_the_token_is_reused_until_near_expiry_then_fetched_again(fake: Fa
 
 async def test_a_link_outside_the_graph_base_is_never_sent_the_token(fake: FakeGraph) -> None:
     reader = reader_for(fake)
-    http, client = reader._client()
-    await http.aclose()
+    client = reader._client()
 
     with pytest.raises(SourceUnavailableError, match="outside"):
         client.url("http://evil.example/v1.0/users/delta?$skiptoken=x")

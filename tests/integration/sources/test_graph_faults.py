@@ -103,6 +103,21 @@ async def test_a_delta_round_cut_off_keeps_no_cursor_and_the_next_round_converge
     assert directory.view() == truth(fake)
 
 
+@pytest.mark.parametrize("name", ["503 Retry-After 4", "503 without Retry-After", "504", "connection reset"])
+async def test_after_a_503_504_or_a_reset_the_retry_goes_over_a_new_connection(
+    fake: FakeGraph, name: str
+) -> None:
+    _tenant(fake)
+    reader = reader_for(fake)
+    fake.faults.add("users_delta", FAULTS[name], call=3)
+
+    await Directory().apply(await reader.start_round(None))
+
+    pages = fake.graph_requests("users_delta")
+    assert pages[1].peer == pages[0].peer  # kept alive between pages
+    assert pages[3].peer != pages[2].peer  # the retry of the failed third request
+
+
 async def test_a_retry_after_longer_than_the_limit_stops_the_round(fake: FakeGraph) -> None:
     _tenant(fake)
     clock = Clock()

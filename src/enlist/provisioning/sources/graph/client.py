@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 
@@ -68,20 +68,48 @@ class GraphClient:
     def __init__(
         self,
         settings: GraphSettings,
-        http: httpx2.AsyncClient,
+        connect: Callable[[], httpx2.AsyncClient],
         tokens: TokenProvider,
         *,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        reconnect: bool = True,
     ) -> None:
         self._settings = settings
-        self._http = http
+        self._connect = connect
+        self._http: httpx2.AsyncClient | None = None
+        self._reconnect = reconnect
         self._tokens = tokens
         self._sleep = sleep
         self._clock = clock
         self._next_slot = 0.0
         self.sent = 0
         self.waits: list[float] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _connection(self) -> httpx2.AsyncClient:
+        if self._http is None:
+            self._http = self._connect()
+        return self._http
+
+    async def _fresh_connection(self) -> None:
+        """After a 503, a 504 or a dropped connection the retry goes over a new connection
+        (graph-source.md §6.4): the pool, one connection for a sequential reader, is dropped."""
+        if self._reconnect:
+            await self.aclose()
+
+    async def token(self) -> str:
+        return await self._tokens.token(self._connection())
 
     def url(self, path_or_link: str) -> str:
         base = self._settings.graph
@@ -143,7 +171,7 @@ class GraphClient:
         attempt = 0
         while True:
             await self._pace()
-            token = await self._tokens.token(self._http)
+            token = await self.token()
             request_headers = {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
@@ -153,8 +181,9 @@ class GraphClient:
             }
             self.sent += 1
             try:
-                response = await self._http.request(method, url, headers=request_headers, json=json)
+                response = await self._connection().request(method, url, headers=request_headers, json=json)
             except httpx2.TransportError as error:
+                await self._fresh_connection()
                 if attempt >= self._settings.max_retries:
                     raise UnreachableError(
                         f"cannot reach Graph at {self._settings.graph} after {attempt + 1} tries: {error!r}"
@@ -171,6 +200,8 @@ class GraphClient:
                 continue
             code, message = _error_code(response)
             if status in RETRIED and attempt < self._settings.max_retries:
+                if status != 429:
+                    await self._fresh_connection()
                 wait = retry_after(response.headers.get("Retry-After"), time.time())
                 await self._wait(backoff(attempt) if wait is None else wait, f"HTTP {status}")
                 attempt += 1

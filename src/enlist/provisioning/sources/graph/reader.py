@@ -7,7 +7,6 @@ reader holds no connection between rounds; the access token is kept across them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import quote
@@ -46,8 +45,7 @@ class _OwnedRound:
         return self._cursor
 
     async def pages(self) -> AsyncIterator[Page]:
-        http, client = self._reader._client()  # noqa: SLF001 - the reader's own round
-        async with http:
+        async with self._reader._client() as client:  # noqa: SLF001 - the reader's own round
             settings = self._reader.settings
             if self._links is None:
                 inner = GraphRound.full(client, settings, self._scope)
@@ -84,18 +82,26 @@ class GraphReader:
         self.tokens = TokenProvider(settings, clock)
         self.last_client: GraphClient | None = None
 
-    def _client(self) -> tuple[httpx2.AsyncClient, GraphClient]:
-        http = httpx2.AsyncClient(
-            transport=self._transport, timeout=self.settings.timeout, follow_redirects=False
+    def _client(self) -> GraphClient:
+        def connect() -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                transport=self._transport, timeout=self.settings.timeout, follow_redirects=False
+            )
+
+        client = GraphClient(
+            self.settings,
+            connect,
+            self.tokens,
+            sleep=self._sleep,
+            clock=self._clock,
+            reconnect=self._transport is None,  # a transport handed in is not ours to close
         )
-        client = GraphClient(self.settings, http, self.tokens, sleep=self._sleep, clock=self._clock)
         self.last_client = client
-        return http, client
+        return client
 
     async def start_round(self, cursor: str | None, *, full: bool = False) -> _OwnedRound:
         stored = decode_cursor(cursor) if cursor is not None and not full else None
-        http, client = self._client()
-        async with http:
+        async with self._client() as client:
             scope = await read_scope(client, self.settings)
         if stored is None:
             return _OwnedRound(self, "full", None, scope)
@@ -107,11 +113,9 @@ class GraphReader:
     async def check(self) -> CheckResult:
         """Reach the login endpoint, then Graph with each call a read needs; say what is wrong."""
         settings = self.settings
-        http, client = self._client()
-        async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(http.aclose)
+        async with self._client() as client:
             try:
-                await self.tokens.token(http)
+                await client.token()
             except CredentialsError as error:
                 return CheckResult(
                     False, f"{error}. Check the client id and the secret or certificate.", {"step": "token"}
@@ -172,7 +176,6 @@ class GraphReader:
                 + " are readable",
                 {"requests": client.sent},
             )
-        raise AssertionError("unreachable")  # pragma: no cover - the exit stack never swallows
 
 
 def graph_reader(
