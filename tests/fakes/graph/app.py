@@ -214,9 +214,12 @@ class FakeGraph:
                 )
             if fault is not None and fault.kind == "status":
                 self._raise_fault(fault)
-            return self._dispatch(method, path, query, headers, body, holder.permissions, fault)
+            reply = self._dispatch(method, path, query, headers, body, holder.permissions, fault)
         except GraphError as error:
             return self._error(error, headers)
+        if fault is not None and fault.kind == "headers":
+            reply.headers.update(dict(fault.headers))
+        return reply
 
     @staticmethod
     def _raise_fault(fault: Fault) -> None:

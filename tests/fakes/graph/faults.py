@@ -16,9 +16,10 @@ class Fault:
     """`status` answers with that status (429/503/504/... with Graph's error body), `reset`
     drops the connection before any header, `revoke` forgets every issued token and answers
     401 InvalidAuthenticationToken, `expire_cursor`/`reset_cursor` answer a delta link with 400
-    syncStateNotFound or 410 Gone + Location."""
+    syncStateNotFound or 410 Gone + Location, `headers` answers normally with `headers` added
+    (`x-ms-throttle-limit-percentage`, `x-ms-resource-unit`)."""
 
-    kind: Literal["status", "reset", "revoke", "expire_cursor", "reset_cursor"] = "status"
+    kind: Literal["status", "reset", "revoke", "expire_cursor", "reset_cursor", "headers"] = "status"
     status: int = 503
     retry_after: str | None = None
     headers: tuple[tuple[str, str], ...] = ()

@@ -201,3 +201,19 @@ async def test_the_request_rate_is_kept(fake: FakeGraph) -> None:
     assert sent > 4
     # The clock moves only by the reader's sleeps: n requests at 4 a second took (n-1)/4 s.
     assert clock.now - 1000.0 == pytest.approx((sent - 1) / 4)
+
+
+async def test_near_its_quota_the_reader_slows_to_half_its_rate(fake: FakeGraph) -> None:
+    _tenant(fake)
+    clock = Clock()
+    reader = reader_for(fake, clock, requests_per_second=0)
+    fake.faults.add(
+        "users_delta", Fault(kind="headers", headers=(("x-ms-throttle-limit-percentage", "0.9"),)), call=2
+    )
+
+    await Directory().apply(await reader.start_round(None))
+
+    after = len(fake.graph_requests()) - 2  # the requests sent after the second one said 0.9
+    assert reader.last_client is not None
+    assert reader.last_client.slowed
+    assert clock.sleeps == [pytest.approx(0.2)] * (after - 1)  # 5 a second, from the second on
