@@ -129,7 +129,10 @@ class FakeGraph:
         if fault is not None and fault.kind == "reset":
             self.reset_connection(scope.get("client"))
             return
-        if on_auth_host:
+        if on_auth_host and fault is not None and fault.kind == "status":
+            status, error = aad_error(fault.status, "temporarily_unavailable", 50196, "The service is busy.")
+            reply = Reply(status, error, {"Retry-After": fault.retry_after} if fault.retry_after else {})
+        elif on_auth_host:
             reply = await self._auth(request, path)
         else:
             body = await request.body()

@@ -217,3 +217,26 @@ async def test_near_its_quota_the_reader_slows_to_half_its_rate(fake: FakeGraph)
     assert reader.last_client is not None
     assert reader.last_client.slowed
     assert clock.sleeps == [pytest.approx(0.2)] * (after - 1)  # 5 a second, from the second on
+
+
+@pytest.mark.parametrize("fault", [Fault(status=503), Fault(kind="reset")], ids=["503", "reset"])
+async def test_a_login_endpoint_that_fails_once_is_tried_again(fake: FakeGraph, fault: Fault) -> None:
+    _tenant(fake)
+    reader = reader_for(fake)
+    fake.faults.add("token", fault)
+
+    cursor = await Directory().apply(await reader.start_round(None))
+
+    assert cursor is not None
+    assert len([r for r in fake.requests if r.route == "token"]) == 2
+
+
+async def test_a_login_endpoint_that_keeps_failing_stops_the_round(fake: FakeGraph) -> None:
+    _tenant(fake)
+    reader = reader_for(fake, max_retries=2)
+    fake.faults.add("token", Fault(status=503), times=3)
+    graph_round = await reader.start_round(None)
+
+    with pytest.raises(SourceUnavailableError, match="login endpoint"):
+        await Directory().apply(graph_round)
+    assert graph_round.cursor is None

@@ -184,7 +184,15 @@ class GraphClient:
         attempt = 0
         while True:
             await self._pace()
-            token = await self.token()
+            try:
+                token = await self.token()
+            except UnreachableError:
+                # The login endpoint down or busy is as transient as Graph's 503 (MSAL retries too).
+                if attempt >= self._settings.max_retries:
+                    raise
+                await self._wait(backoff(attempt), "the login endpoint did not answer")
+                attempt += 1
+                continue
             request_headers = {
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
