@@ -16,7 +16,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,44 +26,9 @@ from starlette.responses import Response
 
 from tests.fakes.graph import delta
 from tests.fakes.graph.faults import Fault, Faults, Recorded
-from tests.fakes.graph.tenant import (
-    GROUP_DEFAULT,
-    GROUP_PROPERTIES,
-    USER_DEFAULT,
-    USER_NOT_IN_COLLECTIONS,
-    USER_PROPERTIES,
-    Tenant,
-)
+from tests.fakes.graph.rules import READ_APPS, READ_MEMBERS, READ_USERS, GraphError, Reply
+from tests.fakes.graph.tenant import Tenant
 from tests.fakes.graph.tokens import TokenIssuer, aad_error
-
-READ_USERS = frozenset(
-    {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-)
-READ_MEMBERS = frozenset(
-    {"GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"}
-)
-READ_DELETED_GROUPS = frozenset({"Group.Read.All", "Directory.Read.All"})
-READ_APPS = frozenset({"Application.Read.All", "Directory.Read.All"})
-LIST_OPTIONS = frozenset(
-    {"$select", "$top", "$skip", "$skiptoken", "$expand", "$count", "$filter", "$orderby", "$search"}
-)
-DELTA_OPTIONS = frozenset({"$select", "$top", "$skiptoken", "$deltatoken", "$filter"})
-MANAGER_MISSING = (
-    "Resource 'manager' does not exist or one of its queried reference-property objects are not present."
-)
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class GraphError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
 @dataclass
@@ -363,54 +328,6 @@ class FakeGraph:
         return self._links.get(token)
 
 
-def select_of(
-    options: Mapping[str, str], allowed: frozenset[str], type_name: str, *, in_delta: bool = False
-) -> frozenset[str] | None:
-    if "$select" not in options:
-        return None
-    props = frozenset(p.strip() for p in options["$select"].split(",") if p.strip())
-    for prop in sorted(props):
-        if prop in USER_NOT_IN_COLLECTIONS and type_name == "user":
-            if in_delta:
-                raise GraphError(
-                    400,
-                    "BadRequest",
-                    "Invalid request for delta query: for this entity set, $expand/$select is not supported "
-                    f"for the following properties: {prop}",
-                )
-            raise GraphError(
-                501, "NotImplemented", f"The property '{prop}' is not supported in a collection."
-            )
-        if prop not in allowed:
-            raise GraphError(
-                400,
-                "Request_BadRequest",
-                f"Could not find a property named '{prop}' on type 'microsoft.graph.{type_name}'.",
-            )
-    return props
-
-
-def top_of(options: Mapping[str, str], default: int = 100) -> int:
-    if "$skip" in options:
-        raise GraphError(400, "Request_BadRequest", "'$skip' is not supported by the service.")
-    raw = options.get("$top")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 999:
-        raise GraphError(
-            400,
-            "Request_BadRequest",
-            f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.",
-        )
-    return int(raw)
-
-
-def refuse_unknown(options: Mapping[str, str], allowed: frozenset[str]) -> None:
-    for key in options:
-        if key.startswith("$") and key not in allowed:
-            raise GraphError(400, "BadRequest", f"Query option '{key}' is not allowed.")
-
-
 _ID = r"[^/()]+"
 _ROUTES = [
     (re.compile(r"/users"), "users"),
@@ -441,4 +358,3 @@ _PERMISSIONS = {
     "service_principal": READ_APPS,
     "assigned_to": READ_APPS,
 }
-_ = (GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES)

@@ -7,19 +7,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from tests.fakes.graph import delta
-from tests.fakes.graph.app import (
+from tests.fakes.graph.app import _Pages
+from tests.fakes.graph.faults import Fault
+from tests.fakes.graph.rules import (
     DELTA_OPTIONS,
     LIST_OPTIONS,
     MANAGER_MISSING,
+    READ_DELETED_GROUPS,
     READ_USERS,
     GraphError,
     Reply,
-    _Pages,
     refuse_unknown,
     select_of,
     top_of,
 )
-from tests.fakes.graph.faults import Fault
 from tests.fakes.graph.tenant import GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES
 
 if TYPE_CHECKING:
@@ -126,6 +127,10 @@ def handle(
                 400, "Request_BadRequest", "Unsupported query: an OData cast to user or group is required."
             )
         kind = "user" if parts[2].endswith("user") else "group"
+        if not permissions & (READ_USERS if kind == "user" else READ_DELETED_GROUPS):
+            raise GraphError(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
         source = tenant.users if kind == "user" else tenant.groups
         items = [
             {

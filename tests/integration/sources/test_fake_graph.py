@@ -117,6 +117,7 @@ async def test_an_expired_token_is_401(fake: FakeGraph, http: httpx2.AsyncClient
         ("/v1.0/users/delta", "User.Read.All"),
         ("/v1.0/groups/delta", "GroupMember.Read.All"),
         ("/v1.0/servicePrincipals", "Application.Read.All"),
+        ("/v1.0/directory/deletedItems/microsoft.graph.user", "User.Read.All"),
     ],
 )
 async def test_a_call_outside_the_tokens_permissions_is_403(
