@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enlist.provisioning.sources.file import FileSourceReader
+from enlist.provisioning.sources.graph import graph_reader
+from enlist.provisioning.sources.graph.settings import settings_from_stored
 from enlist.provisioning.sources.model import SourceReader
 
 
@@ -34,8 +36,13 @@ def _file(config: ReaderConfig) -> SourceReader:
     return FileSourceReader(str(config.settings.get("path") or ""))
 
 
+def _graph(config: ReaderConfig) -> SourceReader:
+    return graph_reader(settings_from_stored(config.settings, config.secrets))
+
+
 READERS: dict[str, ReaderFactory] = {
     "file": _file,
+    "graph": _graph,
 }
 
 

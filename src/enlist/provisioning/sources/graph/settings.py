@@ -7,7 +7,10 @@ national cloud or the fake Graph of the tests is one setting away.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 GRAPH_URL = "https://graph.microsoft.com"
 LOGIN_URL = "https://login.microsoftonline.com"
@@ -76,3 +79,55 @@ class GraphSettings:
     @property
     def token_url(self) -> str:
         return f"{self.login_url.rstrip('/')}/{self.tenant_id}/oauth2/v2.0/token"
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----\s*", re.DOTALL)
+
+
+def certificate_from_pem(text: str) -> Certificate:
+    """The certificate and its private key from one PEM document (what `--certificate FILE`
+    stores): raises ValueError when either is missing."""
+    blocks = {m.group(1): m.group(0).strip() + "\n" for m in _PEM_BLOCK.finditer(text)}
+    key = next((v for k, v in blocks.items() if k.endswith("PRIVATE KEY")), None)
+    cert = blocks.get("CERTIFICATE")
+    if key is None or cert is None:
+        raise ValueError("the certificate file must hold the PEM certificate and its PEM private key")
+    return Certificate(key.encode(), cert.encode())
+
+
+def _groups(value: Any) -> tuple[str, ...]:
+    parts = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(str(p).strip() for p in parts if str(p).strip())
+
+
+def _flag(value: Any) -> bool:
+    return value.strip().casefold() in {"true", "on", "yes", "1"} if isinstance(value, str) else bool(value)
+
+
+def settings_from_stored(stored: Mapping[str, Any], secrets: Mapping[str, str]) -> GraphSettings:
+    """A Graph source's settings from what `source add --kind graph` and `source set` store:
+    the plain keys from its settings document (values `source set` kept as text are converted),
+    the client secret or the certificate only from its opened, sealed secrets."""
+    certificate = secrets.get("certificate")
+    optional: dict[str, Any] = {}
+    for key, convert in (
+        ("requests_per_second", float),
+        ("max_retries", int),
+        ("max_retry_wait", float),
+        ("timeout", float),
+    ):
+        if stored.get(key) not in (None, ""):
+            optional[key] = convert(stored[key])
+    if "managers_by_batch" in stored:
+        optional["managers_by_batch"] = _flag(stored["managers_by_batch"])
+    return GraphSettings(
+        tenant_id=str(stored.get("tenant_id") or ""),
+        client_id=str(stored.get("client_id") or ""),
+        client_secret=secrets.get("client_secret") or None,
+        certificate=certificate_from_pem(certificate) if certificate else None,
+        graph_url=str(stored.get("graph_url") or GRAPH_URL),
+        login_url=str(stored.get("login_url") or LOGIN_URL),
+        scope_groups=_groups(stored.get("scope_groups")),
+        scope_app_id=str(stored.get("scope_app_id") or "") or None,
+        **optional,
+    )
