@@ -8,16 +8,18 @@ members; every one the tenant lost soft-deleted (restorable), never hard-deleted
 half-way applies nothing and keeps the cursor; a replayed page applies idempotently. The suite
 runs on SQLite and on PostgreSQL (the `service` fixture).
 
-To add a kind (Graph against its fake, push): a fixture like `file_world` building the same
-`World` interface, and its name in `KINDS`.
+To add a kind (push next): an async context manager like `graph_world` giving the same `World`
+interface for one test, and its name in `KINDS`. Graph runs against the fake Graph on loopback;
+every scenario expresses itself there, so no kind needs a capability flag yet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +33,8 @@ from enlist.provisioning.sources import operations
 from enlist.provisioning.sources.model import Page, Round, SourceReader, SourceUnavailableError
 from enlist.provisioning.sources.read import open_reader, read_source
 from enlist.provisioning.sources.store import Source
+from tests.fakes.graph.app import FakeGraph
+from tests.fakes.graph.server import serve
 
 
 @dataclass(frozen=True)
@@ -117,12 +121,91 @@ async def file_world(service: Service, tmp_path: Path) -> FileWorld:
     return FileWorld(service, folder, "hr")
 
 
-KINDS: dict[str, Callable[[Service, Path], Awaitable[World]]] = {"file": file_world}
+# The Graph kind: the fake Graph on loopback, changed only through its test API -----------------
+
+GRAPH_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+GRAPH_SECRET = "contract-secret~1"
+
+
+class GraphWorld:
+    """Holds a `Tenant` by sending the fake Graph the changes from the last one held, as an
+    admin's edits in Entra would be: so every read after the first is a real delta round."""
+
+    def __init__(self, service: Service, fake: FakeGraph, name: str) -> None:
+        self.service, self.fake, self.name = service, fake, name
+        self.held = Tenant()
+
+    async def hold(self, tenant: Tenant) -> None:
+        graph, was = self.fake.tenant, self.held
+        for user in tenant.users.values():
+            props = {
+                "displayName": user.display_name,
+                "jobTitle": user.job_title,
+                "accountEnabled": user.enabled,
+            }
+            before = was.users.get(user.id)
+            if before is None and user.id in graph.users:
+                graph.restore_user(user.id)  # from the recycle bin, as Entra restores
+                graph.update_user(user.id, userPrincipalName=user.upn, mail=user.upn, **props)
+            elif before is None:
+                graph.create_user(user.upn, id=user.id, **props)
+            elif before != replace(user, manager=before.manager):
+                graph.update_user(user.id, userPrincipalName=user.upn, mail=user.upn, **props)
+        for group in tenant.groups.values():
+            if group.id not in was.groups:
+                graph.create_group(group.name, id=group.id)
+            elif was.groups[group.id].name != group.name:
+                graph.update_group(group.id, displayName=group.name)
+        for group in tenant.groups.values():
+            old = was.groups.get(group.id, Group(group.id, group.name))
+            for member in sorted((group.users | group.groups) - (old.users | old.groups)):
+                graph.add_member(group.id, member)
+            for member in sorted((old.users | old.groups) - (group.users | group.groups)):
+                graph.remove_member(group.id, member)
+        for user in tenant.users.values():
+            if graph.managers.get(user.id) != user.manager:
+                graph.set_manager(user.id, user.manager)
+        for group_id in set(was.groups) - set(tenant.groups):
+            for member in sorted(graph.members[group_id]):
+                graph.remove_member(group_id, member)
+            graph.delete_group(group_id)
+        for user_id in set(was.users) - set(tenant.users):
+            graph.delete_user(user_id)
+        self.held = Tenant(dict(tenant.users), dict(tenant.groups))
+
+    async def source(self) -> Source:
+        return await operations.get(self.service, self.name)
+
+
+@contextlib.asynccontextmanager
+async def graph_world(service: Service, _tmp_path: Path) -> AsyncIterator[GraphWorld]:
+    fake = FakeGraph()
+    fake.tenant.register_app(GRAPH_CLIENT_ID, secret=GRAPH_SECRET)
+    async with serve(fake):
+        settings = operations.graph_settings(
+            fake.tenant.tenant_id, GRAPH_CLIENT_ID, fake.graph_base, fake.auth_base
+        )
+        settings["requests_per_second"] = 0  # loopback: no pacing needed
+        await operations.add(service, "entra", "graph", settings, {"client_secret": GRAPH_SECRET})
+        yield GraphWorld(service, fake, "entra")
+
+
+@contextlib.asynccontextmanager
+async def _file_world(service: Service, tmp_path: Path) -> AsyncIterator[FileWorld]:
+    yield await file_world(service, tmp_path)
+
+
+# A kind: an async context manager giving its World for the length of one test.
+KINDS: dict[str, Callable[[Service, Path], contextlib.AbstractAsyncContextManager[World]]] = {
+    "file": _file_world,
+    "graph": graph_world,
+}
 
 
 @pytest.fixture(params=sorted(KINDS))
-async def world(request: pytest.FixtureRequest, service: Service, tmp_path: Path) -> World:
-    return await KINDS[request.param](service, tmp_path)
+async def world(request: pytest.FixtureRequest, service: Service, tmp_path: Path) -> AsyncIterator[World]:
+    async with KINDS[request.param](service, tmp_path) as built:
+        yield built
 
 
 # Checking the directory against the tenant ---------------------------------------------------------
