@@ -1,7 +1,7 @@
 """From a Graph tenant to the portal: the fake Graph on loopback → `source sync` (the operation
 the CLI runs) → an application assigned to groups → a cycle into the portal's real SCIM
 endpoint. After the initial read and after a delta round (a rename, a disable, a deletion, a
-membership change, a manager change), the portal equals the source: its active users are exactly
+membership change, a manager change) and a restore, the portal equals the source: its active users are exactly
 the assigned, enabled, live users; its groups the assigned groups with those of their members;
 every manager the source's. Both SCIM dialects, both databases."""
 
