@@ -117,7 +117,10 @@ def settings_from_stored(stored: Mapping[str, Any], secrets: Mapping[str, str]) 
         ("timeout", float),
     ):
         if stored.get(key) not in (None, ""):
-            optional[key] = convert(stored[key])
+            try:
+                optional[key] = convert(stored[key])
+            except ValueError:
+                raise ValueError(f"the Graph setting {key} must be a number, not {stored[key]!r}") from None
     if "managers_by_batch" in stored:
         optional["managers_by_batch"] = _flag(stored["managers_by_batch"])
     return GraphSettings(
