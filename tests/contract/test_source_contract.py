@@ -62,6 +62,8 @@ class Tenant:
 
 
 class World(Protocol):
+    reads_deltas: bool  # capability: a read after the first is a delta round (not a whole file)
+
     async def hold(self, tenant: Tenant) -> None:
         """Make the source hold exactly `tenant`."""
 
@@ -76,6 +78,8 @@ def _guid() -> str:
 
 
 class FileWorld:
+    reads_deltas = False  # each new file is read whole
+
     def __init__(self, service: Service, folder: Path, name: str) -> None:
         self.service, self.folder, self.name = service, folder, name
         self.files = 0
@@ -130,6 +134,8 @@ GRAPH_SECRET = "contract-secret~1"
 class GraphWorld:
     """Holds a `Tenant` by sending the fake Graph the changes from the last one held, as an
     admin's edits in Entra would be: so every read after the first is a real delta round."""
+
+    reads_deltas = True
 
     def __init__(self, service: Service, fake: FakeGraph, name: str) -> None:
         self.service, self.fake, self.name = service, fake, name
@@ -304,11 +310,16 @@ async def test_every_step_leaves_the_directory_equal_to_the_source(world: World)
     boss, ann, bob, cy = ids
     staff, sales, _everyone = list(tenant.groups)
 
+    change_count: list[int] = []
+
     async def step(change: Callable[[Tenant], None], gone: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
         change(tenant)
         await world.hold(tenant)
         result = await read(world)
         await assert_equals(service, name, tenant, gone)
+        if world.reads_deltas and change_count:
+            assert result["kind"] == "delta"
+        change_count.append(1)
         return result
 
     created = await step(lambda t: None)
