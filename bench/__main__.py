@@ -25,7 +25,15 @@ import uvloop
 from bench import docs, procs
 from bench.context import FULL, QUICK, TINY, Context, Sizes
 from bench.report import Row, table, unfinished, write_json
-from bench.scenarios import s1_replay, s2_ceiling, s3_big_groups, s4_engine, s5_incremental, s6_scale_out
+from bench.scenarios import (
+    s1_replay,
+    s2_ceiling,
+    s3_big_groups,
+    s4_engine,
+    s5_incremental,
+    s6_scale_out,
+    s7_graph,
+)
 
 Scenario = Callable[[Context], Awaitable[list[Row]]]
 
@@ -59,6 +67,15 @@ SCENARIOS: dict[str, tuple[Scenario, float, list[tuple[str, str, str]]]] = {
     ),
     "S5": (s5_incremental.run, 150, [("S5", "engine incremental cycle", "<= 2x")]),
     "S6": (s6_scale_out.run, 110, [("S6", "portal on PostgreSQL, N workers vs 1", "grows")]),
+    "S7": (
+        s7_graph.run,
+        240,
+        [
+            ("S7 initial read", "Graph reader initial read", "linear"),
+            ("S7 memory", "Graph reader peak memory", "<= 2x"),
+            ("S7 delta", "Graph reader delta round", "<= 2x, the same requests"),
+        ],
+    ),
 }
 
 

@@ -49,6 +49,9 @@ class Sizes:
     s6_groups: int = 100
     s6_memberships: int = 10_000
     s6_workers: tuple[int, ...] = (1, 2, 4)
+    # S7: the Graph reader's initial read and a delta round of s7_changes, at two tenant sizes.
+    s7_users: tuple[int, int] = (20_000, 100_000)  # 20,000: a full page of 200 groups of 100
+    s7_changes: int = 100
 
 
 FULL = Sizes()
@@ -75,6 +78,8 @@ QUICK = Sizes(
     s6_groups=10,
     s6_memberships=1_000,
     s6_workers=(1, 2),
+    s7_users=(500, 2_000),
+    s7_changes=20,
 )
 
 TINY = Sizes(
@@ -101,6 +106,8 @@ TINY = Sizes(
     s6_groups=3,
     s6_memberships=60,
     s6_workers=(1, 2),
+    s7_users=(100, 400),
+    s7_changes=10,
 )
 
 

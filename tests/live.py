@@ -1,11 +1,15 @@
 """The portal as a real process on loopback, for suites that talk HTTP to it (conformance, e2e).
 
 `LivePortal.start` runs `enlist lms serve` on a free port with its own data directory and
-database, waits for `GET /healthz`, and makes tenants through the real CLI.
+database, waits for `GET /healthz`, and makes tenants through the real CLI. `portal_on_loopback`
+serves a `Portal` the test already holds (its database, its tenants) over real HTTP, in the
+test's own event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -13,10 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
+import uvicorn
+
+from enlist.lms.api.app import create_app
+from enlist.lms.api.runtime import Portal
 
 ENLIST = str(Path(sys.executable).with_name("enlist"))
 
@@ -96,3 +105,23 @@ class LivePortal:
         """(Tenant URL, Secret token) of a new tenant, made through the CLI as an admin would."""
         created = json.loads(self.cli("lms", "tenant", "create", name, "--json"))
         return created["tenant_url"], created["secret_token"]
+
+
+@contextlib.asynccontextmanager
+async def portal_on_loopback(portal: Portal) -> AsyncIterator[str]:
+    """The portal served over real HTTP on a free loopback port, in this event loop."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(portal.settings, portal), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

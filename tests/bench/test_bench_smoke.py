@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6")
+SCENARIOS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7")
 
 
 @pytest.mark.slow
@@ -50,5 +50,8 @@ def test_quick_run_reports_a_ratio_for_every_scenario(tmp_path: Path) -> None:
     assert by_name["S4 engine alone"]["details"]["summary"]["requests"] == {"GET": 31, "POST": 30}
     s5 = by_name["S5"]["details"]
     assert s5["small"]["requests"] == s5["large"]["requests"] == {"GET": 1, "PATCH": 5}
+    # The Graph reader's delta round: one users/delta and one groups/delta page at both sizes.
+    s7 = by_name["S7 initial read"]["details"]
+    assert s7["small"]["delta_requests"] == s7["large"]["delta_requests"] == 2
     left = [p for p in tmp_path.glob("enlist-bench-*") if "xdg-runtime" not in p.name]
     assert not left, "the scratch directory was left behind"

@@ -6,24 +6,20 @@ provisioning log's filters and exports."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import os
 import socket
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from enlist.db.rows import now
-from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.engine import quarantine as q
@@ -48,7 +44,7 @@ from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import applications, cycles, escrows, links, staged_deletions
 from enlist.provisioning.target.client import ScimTarget
 from tests.e2e.engine_harness import TENANT_URL, Harness, assign_groups, count_rows, harness
-from tests.live import free_port
+from tests.live import portal_on_loopback
 
 DOMAIN = "contoso.com"
 # What does not depend on the database runs on SQLite only (time); the rest on both.
@@ -577,26 +573,6 @@ async def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once
 
 
 # -- The scheduler --------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def portal_on_loopback(portal: Portal) -> AsyncIterator[str]:
-    """The portal served over real HTTP on a free loopback port, in this event loop."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(portal.settings, portal), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def test_run_due_runs_only_the_apps_that_are_due(portal: Portal, service: Service) -> None:

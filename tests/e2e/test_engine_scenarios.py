@@ -338,6 +338,42 @@ async def test_soft_delete_disables_and_restore_enables_again(portal: Portal, se
     assert after.user_ids == before.user_ids
 
 
+@pytest.mark.parametrize(
+    ("provision_groups", "flatten"),
+    [(True, False), (True, True), (False, False)],
+    ids=["groups", "flattened", "users-only"],
+)
+async def test_soft_deleted_assigned_group_takes_its_members_out_of_scope_and_restoring_it_brings_them_back(
+    portal: Portal, service: Service, provision_groups: bool, flatten: bool
+) -> None:
+    """Whatever the group settings: the members of an assigned group that is soft-deleted are
+    disabled (the group, when provisioned, deleted), and when it is restored they are active
+    again in the same target users (the group, and with flattening its nested groups, made
+    again). Engineering's direct member is Ada; Design (Dan) is nested in it."""
+    settings = {"provision_groups": provision_groups, "flatten_nested_groups": flatten}
+    h, data = await start(portal, service, **settings)
+    kept = ("Leadership", "Sales")
+    groups = (*ASSIGNED, "Design") if flatten else ASSIGNED
+    members = {ADA, DAN} if flatten else {ADA}
+    shown = groups if provision_groups else ()
+    before = await initial(h, data, active={CEO, BOB} | members, groups=shown, flatten=flatten)
+    engineering = await group_id(h, "Engineering")
+
+    async with service.db.write() as conn:
+        assert await lifecycle.soft_delete_group(conn, engineering)
+    summary, _ = await sync_recorded(h)
+    assert_clean(summary)
+    assert summary.counts["disabled"] == len(members)
+    await check(h, data, active={CEO, BOB}, disabled=members, groups=kept if provision_groups else ())
+
+    async with service.db.write() as conn:
+        assert await lifecycle.restore_group(conn, engineering)
+    summary, _ = await sync_recorded(h)
+    assert_clean(summary)
+    after = await check(h, data, active={CEO, BOB} | members, groups=shown, flatten=flatten)
+    assert after.user_ids == before.user_ids
+
+
 async def test_hard_delete_deletes_from_the_target(portal: Portal, service: Service) -> None:
     h, data = await start(portal, service)
     before = await initial(h, data, active={CEO, ADA, BOB})

@@ -15,15 +15,10 @@ servers does not happen here): it refuses the request instead.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import orjson
 import pytest
 
@@ -41,71 +36,24 @@ from tests.e2e.scenario_helpers import (
     BOB,
     CEO,
     EVE,
-    TargetState,
     assert_clean,
     base,
     expected_groups,
     expected_users,
     group_of,
-    read_target,
     user_of,
 )
-from tests.live import free_port
+from tests.scim2_server import Scim2Server, running_scim2_server
 
-SCIM2_SERVER = str(Path(sys.executable).with_name("scim2-server"))
-TOKEN = "scim2-server-test-token"
 APP = "Reference server"
-
-
-@dataclass
-class Scim2Server:
-    url: str  # the Tenant URL
-    token: str
-    process: subprocess.Popen[bytes]
-
-    def client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
-
-    async def state(self) -> TargetState:
-        async with self.client() as http:
-            return await read_target(http, self.url)
 
 
 @pytest.fixture
 def scim2_server(tmp_path: Path, database_kind: str) -> Iterator[Scim2Server]:
     if database_kind != "sqlite":
         pytest.skip("the reference server runs once, on SQLite")
-    port = free_port()
-    log = (tmp_path / "scim2-server.log").open("wb")
-    process = subprocess.Popen(
-        [SCIM2_SERVER, "--hostname", "127.0.0.1", "--port", str(port), "--bearer-token", TOKEN],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = Scim2Server(f"http://127.0.0.1:{port}/v2", TOKEN, process)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                answer = httpx2.get(
-                    f"{server.url}/ServiceProviderConfig",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    timeout=1,
-                )
-                if answer.status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"scim2-server did not start: {(tmp_path / 'scim2-server.log').read_text()}"
-                )
-            time.sleep(0.1)
+    with running_scim2_server(tmp_path) as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
+from enlist.cli.provisioning_sources import source
 from enlist.db.database import Database
 from enlist.provisioning.service import Service, open_service
 from enlist.provisioning.store import apps as app_store
@@ -70,8 +71,35 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
         click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items()))
 
 
+@directory.command("export")
+@click.option(
+    "--format", "file_format", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout."
+)
+def directory_export(file_format: str, output: Path | None) -> None:
+    """Write the hand-imported users and groups in the format `directory import` reads (CSV:
+    users only)."""
+    import json  # noqa: PLC0415
+
+    from enlist.provisioning.directory.export import export_document, users_csv  # noqa: PLC0415
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            return await export_document(conn)
+
+    document = run(work)
+    text = users_csv(document["users"]) if file_format == "csv" else json.dumps(document, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 provisioning.add_command(app)
 provisioning.add_command(logs)
+provisioning.add_command(source)
 
 
 @provisioning.command("reseal-secrets")

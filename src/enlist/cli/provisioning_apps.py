@@ -126,7 +126,7 @@ def _assignment(command: str) -> Any:
     @app.command(command)
     @click.argument("name")
     @click.option("--user", "users", multiple=True, help="A user's userPrincipalName (repeatable).")
-    @click.option("--group", "groups", multiple=True, help="A group's displayName (repeatable).")
+    @click.option("--group", "groups", multiple=True, help="A group's displayName or id (repeatable).")
     @click.option("--json", "as_json", is_flag=True)
     def change(name: str, users: tuple[str, ...], groups: tuple[str, ...], as_json: bool) -> None:
         if not users and not groups:
@@ -147,7 +147,9 @@ def _assignment(command: str) -> Any:
                         )
                     user_ids.append(user.id)
                 for group_name in groups:
-                    group = await directory.get_group_by_name(conn, group_name)
+                    # By id first: sources may have two groups with one name (ADR 0018).
+                    group = (await directory.get_groups(conn, [group_name])).get(group_name)
+                    group = group or await directory.get_group_by_name(conn, group_name)
                     if group is None:
                         fail(f"no group {group_name!r} in the directory")
                     group_ids.append(group.id)

@@ -17,7 +17,11 @@ VERSION_TABLE = "provisioning_alembic_version"
 
 def register_tables() -> None:
     """Import every module that declares tables on the provisioning MetaData."""
-    for module in ("enlist.provisioning.store.tables", "enlist.provisioning.directory.tables"):
+    for module in (
+        "enlist.provisioning.store.tables",
+        "enlist.provisioning.directory.tables",
+        "enlist.provisioning.sources.tables",
+    ):
         importlib.import_module(module)
 
 

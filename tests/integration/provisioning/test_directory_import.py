@@ -171,7 +171,7 @@ async def test_removing_an_attribute_or_changing_the_manager_is_a_change(directo
     await run_import(directory_db, company())
     mark = await seq(directory_db)
     document = company()
-    del document["users"][1]["department"]
+    document["users"][1]["department"] = ""  # carried empty: cleared
     document["users"][2]["manager"] = "dev@corp.example"
 
     report = await run_import(directory_db, document)
@@ -328,15 +328,15 @@ INVALID_FILES = {
     ),
     "unknown manager": (
         '{"users": [\n{"userPrincipalName": "a@corp.example",\n "manager": "b@corp.example"}]}',
-        "line 3: users[0].manager 'b@corp.example' is not a user of the file",
+        "users[0]: manager 'b@corp.example' is not a user of the file or the directory",
     ),
     "unknown member": (
         '{"users": [], "groups": [\n{"displayName": "G",\n "members": ["b@corp.example"]}]}',
-        "line 3: groups[0].members[0] 'b@corp.example' is not a user of the file",
+        "groups[0]: member 'b@corp.example' is not a user of the file or the directory",
     ),
     "unknown group member": (
         '{"users": [], "groups": [\n{"displayName": "G", "groupMembers": ["H"]}]}',
-        "line 2: groups[0].groupMembers[0] 'H' is not a group of the file",
+        "groups[0]: group member 'H' is not a group of the file or the directory",
     ),
     "wrong type": (
         '{"users": [\n{"userPrincipalName": "a@corp.example", "accountEnabled": "no"}]}',
@@ -406,8 +406,8 @@ async def test_a_csv_of_users_imports_users_and_leaves_groups_alone(directory_db
     assert new.attributes["businessPhones"] == ["+1 555 0101", "+1 555 0102"]
     assert not new.enabled
     assert new.manager_id == ceo.id
-    assert (report.users.created, report.users.updated, report.users.soft_deleted) == (1, 1, 2)
-    assert "jobTitle" not in ceo.attributes  # the CSV's row is the whole user
+    assert (report.users.created, report.users.updated, report.users.soft_deleted) == (1, 0, 2)
+    assert ceo.attributes["jobTitle"] == "CEO"  # not a column of the CSV: kept
     assert report.groups.soft_deleted == 0
     assert (await group(directory_db, "Everyone")).deleted_at is None
 
@@ -453,3 +453,51 @@ async def test_an_entry_built_in_code_with_an_unknown_manager_is_refused(directo
             await import_directory(conn, data, replace=False)
 
     assert (await snapshot(directory_db))[0] == []
+
+
+async def test_an_import_merges_what_a_row_does_not_carry_and_clears_what_it_carries_empty(
+    directory_db: Database,
+) -> None:
+    await run_import(directory_db, company())
+    dev = await user(directory_db, "dev@corp.example")
+    groups_before = {g: (await group(directory_db, g)).member_user_ids for g in ("Engineering", "Operations")}
+    text = "userPrincipalName,jobTitle\ndev@corp.example,\n"  # one column more than the UPN, empty
+
+    report = await import_directory_text(directory_db, parse_users_csv(text))
+
+    after = await user(directory_db, "dev@corp.example")
+    assert report.users.updated == 1
+    assert "jobTitle" not in after.attributes
+    assert {k: v for k, v in after.attributes.items() if k != "jobTitle"} == {
+        k: v for k, v in dev.attributes.items() if k != "jobTitle"
+    }
+    assert after.manager_id == dev.manager_id  # no manager column: kept
+    document = {
+        "users": [{"userPrincipalName": "dev@corp.example"}],
+        "groups": [{"displayName": "Engineering"}],
+    }
+    await run_import(directory_db, document)
+    assert (await user(directory_db, "dev@corp.example")).manager_id == dev.manager_id
+    assert (await group(directory_db, "Engineering")).member_user_ids == groups_before["Engineering"]
+
+
+async def test_a_manager_or_member_may_be_a_user_already_in_the_directory(directory_db: Database) -> None:
+    await run_import(directory_db, company())
+    ceo = await user(directory_db, "ceo@corp.example")
+    document = {
+        "users": [{"userPrincipalName": "new@corp.example", "manager": "CEO@corp.example"}],
+        "groups": [{"displayName": "Newcomers", "members": ["new@corp.example", "ceo@corp.example"], "groupMembers": ["Engineering"]}],
+    }  # fmt: skip
+
+    await run_import(directory_db, document)
+
+    new = await user(directory_db, "new@corp.example")
+    assert new.manager_id == ceo.id
+    newcomers = await group(directory_db, "Newcomers")
+    assert newcomers.member_user_ids == {new.id, ceo.id}
+    assert newcomers.member_group_ids == {(await group(directory_db, "Engineering")).id}
+
+
+async def import_directory_text(db: Database, data: Any) -> Any:
+    async with db.write() as conn:
+        return await import_directory(conn, data, replace=False, now=T0)

@@ -3,11 +3,17 @@
 JSON: `{"users": [{…Graph attributes…, "manager": "<upn>"}], "groups": [{"displayName": …,
 "members": ["<upn>", …], "groupMembers": ["<group displayName>", …]}]}`. CSV: users only, a
 header row of Graph attribute names, `accountEnabled` as `true`/`false`, list attributes such as
-`businessPhones` separated by `;`.
+`businessPhones` separated by `;`; the column headers of Entra's "Download users" export (`User
+principal name`, `Display name`, `Object Id`, `State or province`, …) are read as the Graph
+attributes they hold, and its read-only columns (`Creation type`, `Directory synced`, …) are
+ignored.
 
 Rules:
 
-- A file is self-contained: a manager, a member or a nested group must be in the same file.
+- A manager, a member or a nested group may be in the file or already in the directory: the
+  importer resolves references (`importer`), the parser only checks their form.
+- An entry records the attributes it carries (`carried`): an import merges them into an
+  existing object, keeping the ones it does not carry; one carried empty clears.
 - `users` is required; a file without `groups` (every CSV) says nothing about groups, so an
   import leaves them alone, even with `--replace`. Unknown top-level keys are refused: a typo
   such as `"user"` must not turn a `--replace` into deleting everyone.
@@ -31,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from enlist.csv_cells import FORMULA_STARTS
 from enlist.provisioning.directory.errors import InvalidFileError
 from enlist.provisioning.directory.positions import json_lines
 
@@ -84,6 +91,9 @@ class UserEntry:
     id: str | None = None
     manager: str | None = None  # the manager's userPrincipalName
     where: str = ""  # `users[3]` or `line 7`, for messages
+    # The attribute names the entry gave (`manager` included), empty ones too; None: all of them.
+    # Not part of equality: two entries that set the same values are the same entry.
+    carried: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def upn(self) -> str:
@@ -99,6 +109,7 @@ class GroupEntry:
     members: tuple[str, ...] = ()
     group_members: tuple[str, ...] = ()
     where: str = ""
+    carried: frozenset[str] | None = field(default=None, compare=False)  # as `UserEntry.carried`
 
     @property
     def display_name(self) -> str:
@@ -313,7 +324,8 @@ def _user(item: Any, path: Path, problems: _Problems, where: str) -> UserEntry |
     if manager is not None and not isinstance(manager, str):
         problems.add((*path, "manager"), f"must be a userPrincipalName, not {_shown(manager)}")
         manager = None
-    return UserEntry(attributes, _object_id(item, path, problems), manager or None, where)
+    carried = frozenset(item) - {"id", "objectId"}
+    return UserEntry(attributes, _object_id(item, path, problems), manager or None, where, carried)
 
 
 def _group(item: Any, path: Path, problems: _Problems, where: str) -> GroupEntry | None:
@@ -340,7 +352,8 @@ def _group(item: Any, path: Path, problems: _Problems, where: str) -> GroupEntry
             members.append(())
         else:
             members.append(tuple(v.strip() for v in value))
-    return GroupEntry(attributes, _object_id(item, path, problems), members[0], members[1], where)
+    carried = frozenset(item) - {"id", "objectId"}
+    return GroupEntry(attributes, _object_id(item, path, problems), members[0], members[1], where, carried)
 
 
 def _checked(
@@ -355,9 +368,6 @@ def _checked(
         _unique(upns, user.upn, user.where, (*path, "userPrincipalName"), problems)
         if user.id is not None:
             _unique(ids, user.id, user.where, (*path, "id"), problems)
-    for user, path in users:
-        if user.manager is not None and user.manager.casefold() not in upns:
-            problems.add((*path, "manager"), f"{user.manager!r} is not a user of the file")
     names: dict[str, str] = {}
     ids = {}
     for group, path in groups or []:
@@ -365,13 +375,8 @@ def _checked(
         if group.id is not None:
             _unique(ids, group.id, group.where, (*path, "id"), problems)
     for group, path in groups or []:
-        for i, upn in enumerate(group.members):
-            if upn.casefold() not in upns:
-                problems.add((*path, "members", i), f"{upn!r} is not a user of the file")
         for i, name in enumerate(group.group_members):
-            if name.casefold() not in names:
-                problems.add((*path, "groupMembers", i), f"{name!r} is not a group of the file")
-            elif name.casefold() == group.display_name.casefold():
+            if name.casefold() == group.display_name.casefold():
                 problems.add((*path, "groupMembers", i), f"{name!r} is the group itself")
     return DirectoryFile(tuple(u for u, _ in users), None if groups is None else tuple(g for g, _ in groups))
 
@@ -402,7 +407,7 @@ def parse_users_csv(text: str) -> DirectoryFile:
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
-                header = _header(row, start, problems)
+                header = _header([entra_column(cell) for cell in row], start, problems)
                 if header is None:
                     break
             elif len(row) != len(header):
@@ -445,10 +450,48 @@ def _header(row: list[str], line: int, problems: _Problems) -> list[str] | None:
     return header if fine else None
 
 
+_IGNORED = "#ignored:"
+# Entra's "Download users" headers whose words do not spell the Graph attribute (the others, such
+# as `User principal name` or `Job title`, do once the spaces go).
+ENTRA_HEADERS = {
+    "objectid": "id",
+    "stateorprovince": "state",
+    "countryorregion": "country",
+    "office": "officeLocation",
+    "physicaldeliveryofficename": "officeLocation",
+    "ziporpostalcode": "postalCode",
+    "officephone": "businessPhones",
+    "telephonenumber": "businessPhones",
+    "mobile": "mobilePhone",
+    "firstname": "givenName",
+    "lastname": "surname",
+    "alternateemailaddress": "otherMails",
+}
+
+
+def entra_column(cell: str) -> str:
+    """A CSV header cell as the importer reads it: a Graph attribute name as given, or one of
+    Entra's export headers as the attribute it holds. A header with spaces that names no
+    attribute (Entra's read-only `Creation type`, `Directory synced`, …) is ignored."""
+    name = cell.strip()
+    if " " not in name:
+        return name
+    squashed = name.replace(" ", "").casefold()
+    if squashed in ENTRA_HEADERS:
+        return ENTRA_HEADERS[squashed]
+    if squashed in _USER_NAMES:
+        return _USER_NAMES[squashed]
+    return f"{_IGNORED}{name}"
+
+
 def _csv_values(cells: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name, cell in cells.items():
+        if name.startswith(_IGNORED):
+            continue
         value = cell.strip()
+        if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+            value = value[1:]  # the quote a CSV export puts before a formula character (csv_cells)
         if name == "accountEnabled" and value.casefold() in {"true", "false"}:
             item[name] = value.casefold() == "true"
         elif name in USER_LISTS:

@@ -8,7 +8,8 @@ Matching: an entry with an id (`id` or `objectId`) is that object (and may renam
 without one is the object with its name, compared case-insensitively, soft-deleted or not (a
 soft-deleted one is restored); otherwise the entry creates an object with a new id. With
 `replace`, every object the file lacks is soft-deleted (groups only when the file has `groups`).
-A group's members become exactly the file's. Objects soft-deleted longer than the retention are
+An entry merges into the object it matches, and references may name objects already in the
+directory (see `merge`). Objects soft-deleted longer than the retention are
 purged first, so an import never brings one back from past its retention.
 """
 
@@ -22,17 +23,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.provisioning.directory import lifecycle, store
+from enlist.provisioning.directory import lifecycle, merge, store
 from enlist.provisioning.directory.errors import InvalidFileError
 from enlist.provisioning.directory.feed import utcnow
 from enlist.provisioning.directory.files import (
     DirectoryFile,
-    GroupEntry,
-    UserEntry,
     parse_directory_json,
     parse_users_csv,
 )
-from enlist.provisioning.directory.tables import dir_groups, dir_users
+from enlist.provisioning.directory.tables import BUILTIN_OWNER, dir_groups, dir_users
 
 __all__ = ["Counts", "ImportReport", "import_directory", "parse_directory_json", "parse_users_csv"]
 
@@ -87,17 +86,15 @@ async def import_directory(
     purged = await lifecycle.purge_deleted(conn, moment)
     # Resolve everything before the first write: most problems then cost no rollback at all.
     users = await _match(conn, dir_users, "upn_ci", [(u.upn, u.id, u.where) for u in data.users])
-    states = _user_states(data.users, users.ids)
+    states = await merge.user_states(conn, data.users, users.ids)
     if data.groups is None:
         return ImportReport(await _apply_users(conn, states, users, replace, moment), Counts(), purged=purged)
     entries = [(g.display_name, g.id, g.where) for g in data.groups]
     groups = await _match(conn, dir_groups, "display_name_ci", entries)
-    memberships = _memberships(data.groups, users.ids, groups.ids)
+    memberships = await merge.memberships(conn, data.groups, users.ids, groups.ids)
 
     user_counts = await _apply_users(conn, states, users, replace, moment)
-    group_states = [
-        store.GroupState(groups.ids[g.display_name.casefold()], g.attributes) for g in data.groups
-    ]
+    group_states = await merge.group_states(conn, data.groups, groups.ids)
     outcomes = await store.upsert_groups(conn, group_states, now=moment)
     restored = await lifecycle.restore_groups(conn, groups.restore, now=moment)
     deleted = await lifecycle.soft_delete_groups(conn, groups.missing, now=moment) if replace else []
@@ -130,7 +127,9 @@ async def _match(
 ) -> _Matched:
     """Decide which object each entry (name, given id, where) is; raises `InvalidFileError` when
     the file and the directory disagree."""
-    rows = (await conn.execute(sa.select(table.c.id, table.c[key], table.c.deleted_at))).all()
+    # Only the objects imported by hand: a source's objects are its own (ADR 0018).
+    owned = table.c.source == BUILTIN_OWNER
+    rows = (await conn.execute(sa.select(table.c.id, table.c[key], table.c.deleted_at).where(owned))).all()
     by_id = {r.id: r for r in rows}
     by_key = {r[1]: r for r in rows}
     claimed = {given for _, given, _ in entries if given is not None}
@@ -166,44 +165,3 @@ async def _match(
         sorted(i for i in matched if i in by_id and by_id[i].deleted_at is not None),
         sorted(r.id for r in rows if r.id not in matched and r.deleted_at is None),
     )
-
-
-def _user_states(entries: Sequence[UserEntry], ids: dict[str, str]) -> list[store.UserState]:
-    problems: list[str] = []
-    states = []
-    for entry in entries:
-        manager_id = None
-        if entry.manager is not None:
-            manager_id = ids.get(entry.manager.casefold())
-            if manager_id is None:
-                problems.append(f"{entry.where}: manager {entry.manager!r} is not a user of the file")
-        states.append(store.UserState(ids[entry.upn.casefold()], entry.attributes, manager_id))
-    if problems:
-        raise InvalidFileError(problems)
-    return states
-
-
-def _memberships(
-    entries: Sequence[GroupEntry], user_ids: dict[str, str], group_ids: dict[str, str]
-) -> dict[str, tuple[list[str], list[str]]]:
-    problems: list[str] = []
-    result: dict[str, tuple[list[str], list[str]]] = {}
-    for entry in entries:
-        users = [user_ids.get(upn.casefold()) for upn in entry.members]
-        groups = [group_ids.get(name.casefold()) for name in entry.group_members]
-        for upn, found in zip(entry.members, users, strict=True):
-            if found is None:
-                problems.append(f"{entry.where}: member {upn!r} is not a user of the file")
-        for name, found in zip(entry.group_members, groups, strict=True):
-            if found is None:
-                problems.append(f"{entry.where}: group member {name!r} is not a group of the file")
-        group_id = group_ids[entry.display_name.casefold()]
-        if group_id in groups:
-            problems.append(f"{entry.where}: a group cannot be a member of itself")
-        result[group_id] = (
-            sorted({u for u in users if u is not None}),
-            sorted({g for g in groups if g is not None}),
-        )
-    if problems:
-        raise InvalidFileError(problems)
-    return result

@@ -39,6 +39,8 @@ class UserState:
     id: str
     attributes: Mapping[str, Any]
     manager_id: str | None = None
+    # (source name, the source's id): written when the user is created, never changed after.
+    owner: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class GroupState:
 
     id: str
     attributes: Mapping[str, Any]
+    owner: tuple[str, str] | None = None  # as `UserState.owner`
 
 
 class MembershipDelta(NamedTuple):
@@ -142,9 +145,13 @@ async def get_groups(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Sou
 
 
 async def get_group_by_name(conn: AsyncConnection, display_name: str) -> SourceGroup | None:
-    """The group with that displayName, compared case-insensitively."""
+    """The group with that displayName, compared case-insensitively. Sources may have two groups
+    with one name (ADR 0018): then `ConflictError`, naming their ids, rather than either."""
     query = sa.select(*_GROUP_COLUMNS).where(dir_groups.c.display_name_ci == display_name.casefold())
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(query.limit(10))).all()
+    if len(rows) > 1:
+        ids = ", ".join(sorted(r.id for r in rows))
+        raise ConflictError(f"{len(rows)} groups are named {display_name!r} ({ids}): name one by its id")
     return (await _groups(conn, rows))[0] if rows else None
 
 
@@ -193,6 +200,13 @@ def _clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if k not in _RESERVED and v is not None}
 
 
+def _owner(owner: tuple[str, str] | None) -> dict[str, str]:
+    return {"source": owner[0], "source_id": owner[1]} if owner else {}
+
+
+_OWNER_COLUMNS = frozenset({"id", "source", "source_id"})
+
+
 def _name(attributes: Mapping[str, Any], name: str, what: str) -> str:
     value = attributes.get(name)
     if not isinstance(value, str) or not value:
@@ -219,6 +233,7 @@ async def upsert_users(
             "attributes": attributes,
             "manager_id": state.manager_id,
             "account_enabled": attributes.get("accountEnabled", True) is not False,
+            **_owner(state.owner),
         }
     return await _upsert(conn, dir_users, "user", rows, ("attributes", "manager_id"), "upn_ci", now)
 
@@ -252,6 +267,7 @@ async def upsert_groups(
             "display_name": name,
             "display_name_ci": name.casefold(),
             "attributes": attributes,
+            **_owner(state.owner),
         }
     return await _upsert(conn, dir_groups, "group", rows, ("attributes",), "display_name_ci", now)
 
@@ -295,7 +311,12 @@ async def _upsert(
     seqs = dict(zip(written, await record(conn, [(kind, i, None) for i in written], moment), strict=True))
     created = [{**rows[i], "seq": seqs[i], "updated_at": moment} for i in written if outcomes[i] == "created"]
     updated = [
-        {**{k: v for k, v in rows[i].items() if k != "id"}, "b_id": i, "seq": seqs[i], "updated_at": moment}
+        {
+            **{k: v for k, v in rows[i].items() if k not in _OWNER_COLUMNS},
+            "b_id": i,
+            "seq": seqs[i],
+            "updated_at": moment,
+        }
         for i in written
         if outcomes[i] == "updated"
     ]

@@ -5,6 +5,11 @@ uniqueness need; `_ci` columns hold the case-folded value, because Entra compare
 `userPrincipalName` and group names case-insensitively. Membership is a table of its own, so that
 one member more costs one row. `dir_changes` is the change feed: every write appends to it in the
 same transaction, and an incremental cycle reads only the entries after its watermark.
+
+Every user and group records its owner (`source`: a source's name, or `file` for objects
+imported by hand, `BUILTIN_OWNER`) and that source's immutable id (`source_id`, NULL for the
+built-in owner, whose objects are known by their own id). Group names are unique only among the
+built-in owner's groups: Graph allows two groups with one name (ADR 0018).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from enlist.provisioning.store.metadata import Json, Timestamp, metadata
 Id = sa.String(36)
 # A rowid alias on SQLite (AUTOINCREMENT: a seq is never reused), a bigint on PostgreSQL.
 Seq = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+BUILTIN_OWNER = "file"
+SourceId = sa.String(256)
 
 dir_users = sa.Table(
     "dir_users",
@@ -31,7 +38,10 @@ dir_users = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     # The seq of the last change entry that concerned this user.
     sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False, server_default=BUILTIN_OWNER),
+    sa.Column("source_id", SourceId, nullable=True),
     sa.Index(None, "upn_ci", unique=True),
+    sa.Index(None, "source", "source_id", unique=True),
     sa.Index(None, "manager_id"),
     sa.Index(None, "deleted_at"),
 )
@@ -46,7 +56,18 @@ dir_groups = sa.Table(
     sa.Column("deleted_at", Timestamp, nullable=True),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Index(None, "display_name_ci", unique=True),
+    sa.Column("source", sa.String(200), nullable=False, server_default=BUILTIN_OWNER),
+    sa.Column("source_id", SourceId, nullable=True),
+    # Unique among hand-imported groups only (ADR 0018); `ix_…_display_name_ci` serves lookups.
+    sa.Index(
+        "uq_dir_groups_builtin_display_name_ci",
+        "display_name_ci",
+        unique=True,
+        sqlite_where=sa.text("source = 'file'"),
+        postgresql_where=sa.text("source = 'file'"),
+    ),
+    sa.Index(None, "display_name_ci"),
+    sa.Index(None, "source", "source_id", unique=True),
     sa.Index(None, "deleted_at"),
 )
 

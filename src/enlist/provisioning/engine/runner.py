@@ -308,7 +308,9 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
     # Staged deletions are evaluated again each cycle: sent once an admin allows them.
     work.users |= {h["source_id"] for h in held if h["kind"] == "user"}
     work.groups |= {h["source_id"] for h in held if h["kind"] == "group"}
-    assigned_changes = pending.get("group", set())
+    assigned_changes = pending.get("group", set()) | await _assigned_groups_come_or_gone(
+        service, app, source, work.groups
+    )
     if assigned_changes:
         work.groups |= assigned_changes
         groups = await source.get_groups(assigned_changes)
@@ -319,6 +321,25 @@ async def _work(service: Service, app: App, source: Source) -> tuple[Work, dict[
     if app.settings.flatten_nested_groups and work.pairs:
         await _follow_nesting(source, work)
     return work, pending
+
+
+async def _assigned_groups_come_or_gone(
+    service: Service, app: App, source: Source, changed: set[str]
+) -> set[str]:
+    """The assigned groups among `changed` that may have been soft-deleted or restored: each
+    takes its members (and, flattening, its nested groups) out of scope or back in, as an
+    assignment does. A group linked in the target and not deleted is left out: its change is a
+    rename, which the cycle handles without looking at every member."""
+    if not changed:
+        return set()
+    async with service.db.read() as conn:
+        assigned = await app_store.assigned_ids(conn, app.id, "group") & changed
+        linked = set(await link_store.load_links(conn, app.id, "group", assigned))
+    if not linked:
+        return assigned
+    groups = await source.get_groups(linked)
+    deleted = {g for g in linked if g not in groups or groups[g].deleted_at is not None}
+    return (assigned - linked) | deleted
 
 
 async def _descend(source: Source, roots: set[str], work: Work) -> None:

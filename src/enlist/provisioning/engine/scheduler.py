@@ -69,11 +69,20 @@ async def housekeeping(service: Service) -> dict[str, int]:
     return {"purged": purged, "pruned": pruned}
 
 
+async def read_due_sources(service: Service) -> int:
+    """Read every active source whose interval has passed and whose lease is free; how many
+    reads ran here (a failed or held read counts: it is recorded on the source)."""
+    from enlist.provisioning.sources.scheduling import read_due  # noqa: PLC0415 (no import cycle)
+
+    return await read_due(service)
+
+
 async def scheduler_loop(service: Service, poll_seconds: float) -> None:
     loop = asyncio.get_running_loop()
     next_housekeeping = loop.time()
     while True:
         try:
+            await read_due_sources(service)  # before the cycles, which then carry what it changed
             if loop.time() >= next_housekeeping:
                 await housekeeping(service)
                 next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S

@@ -1,0 +1,240 @@
+"""`enlist provisioning source …`: the directory's sources (a drop folder of HR files, Entra ID
+through Microsoft Graph, a SCIM push endpoint): add, list, show, test, sync, set, pause, resume,
+remove, each with `--json` for tools."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from enlist.cli.output import emit_json, fail
+from enlist.cli.provisioning_apps import settings_pairs
+from enlist.cli.provisioning_common import read_secret, run
+from enlist.provisioning.service import Service
+from enlist.provisioning.sources import operations
+from enlist.provisioning.sources.apply import RoundHeldError
+from enlist.provisioning.sources.model import SourceUnavailableError
+from enlist.provisioning.sources.read import SourceBusyError
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Service], Awaitable[T]]) -> T:
+    """`run`, with a source's expected failures printed as one line too (exit 1)."""
+    try:
+        return run(work)
+    except (SourceUnavailableError, RoundHeldError, SourceBusyError) as exc:
+        fail(str(exc))
+
+
+@click.group()
+def source() -> None:
+    """The directory's sources: where its users and groups come from."""
+
+
+@source.command("add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(["file", "graph", "scim-push"]))
+@click.option(
+    "--path", "folder", type=click.Path(file_okay=False, path_type=Path), help="file: the drop folder."
+)
+@click.option("--tenant-id", default="", help="graph: the Entra tenant (directory) id.")
+@click.option("--client-id", default="", help="graph: the app registration's client id.")
+@click.option("--client-secret", default=None, help="graph: the client secret, or - to read it from stdin.")
+@click.option(
+    "--certificate",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="graph: a PEM file with the certificate and its private key (instead of a secret).",
+)
+@click.option("--graph-url", default=operations.GRAPH_URL, show_default=True)
+@click.option("--login-url", default=operations.LOGIN_URL, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def add(
+    name: str,
+    kind: str,
+    folder: Path | None,
+    tenant_id: str,
+    client_id: str,
+    client_secret: str | None,
+    certificate: Path | None,
+    graph_url: str,
+    login_url: str,
+    as_json: bool,
+) -> None:
+    """Add a source; it is read on its interval (5 minutes) from now."""
+    settings: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    if kind == "file":
+        if folder is None:
+            fail("a file source needs --path DIR (the folder HR files are dropped in)")
+        settings["path"] = str(folder.resolve())
+    elif kind == "graph":
+        if (client_secret is None) == (certificate is None):
+            fail("a graph source needs --client-secret - (on stdin) or --certificate FILE, one of them")
+        if client_secret is not None:
+            secrets["client_secret"] = read_secret(client_secret)
+        if certificate is not None:
+            secrets["certificate"] = certificate.read_text(encoding="utf-8")
+        try:
+            settings = operations.graph_settings(tenant_id, client_id, graph_url, login_url)
+        except ValueError as exc:
+            fail(str(exc))
+
+    async def work(service: Service) -> dict[str, Any]:
+        return (await operations.add(service, name, kind, settings, secrets)).to_json()
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(
+            f"Added source {result['name']} ({result['kind']}); "
+            f"it is read every {result['interval_minutes']} minutes."
+        )
+
+
+@source.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_sources(as_json: bool) -> None:
+    """Every source, its state and its last read."""
+
+    async def work(service: Service) -> list[dict[str, Any]]:
+        return [s.to_json() for s in await operations.list_all(service)]
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+        return
+    for item in result:
+        last = item["last_read"]
+        click.echo(f"{item['name']}\t{item['kind']}\t{item['state']}\tlast read: {last['status'] or 'never'}")
+
+
+@source.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def show(name: str, as_json: bool) -> None:
+    """A source's settings (never its secrets), state, last read and next read."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        return (await operations.get(service, name)).to_json()
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+        return
+    for key, value in result.items():
+        click.echo(f"{key}: {value}")
+
+
+@source.command("test")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def test(name: str, as_json: bool) -> None:
+    """Reach the source with its credentials, and say exactly what is wrong (exit 1 if anything)."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        check = await operations.test(service, name)
+        return {"source": name, "ok": check.ok, "message": check.message, "details": dict(check.details)}
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(("OK: " if result["ok"] else "FAILED: ") + result["message"])
+    if not result["ok"]:
+        sys.exit(1)
+
+
+@source.command("sync")
+@click.argument("name")
+@click.option("--full", is_flag=True, help="Read everything, not only the changes since the last read.")
+@click.option(
+    "--allow-deletes", is_flag=True, help="Apply a read that removes more than the deletion threshold."
+)
+@click.option("--json", "as_json", is_flag=True)
+def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
+    """One read of the source now; the directory changes only if the whole read succeeds."""
+    show_bar = sys.stderr.isatty() and not as_json
+
+    def progress(count: int) -> None:
+        # A round's size is not known before its last page: a running count, not a percentage.
+        click.echo(f"\r{name}: {count:,} records read", nl=False, err=True)
+
+    async def work(service: Service) -> dict[str, Any]:
+        try:
+            result = await operations.sync(
+                service, name, full=full, allow_deletes=allow_deletes, progress=progress if show_bar else None
+            )
+        finally:
+            if show_bar:
+                click.echo("", err=True)
+        return result.to_json()
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+        return
+    counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items() if isinstance(v, int))
+    click.echo(f"{result['source']} ({result['kind']} read): {counts}")
+    for conflict in result["conflicts"]:
+        click.echo(
+            f"conflict: {conflict['userPrincipalName']} belongs to {conflict['owner']}; not applied", err=True
+        )
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@source.command("set")
+@click.argument("name")
+@click.argument("items", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def set_settings(name: str, items: tuple[str, ...], as_json: bool) -> None:
+    """Change settings: interval_minutes, deletion_threshold, start_cycles_after_read, path,
+    filters, client_secret (- reads stdin), … (KEY=VALUE)."""
+    changes = settings_pairs(items)
+    for key in ("client_secret", "certificate"):
+        if changes.get(key) == "-":
+            changes[key] = read_secret("-")
+
+    async def work(service: Service) -> dict[str, Any]:
+        return (await operations.configure(service, name, changes)).to_json()
+
+    result = _run(work)
+    emit_json(result) if as_json else click.echo(f"Saved the settings of {result['name']}.")
+
+
+def _state_command(command: str, doc: str) -> None:
+    @source.command(command, help=doc)
+    @click.argument("name")
+    @click.option("--json", "as_json", is_flag=True)
+    def change(name: str, as_json: bool) -> None:
+        async def work(service: Service) -> str:
+            return await operations.change_state(service, name, command)
+
+        state = _run(work)
+        emit_json({"source": name, "state": state}) if as_json else click.echo(f"{name}: {state}")
+
+
+_state_command("pause", "Stop reading the source on its interval (`source sync` still reads it).")
+_state_command("resume", "Read the source on its interval again, starting now.")
+
+
+@source.command("remove")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def remove(name: str, as_json: bool) -> None:
+    """Remove the source. Its users and groups stay in the directory, managed by hand from now on."""
+
+    async def work(service: Service) -> int:
+        return await operations.remove(service, name)
+
+    handed = _run(work)
+    if as_json:
+        emit_json({"source": name, "removed": True, "objects_kept": handed})
+    else:
+        click.echo(f"Removed {name}; its {handed} users and groups stay in the directory, managed by hand.")

@@ -1,0 +1,218 @@
+"""One read of a source: lease, round, staging, apply, cursor.
+
+The read claims the source's lease (one read of a source at a time across every process),
+starts a round from the stored cursor (a full one when asked, when there is no cursor, or when
+the source says the cursor expired), stages each page in its own transaction (renewing the
+lease), then applies the whole round and stores the new cursor and the read's outcome in ONE
+transaction. A read that fails or is cut off before that transaction commits changes nothing in
+the directory and keeps the previous cursor; its staged records are discarded.
+
+With the source's `start_cycles_after_read` (default on), a read that changed something asks
+every active application's next incremental cycle to run now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from enlist.db.rows import now
+from enlist.provisioning.secrets import SecretBox
+from enlist.provisioning.service import Service
+from enlist.provisioning.sources import staging
+from enlist.provisioning.sources import store as source_store
+from enlist.provisioning.sources.apply import ApplyReport, RoundHeldError, RoundRef, apply_round
+from enlist.provisioning.sources.model import CursorExpiredError, Page, SourceReader, SourceUnavailableError
+from enlist.provisioning.sources.registry import ReaderConfig, reader_for
+from enlist.provisioning.sources.settings import SourceSettings
+from enlist.provisioning.sources.store import Source
+from enlist.provisioning.store.tables import applications
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+"""Called after each staged page with the number of records it held."""
+
+
+class SourceBusyError(RuntimeError):
+    """Another read of this source holds its lease."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    source: str
+    kind: str
+    report: ApplyReport
+    duration_s: float
+    records: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """`source sync --json`: the contract's keys, then the conflicts and warnings."""
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            **self.report.counts,
+            "duration_s": round(self.duration_s, 3),
+            "conflicts": self.report.conflicts,
+            "warnings": self.report.warnings,
+        }
+
+
+def open_reader(source: Source, secrets: SecretBox) -> SourceReader:
+    import json  # noqa: PLC0415
+
+    opened = json.loads(secrets.open(source.sealed_secrets)) if source.sealed_secrets else {}
+    return reader_for(source.kind, ReaderConfig(source.name, source.settings, opened))
+
+
+async def read_source(
+    service: Service,
+    source: Source,
+    *,
+    full: bool = False,
+    allow_deletes: bool = False,
+    progress: Progress | None = None,
+    reader: SourceReader | None = None,
+) -> ReadResult:
+    """One read of `source` now. Raises `SourceBusyError`, `NoReaderError`,
+    `SourceUnavailableError` or `RoundHeldError`; in every case the directory is as before."""
+    owner = source_store.lease_owner()
+    async with service.db.write() as conn:
+        if not await source_store.claim(conn, source.id, owner):
+            raise SourceBusyError(
+                f"a read of {source.name} is running in another process; try again when it ends"
+            )
+        await source_store.update_source(
+            conn, source.id, last_started_at=now(), last_status="running", last_error=None
+        )
+    started = time.monotonic()
+    settings = SourceSettings.from_json(source.settings)
+    heartbeat = asyncio.create_task(_heartbeat(service, source.id, owner))
+    try:
+        reader = reader or open_reader(source, service.secrets)
+        result = await _read(service, source, reader, settings, owner, full, allow_deletes, progress, started)
+    except BaseException as exc:
+        await _failed(service, source, settings, owner, exc)
+        raise
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        async with service.db.write() as conn:
+            await source_store.release(conn, source.id, owner)
+    for conflict in result.report.conflicts:
+        # Never merged: said in the read's result and here, for whoever watches the logs.
+        logger.warning(
+            "source %s: userPrincipalName %s (its id %s) belongs to %s; not applied",
+            source.name,
+            conflict["userPrincipalName"],
+            conflict["source_id"],
+            conflict["owner"],
+        )
+    logger.info("read of source %s: %s", source.name, result.to_json())
+    return result
+
+
+async def _read(
+    service: Service,
+    source: Source,
+    reader: SourceReader,
+    settings: SourceSettings,
+    owner: str,
+    full: bool,
+    allow_deletes: bool,
+    progress: Progress | None,
+    started: float,
+) -> ReadResult:
+    cursor = None if full else source.cursor
+    while True:
+        round_id = str(uuid.uuid4())
+        async with service.db.write() as conn:
+            await staging.discard(conn, source.id)  # an abandoned round's records, if any
+        count = 0
+        try:
+            round_ = await reader.start_round(cursor, full=cursor is None)
+            async for page in round_.pages():
+                count += await _stage(service, source, round_id, owner, page)
+                if progress is not None:
+                    progress(count)
+            break
+        except CursorExpiredError:
+            if cursor is None:
+                raise  # a full round cannot have an expired cursor: the source is wrong
+            cursor = None  # Graph's 410 / resync, at the start or mid-round: read everything
+    ref = RoundRef(source.id, source.name, round_id, round_.kind)
+    async with service.db.write() as conn:
+        # Applied only by the lease's holder, checked in the applying transaction itself.
+        if not await source_store.renew(conn, source.id, owner):
+            raise SourceUnavailableError(f"the lease on {source.name} was taken over; nothing was applied")
+        moment = now()
+        report = await apply_round(
+            conn, ref, threshold=settings.deletion_threshold, allow_deletes=allow_deletes, now=moment
+        )
+        duration = time.monotonic() - started
+        result = ReadResult(source.name, round_.kind, report, duration, count)
+        await source_store.update_source(
+            conn,
+            source.id,
+            cursor=round_.cursor,
+            last_finished_at=moment,
+            last_status="ok",
+            last_counts=result.to_json(),
+            last_error=None,
+            next_read_at=moment + timedelta(minutes=source.interval_minutes),
+        )
+        if report.changed and settings.start_cycles_after_read:
+            await conn.execute(
+                applications.update()
+                .where((applications.c.state == "active") & (applications.c.next_run_at > moment))
+                .values(next_run_at=moment)
+            )
+    return result
+
+
+async def _heartbeat(service: Service, source_id: int, owner: str) -> None:
+    """Renew the lease while the read runs, pages or not (a reader may wait out a long
+    Retry-After between two pages); stops when the lease is no longer ours."""
+    while True:
+        await asyncio.sleep(source_store.LEASE.total_seconds() / 3)
+        async with service.db.write() as conn:
+            if not await source_store.renew(conn, source_id, owner):
+                return
+
+
+async def _stage(service: Service, source: Source, round_id: str, owner: str, page: Page) -> int:
+    async with service.db.write() as conn:
+        if not await source_store.renew(conn, source.id, owner):
+            raise SourceUnavailableError(f"the lease on {source.name} was taken over; this read stops")
+        return await staging.stage(conn, source.id, round_id, page)
+
+
+async def _failed(
+    service: Service, source: Source, settings: SourceSettings, owner: str, exc: BaseException
+) -> None:
+    del settings, owner
+    status = "held" if isinstance(exc, RoundHeldError) else "failed"
+    moment = now()
+    async with service.db.write() as conn:
+        await staging.discard(conn, source.id)
+        await source_store.update_source(
+            conn,
+            source.id,
+            last_finished_at=moment,
+            last_status=status,
+            last_error=str(exc) or type(exc).__name__,
+            next_read_at=moment + timedelta(minutes=source.interval_minutes),
+        )
+    logger.warning("read of source %s %s: %s", source.name, status, exc)
+
+
+__all__ = ["ReadResult", "SourceBusyError", "SourceUnavailableError", "read_source"]
