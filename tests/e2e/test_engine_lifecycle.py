@@ -30,11 +30,10 @@ from enlist.provisioning.engine.runner import (
     AppPausedError,
     CycleBusyError,
     claim,
-    holder_is_dead,
-    owner_id,
     run_cycle,
 )
 from enlist.provisioning.engine.scheduler import due_app_ids, run_due
+from enlist.provisioning.leases import holder_is_dead, owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service

@@ -24,14 +24,10 @@ key idle longest forgotten first.
 
 from __future__ import annotations
 
-import math
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-Clock = Callable[[], float]
-MAX_KEYS = 10_000
+from enlist.web.failure_windows import MAX_KEYS, Clock, FailureWindows
 
 
 @dataclass
@@ -44,51 +40,30 @@ class SignInThrottle:
     window_s: float = 900.0
     clock: Clock = time.monotonic
     max_keys: int = MAX_KEYS
-    _failures: OrderedDict[Hashable, deque[float]] = field(
-        default_factory=OrderedDict, init=False, repr=False
-    )
+    _failures: FailureWindows = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if min(self.per_account, self.per_address, self.max_keys) < 1 or self.window_s <= 0:
             raise ValueError("the limits and max_keys must be at least 1 and the window positive")
+        self._failures = FailureWindows(self.window_s, self.clock, self.max_keys)
 
     def retry_after(self, address: str, account: str) -> int:
         """Whole seconds until this address may try this account again; 0 when it may now."""
         return max(
-            self._wait(("pair", address, account_key(account)), self.per_account),
-            self._wait(("address", address), self.per_address),
+            self._failures.wait(("pair", address, account_key(account)), self.per_account),
+            self._failures.wait(("address", address), self.per_address),
         )
 
     def failed(self, address: str, account: str) -> None:
-        for key in (("pair", address, account_key(account)), ("address", address)):
-            times = self._failures.get(key)
-            if times is None:
-                times = self._failures[key] = deque()
-                while len(self._failures) > self.max_keys:
-                    self._failures.popitem(last=False)
-            times.append(self.clock())
-            self._failures.move_to_end(key)
+        self._failures.record(("pair", address, account_key(account)))
+        self._failures.record(("address", address))
 
     def succeeded(self, address: str, account: str) -> None:
-        self._failures.pop(("pair", address, account_key(account)), None)
+        self._failures.forget(("pair", address, account_key(account)))
 
     def __len__(self) -> int:
         """How many keys are held (for tests of the bound)."""
         return len(self._failures)
-
-    def _wait(self, key: Hashable, limit: int) -> int:
-        times = self._failures.get(key)
-        if times is None:
-            return 0
-        horizon = self.clock() - self.window_s
-        while times and times[0] <= horizon:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return 0
-        if len(times) < limit:
-            return 0
-        return max(1, math.ceil(times[-limit] + self.window_s - self.clock()))
 
 
 def account_key(email: str) -> str:

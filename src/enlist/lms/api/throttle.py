@@ -27,15 +27,13 @@ The table is bounded (`max_keys`): past it, the key idle longest is forgotten.
 
 from __future__ import annotations
 
-import math
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from enlist.lms.store.tenants import authenticate
 from enlist.scim.errors import too_many_requests, unauthorized
+from enlist.web.failure_windows import MAX_KEYS, Clock, FailureWindows
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -43,11 +41,8 @@ if TYPE_CHECKING:
     from enlist.lms.api.runtime import Portal
     from enlist.lms.domain.tenants import Tenant
 
-Clock = Callable[[], float]
 Key = tuple[str, str]
 """(client address, tenant slug)."""
-
-MAX_KEYS = 10_000
 
 
 @dataclass
@@ -58,20 +53,18 @@ class FailedTokens:
     window_s: float
     clock: Clock = time.monotonic
     max_keys: int = MAX_KEYS
-    _failures: OrderedDict[Key, deque[float]] = field(default_factory=OrderedDict, init=False, repr=False)
+    _failures: FailureWindows = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window_s <= 0 or self.max_keys < 1:
             raise ValueError("limit and max_keys must be at least 1 and the window positive")
+        self._failures = FailureWindows(self.window_s, self.clock, self.max_keys)
 
     def retry_after(self, key: Key) -> int | None:
         """Whole seconds until `key` may fail again without a 429, or None when it may now.
 
         Asking does not count as a failure."""
-        times = self._recent(key)
-        if times is None or len(times) < self.limit:
-            return None
-        return max(1, math.ceil(times[0] + self.window_s - self.clock()))
+        return self._failures.wait(key, self.limit) or None
 
     def fail(self, key: Key) -> int | None:
         """Record one failed check for `key`. Returns None when it is still within the limit (the
@@ -80,30 +73,12 @@ class FailedTokens:
         wait = self.retry_after(key)
         if wait is not None:
             return wait
-        times = self._failures.get(key)
-        if times is None:
-            times = self._failures[key] = deque()
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-        times.append(self.clock())
-        self._failures.move_to_end(key)
+        self._failures.record(key)
         return None
 
     def __len__(self) -> int:
         """How many keys are held (for tests of the bound)."""
         return len(self._failures)
-
-    def _recent(self, key: Key) -> deque[float] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        horizon = self.clock() - self.window_s
-        while times and times[0] <= horizon:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
 
 
 async def authenticated_tenant(portal: Portal, request: Request) -> Tenant:

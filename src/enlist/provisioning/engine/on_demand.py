@@ -18,12 +18,12 @@ from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.runner import (
     CycleBusyError,
     claim,
-    owner_id,
     refuse_if_paused,
     release,
     target_for,
 )
 from enlist.provisioning.engine.scope import Assignments
+from enlist.provisioning.leases import owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +30,7 @@ from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.ports import Source, SourceReadError
 from enlist.provisioning.engine.scope import Assignments
 from enlist.provisioning.engine.summary import CycleSummary
+from enlist.provisioning.leases import holder_is_dead, owner_id
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store import links as link_store
@@ -65,30 +63,6 @@ def refuse_if_paused(app: App) -> None:
     """`AppPausedError` for a paused `app`: the rule every way of running a cycle obeys."""
     if app.state == "paused":
         raise AppPausedError(app)
-
-
-def owner_id() -> str:
-    """A new lease owner, unique to one claim: `host:pid:token`. Host and pid say which process
-    holds the lease (`holder_is_dead`); the token tells apart two claims of one process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
-
-
-def holder_is_dead(holder: str | None) -> bool:
-    """A lease held by a process of this host that no longer runs (killed mid-cycle) is free:
-    nobody should wait out its expiry. Reads `host:pid:token` and the older `host:pid`."""
-    if not holder or ":" not in holder:
-        return False
-    host, _, pid = holder.partition(":")
-    pid = pid.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 async def claim(service: Service, app: App, owner: str) -> bool:

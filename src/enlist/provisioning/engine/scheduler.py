@@ -40,7 +40,7 @@ async def due_app_ids(service: Service) -> list[int]:
 
 async def run_due(service: Service, owner: str | None = None) -> int:
     """Run every application that is due now; returns how many cycles ran here. Each cycle claims
-    the lease as `owner`, a fresh `owner_id()` per cycle by default."""
+    the lease as `owner`, a fresh `leases.owner_id()` per cycle by default."""
     ran = 0
     for app_id in await due_app_ids(service):
         async with service.db.read() as conn:

@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from enlist.db.rows import now
+from enlist.provisioning.leases import owner_id
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import staging
@@ -84,7 +85,7 @@ async def read_source(
 ) -> ReadResult:
     """One read of `source` now. Raises `SourceBusyError`, `NoReaderError`,
     `SourceUnavailableError` or `RoundHeldError`; in every case the directory is as before."""
-    owner = source_store.lease_owner()
+    owner = owner_id()
     async with service.db.write() as conn:
         if not await source_store.claim(conn, source.id, owner):
             raise SourceBusyError(

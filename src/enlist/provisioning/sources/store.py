@@ -12,9 +12,6 @@ it; an expired lease, or one held by a dead process of this host, is free.
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.rows import now
 from enlist.provisioning.directory.tables import BUILTIN_OWNER, dir_groups, dir_users
+from enlist.provisioning.leases import holder_is_dead
 from enlist.provisioning.sources.tables import KINDS, sources
 
 LEASE = timedelta(seconds=120)
@@ -221,28 +219,6 @@ async def _hand_groups_over(conn: AsyncConnection, name: str) -> None:
 
 
 # The lease ---------------------------------------------------------------------------------------
-
-
-def lease_owner() -> str:
-    """A new lease owner, unique to one claim: `host:pid:token`."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
-
-
-def holder_is_dead(holder: str | None) -> bool:
-    """A lease held by a process of this host that no longer runs is free at once."""
-    if not holder:
-        return False
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 async def claim(conn: AsyncConnection, source_id: int, owner: str) -> bool:
