@@ -338,7 +338,7 @@ async def test_manager_set_changed_and_removed(engine: Provisioning, target: Con
     for upn, manager in steps:  # changed, removed, set (on a user who had none), removed
         user = user_of(data, upn)
         if manager is None:
-            user.pop("manager")
+            user["manager"] = None  # an import merges: an absent key keeps the manager, null clears it
         else:
             user["manager"] = manager
         await engine.load(data)
