@@ -6,6 +6,7 @@ The provisioning database has no migrations yet, so the tables come from `metada
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,15 +19,16 @@ from enlist.provisioning.store.metadata import metadata
 from tests.databases import PostgresCluster
 
 
-@pytest.fixture
-async def directory_db(
-    database_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+@contextlib.asynccontextmanager
+async def open_directory_db(
+    database_kind: str, tmp_path: Path, request: pytest.FixtureRequest, name: str
 ) -> AsyncIterator[Database]:
+    """A database of the kind under test holding only the directory's tables, named `name`."""
     if database_kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'provisioning.sqlite3'}"
+        url = f"sqlite+aiosqlite:///{tmp_path / f'{name}.sqlite3'}"
     else:
         cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        url = await cluster.create(f"directory_{uuid.uuid4().hex[:16]}")
+        url = await cluster.create(f"{name}_{uuid.uuid4().hex[:16]}")
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(
@@ -34,5 +36,15 @@ async def directory_db(
                 sync, tables=[dir_users, dir_groups, dir_group_members, dir_changes]
             )
         )
-    yield db
-    await db.dispose()
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def directory_db(
+    database_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    async with open_directory_db(database_kind, tmp_path, request, "directory") as db:
+        yield db

@@ -5,7 +5,6 @@ members, nested groups), and imported over the directory it came from changes no
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,7 @@ from enlist.provisioning.directory import store
 from enlist.provisioning.directory.export import export_document, users_csv
 from enlist.provisioning.directory.importer import import_directory, parse_directory_json, parse_users_csv
 from enlist.provisioning.directory.sample import sample_directory
-from enlist.provisioning.directory.tables import dir_changes, dir_group_members, dir_groups, dir_users
-from enlist.provisioning.store.metadata import metadata
-from tests.databases import PostgresCluster
+from tests.integration.provisioning.conftest import open_directory_db
 from tests.integration.provisioning.test_directory_import import company
 
 
@@ -27,20 +24,8 @@ from tests.integration.provisioning.test_directory_import import company
 async def second_db(
     database_kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Database]:
-    if database_kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite3'}"
-    else:
-        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        url = await cluster.create(f"second_{uuid.uuid4().hex[:16]}")
-    db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(
-            lambda sync: metadata.create_all(
-                sync, tables=[dir_users, dir_groups, dir_group_members, dir_changes]
-            )
-        )
-    yield db
-    await db.dispose()
+    async with open_directory_db(database_kind, tmp_path, request, "second") as db:
+        yield db
 
 
 def varied() -> dict[str, Any]:
