@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import orjson
 import pytest
 from click.testing import CliRunner, Result
@@ -24,7 +23,6 @@ from pydantic import ValidationError
 
 from enlist.cli import main
 from enlist.provisioning import operations
-from enlist.provisioning.api.app import create_app
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import run_cycle
 from enlist.provisioning.logs import store as log_store
@@ -37,7 +35,7 @@ from enlist.provisioning.target.network import GuardedWireTransport, TargetNetwo
 from enlist.settings import Settings
 from tests.integration.test_wire_transport import LoopbackServer, always, sized
 from tests.security.loopback_target import EMPTY_LIST, LoopbackTarget
-from tests.web.conftest import Site
+from tests.web.conftest import Site, provisioning_site  # noqa: F401 (the fixture)
 from tests.web.provisioning_fixtures import APP, APP_PATH, load_directory, signed_in
 
 TOKEN = "target-token-for-network-tests"
@@ -58,12 +56,8 @@ def target() -> Iterator[LoopbackTarget]:
 
 
 @pytest.fixture
-async def site(service: Service) -> AsyncIterator[Site]:
-    app = create_app(service.settings, scheduler=False, service=service)
-    async with httpx2.AsyncClient(
-        transport=httpx2.ASGITransport(app=app), base_url="http://provisioning.test"
-    ) as client:
-        yield Site("provisioning", client, service.db, "/admin/apps", "enlist_provisioning_session")
+def site(provisioning_site: Site) -> Site:  # noqa: F811 (the imported fixture, by name)
+    return provisioning_site
 
 
 def _with(service: Service, **settings: Any) -> Service:

@@ -9,11 +9,10 @@ token: none, on both databases.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 from click.testing import CliRunner, Result
 from starlette.routing import Route
@@ -26,7 +25,7 @@ from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.target.connection import endpoint_of, same_endpoint
 from enlist.settings import Settings
 from tests.security.loopback_target import LoopbackTarget
-from tests.web.conftest import Site
+from tests.web.conftest import Site, provisioning_site  # noqa: F401 (the fixture)
 from tests.web.provisioning_fixtures import APP, APP_PATH, signed_in
 from tests.web.provisioning_fixtures import create_app as create_app_page
 
@@ -46,12 +45,8 @@ def attacker() -> Iterator[LoopbackTarget]:
 
 
 @pytest.fixture
-async def site(service: Service) -> AsyncIterator[Site]:
-    app = create_app(service.settings, scheduler=False, service=service)
-    async with httpx2.AsyncClient(
-        transport=httpx2.ASGITransport(app=app), base_url="http://provisioning.test"
-    ) as client:
-        yield Site("provisioning", client, service.db, "/admin/apps", "enlist_provisioning_session")
+def site(provisioning_site: Site) -> Site:  # noqa: F811 (the imported fixture, by name)
+    return provisioning_site
 
 
 async def _connected(site: Site, legit: LoopbackTarget) -> str:
