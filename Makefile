@@ -1,7 +1,8 @@
 # enlist: `make run` shows the whole flow on this machine, `make test` proves it.
 # Everything installs from the project's own files: Python packages from uv.lock into .venv,
 # npm tools (newman, for the tests) from package-lock.json into node_modules; Node.js itself and
-# Chromium (for the browser tests) from Debian's packages when they are missing (scripts/ensure-*.sh).
+# Chromium (for the browser tests), python-ldap's headers, slapd and Samba (for the LDAP source
+# and its tests) from Debian's packages when they are missing (scripts/ensure-*.sh).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test check format clean bench soak screenshots browser
+.PHONY: install run test check format clean bench soak screenshots browser directory-servers
 
 install: $(BIN)/enlist
 
@@ -17,6 +18,7 @@ $(UV):
 	scripts/ensure-uv.sh $(PYTHON)
 
 $(BIN)/enlist: pyproject.toml uv.lock | $(UV)
+	scripts/ensure-ldap.sh
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
@@ -31,7 +33,11 @@ run: install
 browser:
 	scripts/ensure-chromium.sh
 
-test: install node_modules/.installed browser
+# python-ldap's build headers and the throwaway slapd and Samba AD DC the LDAP tests start.
+directory-servers:
+	scripts/ensure-ldap.sh
+
+test: install node_modules/.installed browser directory-servers
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Benchmarks with their peers, one table of ratios (bench/README.md); not part of `make test`.
