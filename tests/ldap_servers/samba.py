@@ -185,6 +185,8 @@ def _finish_smb_conf(root: Path) -> None:
         f"\tncalrpc dir = {root}/ncalrpc",
         f"\twinbindd socket directory = {root}/winbindd",
         "\tldap server require strong auth = no",
+        # No fsync per write: a test DC is thrown away. Bulk adds run ~3x faster.
+        "\tldb:nosync = true",
         "\tlog level = 1",
     ]
     conf.write_text("\n".join(lines[:at] + extra + lines[at:]) + "\n")

@@ -9,6 +9,7 @@ changes it, and compares what the dialect reports. Users are created without a p
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -190,18 +191,62 @@ def recycle_bin_enabled(conn: Any) -> bool:
     return any(b"Recycle Bin Feature" in value for value in attributes.get("msDS-EnabledFeature", []))
 
 
-def enable_recycle_bin(conn: Any) -> None:
-    """Enable the Recycle Bin for the forest, as `Enable-ADOptionalFeature` does: a rootDSE modify."""
-    if recycle_bin_enabled(conn):
-        return
-    partitions = f"CN=Partitions,{_configuration_dn(conn)}"
-    value = f"{partitions}:{RECYCLE_BIN_FEATURE_GUID}".encode()
-    conn.modify_s("", [(ldap.MOD_ADD, "enableOptionalFeature", [value])])
+_ENABLE_RECYCLE_BIN = """
+import sys, ldb
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+lp = LoadParm()
+lp.load(sys.argv[1])
+db = SamDB(url=lp.private_path("sam.ldb"), session_info=system_session(), lp=lp)
+change = ldb.Message()
+change.dn = ldb.Dn(db, "")
+value = "CN=Partitions," + str(db.get_config_basedn()) + ":" + sys.argv[2]
+change["enableOptionalFeature"] = ldb.MessageElement(value, ldb.FLAG_MOD_ADD, "enableOptionalFeature")
+db.modify(change)
+"""
+
+
+def enable_recycle_bin(dc: SambaDC) -> None:
+    """Enable the Recycle Bin for the forest (it cannot be disabled again).
+
+    Windows does it with a rootDSE `enableOptionalFeature` modify by an Enterprise Admin; Samba
+    accepts that modify only from the system session, so it is made through Samba's own Python
+    bindings on the DC's database (Debian's python3-samba, beside the running DC)."""
+    conn = dc.connect()
+    try:
+        if recycle_bin_enabled(conn):
+            return
+    finally:
+        conn.unbind_s()
+    subprocess.run(
+        ["/usr/bin/python3", "-c", _ENABLE_RECYCLE_BIN, str(dc.smb_conf), RECYCLE_BIN_FEATURE_GUID],
+        check=True,
+        capture_output=True,
+    )
+
+
+def set_password(dc: SambaDC, dn: str, password: str) -> None:
+    """Set a user's password over LDAPS (AD takes `unicodePwd` only on an encrypted connection);
+    the test DC's certificate is self-signed, so it is not verified here."""
+    conn = ldap.initialize(dc.ldaps_url)
+    conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_NEVER)
+    conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+    try:
+        conn.simple_bind_s(dc.admin_dn, dc.password)
+        quoted = f'"{password}"'.encode("utf-16-le")
+        conn.modify_s(dn, [(ldap.MOD_REPLACE, "unicodePwd", [quoted])])
+    finally:
+        conn.unbind_s()
 
 
 def restore(conn: Any, guid: str, new_dn: str) -> None:
     """Restore (reanimate) a deleted object by its GUID to `new_dn`, as `Restore-ADObject` does:
-    remove `isDeleted` and set the DN, with the Show Deleted control."""
+    remove `isDeleted` and set the DN, with the Show Deleted control.
+
+    Samba 4.17 reanimates tombstones (no Recycle Bin) but fails on a deleted object once the
+    Recycle Bin is enabled (tombstone_reanimate: "isRecycled: no such attribute"); there a
+    restore is a re-creation."""
     show_deleted = [LDAPControl(SHOW_DELETED, True, None)]
     # Samba reanimates only by the tombstone's own DN, not by a <GUID=…> DN.
     [(deleted_dn, _)] = conn.search_ext_s(
