@@ -28,7 +28,13 @@ from typing import Any, Literal
 
 import ldap
 
-from enlist.provisioning.sources.ldap.ad_delta import DirSyncDelta, UsnDelta, dirsync_start_cookie
+from enlist.provisioning.sources.ldap.ad_delta import (
+    DirSyncDelta,
+    UsnDelta,
+    dirsync_start_cookie,
+    naming_context_of,
+    tombstones_visible,
+)
 from enlist.provisioning.sources.ldap.ad_entry import guid_text, integer, values
 from enlist.provisioning.sources.ldap.ad_search import DIRSYNC_OID
 from enlist.provisioning.sources.ldap.ad_watermark import (
@@ -207,8 +213,22 @@ class ActiveDirectoryDialect:
         dc = read_domain_controller(conn)
         if mark.mode == "usn":
             check_same_database(mark, dc)
+            if not self.deletions_visible(conn, scope):
+                msg = (
+                    "the bind account cannot read deleted objects (CN=Deleted Objects), so a "
+                    "uSNChanged delta cannot see deletions: this round is a full read. Grant it "
+                    "List Contents and Read Property there, or the right for DirSync"
+                )
+                raise CursorExpiredError(msg)
             return UsnDelta(self, conn, scope, mark, dc)
         return DirSyncDelta(self, conn, scope, mark, dc)
+
+    def deletions_visible(self, conn: Any, scope: Scope) -> bool:
+        """Whether the bind account can see tombstones in every naming context of the scope (an
+        AD-only extra: without it, uSNChanged deltas expire into full reads)."""
+        dc = read_domain_controller(conn)
+        contexts = {naming_context_of(base, dc) for base in scope.base_dns}
+        return all(tombstones_visible(conn, context) for context in contexts)
 
     def _use_dirsync(self, supported_controls: frozenset[str]) -> bool:
         if self.delta_mode == "usn":

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 USERS_AND_GROUPS = "(|(objectClass=user)(objectClass=group))"
 PEOPLE_AND_GROUPS = f"(&{USERS_AND_GROUPS}(!(objectClass=computer)))"
 _GUID_CHUNK = 100
+DELETED_OBJECTS_WKGUID = "18E2EA80684F11D2B9AA00C04F79F805"
 # Constructed attributes and back-links cannot be asked of DirSync, and whenChanged/uSNChanged
 # change on every write (a logon timestamp too), which would return objects with nothing new.
 _NOT_FOR_DIRSYNC = frozenset(
@@ -189,7 +190,12 @@ class DirSyncDelta(_AdDelta):
             except ldap.INSUFFICIENT_ACCESS as error:
                 msg = "DirSync is no longer allowed for the bind account; a full read follows"
                 raise CursorExpiredError(msg) from error
-            except (ldap.PROTOCOL_ERROR, ldap.UNWILLING_TO_PERFORM, ldap.OTHER) as error:
+            except (
+                ldap.PROTOCOL_ERROR,
+                ldap.UNWILLING_TO_PERFORM,
+                ldap.UNAVAILABLE_CRITICAL_EXTENSION,
+                ldap.OTHER,
+            ) as error:
                 msg = (
                     f"the domain controller refused the stored DirSync cookie ({error}); a full read follows"
                 )
@@ -214,14 +220,42 @@ class DirSyncDelta(_AdDelta):
         yield from self._classified(leavers, deleted=False)
 
     def _classified(self, guids: list[str], *, deleted: bool) -> Iterator[ChangeBatch]:
-        """Removals for these ids, as user or group by their objectClass (computers dropped)."""
+        """Removals for these ids, as user or group by their objectClass (computers dropped).
+
+        A deleted object the bind account cannot see under Show Deleted (DirSync reported it,
+        but `CN=Deleted Objects` is not readable to the account) is removed as both kinds: the
+        id is an objectGUID, so the wrong kind names nothing and changes nothing."""
         controls = [show_deleted()] if deleted else []
         for chunk in _chunks(guids):
+            found: set[str] = set()
             for context in self._contexts:
                 for page in self._search(
                     context,
-                    f"(&{PEOPLE_AND_GROUPS}{_guid_filter(chunk)})",
+                    f"(&{USERS_AND_GROUPS}{_guid_filter(chunk)})",
                     ["objectGUID", "objectClass"],
                     controls=controls,
                 ):
-                    yield self._removals(page)
+                    found.update(self._dialect.immutable_id(entry) for entry in page)
+                    people = [entry for entry in page if not _is_computer(entry)]
+                    yield self._removals(people)
+            unseen = tuple(guid for guid in chunk if guid not in found)
+            if deleted and unseen:
+                yield ChangeBatch(removed_users=unseen, removed_groups=unseen)
+
+
+def _is_computer(entry: Entry) -> bool:
+    return any(value.lower() == b"computer" for value in values(entry[1], "objectClass"))
+
+
+def tombstones_visible(conn: Any, naming_context: str) -> bool:
+    """Whether the bind account can read tombstones (the Deleted Objects container under Show
+    Deleted). By default only administrators can; without it a uSNChanged delta cannot see a
+    deletion."""
+    container = f"<WKGUID={DELETED_OBJECTS_WKGUID},{naming_context}>"
+    try:
+        found = conn.search_ext_s(
+            container, ldap.SCOPE_BASE, "(objectClass=*)", ["objectGUID"], serverctrls=[show_deleted()]
+        )
+    except (ldap.NO_SUCH_OBJECT, ldap.INSUFFICIENT_ACCESS):
+        return False
+    return any(dn is not None and values(attributes, "objectGUID") for dn, attributes in found)
