@@ -17,6 +17,7 @@ its own OU. Without root (port 389) or without Samba, it skips with the reason.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import random
@@ -203,6 +204,7 @@ def start(dc: SambaDC, *, timeout: float = 60.0) -> float:
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
     )
     log.close()
     deadline = started + timeout
@@ -218,6 +220,18 @@ def start(dc: SambaDC, *, timeout: float = 60.0) -> float:
             msg = f"samba did not answer on {dc.url} within {timeout} s"
             raise SambaUnavailableError(msg)
         time.sleep(0.05)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started Samba dies, so a killed
+    test run or tutorial command never leaves a DC holding its address (Linux prctl)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _root_dse_answers(url: str) -> bool:
@@ -250,7 +264,9 @@ def start_samba_dc(root: Path) -> SambaDC:
 
 
 def main(argv: list[str]) -> int:
-    """Start a throwaway domain, print how to reach it, serve until Ctrl+C."""
+    """Start a throwaway domain, print how to reach it, serve until Ctrl+C (or SIGTERM)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     root = Path(argv[0]) if argv else Path(tempfile.mkdtemp(prefix="enlist-samba-"))
     if root.exists() and any(root.iterdir()):
         sys.stderr.write(f"{root} is not empty: give a new or empty directory\n")
