@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -87,11 +88,21 @@ def test_disabling_and_enabling_again_changes_account_enabled(admin: Any, ou: st
     assert states == [True, False, True]
 
 
-def test_a_fresh_account_is_not_locked_out(admin: Any, ou: str) -> None:
-    dn = seed.add_user(admin, ou, "Not Locked")
-    entry = read_user(admin, dn)
-    assert dialect.locked_out(entry) is False
-    assert dialect.account_enabled(entry) is True
+def test_a_locked_out_account_is_locked_out_and_still_enabled(samba_dc: SambaDC, admin: Any, ou: str) -> None:
+    """A lockout ends by itself without a write a delta could see: it must not disable."""
+    seed.replace(admin, samba_dc.base_dn, lockoutThreshold=3)
+    try:
+        dn = seed.add_user(admin, ou, "Locks Out", upn=f"locks.{uuid.uuid4().hex[:8]}@example.test")
+        seed.set_password(samba_dc, dn, "Right!Passw0rd1")
+        before = read_user(admin, dn)
+        for _ in range(4):
+            with contextlib.suppress(ldap.INVALID_CREDENTIALS):
+                samba_dc.connect(dn, "Wrong!Passw0rd1")
+        after = read_user(admin, dn)
+    finally:
+        seed.replace(admin, samba_dc.base_dn, lockoutThreshold=0)
+    assert (dialect.locked_out(before), dialect.locked_out(after)) == (False, True)
+    assert (dialect.account_enabled(before), dialect.account_enabled(after)) == (True, True)
 
 
 def test_member_dns_reads_every_range_of_a_group_over_1500_members(
