@@ -52,12 +52,17 @@ def unavailable_reason() -> str | None:
     """Why a Samba DC cannot run on this machine, or None when it can."""
     if os.geteuid() != 0:
         return "a Samba AD DC needs root: its LDAP port (389) cannot be changed"
-    for program in ("samba", "samba-tool"):
-        if shutil.which(program, path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
-            return f"{program} is not installed (scripts/ensure-ldap.sh installs Debian's samba)"
+    for name in ("samba", "samba-tool"):
+        if program(name) is None:
+            return f"{name} is not installed (scripts/ensure-ldap.sh installs Debian's samba)"
     if not Path("/usr/share/samba/setup/ad-schema").is_dir():
         return "samba-ad-provision is not installed (scripts/ensure-ldap.sh installs it)"
     return None
+
+
+def program(name: str) -> str | None:
+    """Where a Samba program is: on the PATH, or in /usr/sbin (not on a non-root PATH)."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin")
 
 
 @dataclass
@@ -145,7 +150,7 @@ def provision(root: Path, address: str) -> float:
     """Provision the domain into `root` (which must be empty) for `address`; seconds taken."""
     started = time.perf_counter()
     command = [
-        "samba-tool",
+        program("samba-tool") or "samba-tool",
         "domain",
         "provision",
         f"--targetdir={root}",
@@ -200,7 +205,7 @@ def start(dc: SambaDC, *, timeout: float = 60.0) -> float:
     started = time.perf_counter()
     log = (dc.root / "log" / "samba.out").open("ab")
     dc.process = subprocess.Popen(
-        ["samba", "-i", "-M", "single", "-s", str(dc.smb_conf)],
+        [program("samba") or "samba", "-i", "-M", "single", "-s", str(dc.smb_conf)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
