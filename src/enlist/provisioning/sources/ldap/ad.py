@@ -188,6 +188,7 @@ class ActiveDirectoryDialect:
     # -- deltas ----------------------------------------------------------------------------
 
     def start_watermark(self, conn: Any, scope: Scope) -> str:
+        _require_base_dn(scope)
         dc = read_domain_controller(conn)
         if self._use_dirsync(dc.supported_controls):
             naming_context = dc.default_naming_context
@@ -202,10 +203,10 @@ class ActiveDirectoryDialect:
                     raise SourceUnavailableError(msg) from error
             else:
                 return Watermark("dirsync", dc.service_name, dc.invocation_id, dirsync_cookie=cookie).encode()
-        del scope  # a USN watermark is domain-wide; the scope is applied when reading
         return Watermark("usn", dc.service_name, dc.invocation_id, usn=dc.highest_committed_usn).encode()
 
     def read_changes(self, conn: Any, scope: Scope, watermark: str) -> DeltaRead:
+        _require_base_dn(scope)
         mark = Watermark.decode(watermark)
         if self.delta_mode not in ("auto", mark.mode):
             msg = f"the delta mode changed from {mark.mode} to {self.delta_mode}; a full read follows"
@@ -239,6 +240,12 @@ class ActiveDirectoryDialect:
             msg = "the domain controller does not offer DirSync; set the delta mode to usn"
             raise SourceUnavailableError(msg)
         return False
+
+
+def _require_base_dn(scope: Scope) -> None:
+    if not scope.base_dns:
+        msg = "the source has no base DN to read"
+        raise SourceUnavailableError(msg)
 
 
 def _merge(base: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
