@@ -5,7 +5,7 @@
 # started as a system service: the tests start their own, in temporary directories, on free
 # ports. Install what is missing (as root), or say what to install.
 set -euo pipefail
-packages=(libldap2-dev libsasl2-dev slapd ldap-utils samba)
+packages=(libldap2-dev libsasl2-dev slapd ldap-utils samba samba-ad-provision samba-dsdb-modules samba-vfs-modules)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
