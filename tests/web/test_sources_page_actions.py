@@ -252,7 +252,7 @@ async def test_the_log_shows_reads_newest_first_fifty_a_page(
 
 
 def sources_fields(described: dict[str, object]) -> list[dict[str, str]]:
-    from enlist.provisioning.web.sources import settings_fields  # noqa: PLC0415
+    from enlist.provisioning.web.sources_view import settings_fields  # noqa: PLC0415
 
     return settings_fields(described)  # type: ignore[arg-type]
 
