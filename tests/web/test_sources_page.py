@@ -17,6 +17,7 @@ from enlist.provisioning.sources import operations
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.model import SourceUnavailableError
 from enlist.provisioning.web import sources as sources_page
+from tests.databases import recorded_statements
 from tests.web.conftest import Site
 from tests.web.provisioning_fixtures import signed_in
 from tests.web.sources_page import (
@@ -269,3 +270,22 @@ async def test_a_graph_source_added_by_the_page_opens_with_its_secret(
     assert SECRET in service.secrets.open(stored.sealed_secrets)
     described = await settled(service, "entra")
     assert described["last_read"]["status"] is None
+
+
+async def test_the_list_reads_as_many_statements_for_twenty_sources_as_for_one(
+    provisioning_site: Site, service: Service, tmp_path: Path
+) -> None:
+    site = provisioning_site
+    await signed_in(site)
+    counted = []
+    for total in (1, 20):
+        while len(await operations.list_all(service)) < total:
+            name = f"s{len(await operations.list_all(service))}"
+            await file_source(service, tmp_path, name)
+            await operations.sync(service, name, full=False)
+        with recorded_statements(site.db, lambda sql, _params: sql) as seen:
+            page = await site.client.get("/admin/sources")
+        assert page.status_code == 200
+        assert said(page).count("Active") == total
+        counted.append(len(seen))
+    assert counted[0] == counted[1]
