@@ -5,9 +5,11 @@ newest first, 50 a page. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import httpx2
 import sqlalchemy as sa
 
 from enlist.db.rows import now
@@ -260,3 +262,34 @@ def sources_fields(described: dict[str, object]) -> list[dict[str, str]]:
 async def stored(service: Service) -> source_store.Source:
     async with service.db.read() as conn:
         return await source_store.get_source(conn, "entra")
+
+
+async def test_shutting_the_service_down_leaves_no_read_running_and_the_lease_free(
+    service: Service, tmp_path: Path
+) -> None:
+    from enlist.provisioning.api.app import create_app  # noqa: PLC0415
+    from tests.web.conftest import Site as SiteUnderTest  # noqa: PLC0415
+
+    folder = await file_source(service, tmp_path)
+    people = [{"userPrincipalName": f"p{i}@contoso.com"} for i in range(3000)]
+    (folder / "people.json").write_text(json.dumps({"users": people}), encoding="utf-8")
+    app = create_app(service.settings, scheduler=False, service=service)
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://provisioning.test"
+        ) as client,
+    ):
+        site = SiteUnderTest("provisioning", client, service.db, "/admin/apps", "enlist_provisioning_session")
+        csrf = await signed_in(site)
+        clicked = await client.post("/admin/sources/hr/sync", data={"csrf_token": csrf})
+        assert clicked.status_code == 303
+    # The read either ended before the shutdown or was stopped by it: never left running.
+    async with service.db.read() as conn:
+        found = await source_store.get_source(conn, "hr")
+    assert found.lease_owner is None
+    assert [status for _trigger, _kind, status in await reads_of(service.db)] in (["ok"], ["failed"])
+    assert found.last_status in ("ok", "failed")
+    if found.last_status == "failed":
+        assert found.last_error is not None
+        assert "stopped before it ended" in found.last_error

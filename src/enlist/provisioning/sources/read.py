@@ -241,6 +241,9 @@ async def _failed(
     service: Service, source: Source, claim: Claim, duration: float, exc: BaseException
 ) -> None:
     status = "held" if isinstance(exc, RoundHeldError) else "failed"
+    error = str(exc) or type(exc).__name__
+    if isinstance(exc, asyncio.CancelledError):
+        error = "the read was stopped before it ended (its process shut down); nothing of it was applied"
     moment = now()
     async with service.db.write() as conn:
         await staging.discard(conn, source.id)
@@ -249,7 +252,7 @@ async def _failed(
             source.id,
             last_finished_at=moment,
             last_status=status,
-            last_error=str(exc) or type(exc).__name__,
+            last_error=error,
             next_read_at=moment + timedelta(minutes=source.interval_minutes),
         )
         await read_log.finish(
@@ -258,7 +261,7 @@ async def _failed(
             status=status,
             finished_at=moment,
             duration_s=round(duration, 3),
-            error=str(exc) or type(exc).__name__,
+            error=error,
         )
     logger.warning("read of source %s %s: %s", source.name, status, exc)
 

@@ -238,6 +238,9 @@ async def stop_reads(app: Starlette) -> None:
     """At shutdown: stop the reads still running here (each records itself failed, applying
     nothing, and releases its lease)."""
     reads = running_reads(app)
+    # One turn of the loop first: a task cancelled before its first step never runs its read, and
+    # the lease its click claimed would stay held (and its log row running) until it expired.
+    await asyncio.sleep(0)
     for task in reads:
         task.cancel()
     await asyncio.gather(*reads, return_exceptions=True)
