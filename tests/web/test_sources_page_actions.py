@@ -222,6 +222,7 @@ async def test_remove_needs_the_sources_name_typed_and_keeps_its_objects(
     assert removed.status_code == 303
     assert removed.headers["location"] == "/admin/sources?done=removed"
     assert await operations.list_all(service) == []
+    assert await reads_of(site.db) == []  # its log went with it
     async with service.db.read() as conn:
         kept = (await conn.execute(sa.select(dir_users.c.source))).scalars().all()
     assert kept == ["file", "file"]  # handed to the built-in owner, not deleted
