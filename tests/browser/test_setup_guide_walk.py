@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.servers import ADMIN_EMAIL, ADMIN_PASSWORD, LiveProvisioning, create_admin
+from tests.browser.sources_walk import walk_sources
 from tests.browser.walk import Camera
 from tests.live import LivePortal
 
@@ -159,6 +160,9 @@ def test_walk_the_setup_guide_from_token_to_paused_provisioning(
     page.get_by_role("link", name="Overview", exact=True).click()
     page.get_by_role("button", name="Pause provisioning", exact=True).click()
     expect(page.locator("#app-status")).to_contain_text("paused", ignore_case=True)
+
+    # Sources, beside Directory: a drop folder of HR files, tested, read now, in its log.
+    walk_sources(page, provisioning.url, provisioning.data_dir, camera)
 
     # Back in the portal: the assigned people arrived, the others did not.
     page.goto(portal.url + "/admin/tenants/contoso-learning/users")

@@ -28,6 +28,22 @@ SYNC_KEYS = {
     "duration_s",
 }
 FILE_KEYS = {"imported_file"}
+DESCRIBED_KEYS = {"next_read"}  # `show` and `list` also carry the next read, by the scheduler's rule
+LAST_READ_KEYS = {
+    "started_at",
+    "finished_at",
+    "status",
+    "counts",
+    "error",
+    "id",
+    "trigger",
+    "requested",
+    "kind",
+    "records",
+    "duration_s",
+    "conflicts",
+    "warnings",
+}
 SHOW_KEYS = {
     "name",
     "kind",
@@ -97,8 +113,9 @@ def test_every_source_command_answers_with_its_json_keys(cli: Cli, tmp_path: Pat
     }
     assert graph["has_secrets"] is True
     assert [s["name"] for s in cli.json("list")] == ["entra", "hr"]
-    assert set(cli.json("show", "hr")) == SHOW_KEYS | FILE_KEYS
-    assert set(cli.json("show", "entra")) == SHOW_KEYS
+    assert set(cli.json("show", "hr")) == SHOW_KEYS | FILE_KEYS | DESCRIBED_KEYS
+    assert set(cli.json("show", "entra")) == SHOW_KEYS | DESCRIBED_KEYS
+    assert set(cli.json("show", "hr")["last_read"]) == LAST_READ_KEYS
     assert cli.json("test", "hr")["ok"] is True
     synced = cli.json("sync", "hr")
     assert set(synced) >= SYNC_KEYS
@@ -108,12 +125,21 @@ def test_every_source_command_answers_with_its_json_keys(cli: Cli, tmp_path: Pat
         synced["groups_created"],
         synced["memberships_added"],
     ) == ("full", 1, 1, 1)
-    assert cli.json("show", "hr")["imported_file"] == "hr.json"
+    shown = cli.json("show", "hr")
+    assert shown["imported_file"] == "hr.json"
+    assert shown["next_read"]["state"] == "scheduled"
+    assert (shown["last_read"]["status"], shown["last_read"]["kind"], shown["last_read"]["trigger"]) == (
+        "ok",
+        "full",
+        "admin",
+    )
+    assert shown["last_read"]["records"] == 2
     assert cli.json("sync", "hr")["kind"] == "delta"  # the same file again: nothing to do
     assert cli.json("sync", "hr", "--full")["users_updated"] == 0
     assert cli.json("set", "hr", "interval_minutes=10")["interval_minutes"] == 10
     assert cli.json("set", "entra", "client_secret=-", stdin=SECRET + "\n")["has_secrets"] is True
     assert cli.json("pause", "hr") == {"source": "hr", "state": "paused"}
+    assert cli.json("show", "hr")["next_read"] == {"state": "paused", "at": None}
     assert cli.json("resume", "hr") == {"source": "hr", "state": "active"}
     assert cli.json("remove", "hr") == {"source": "hr", "removed": True, "objects_kept": 2}
 

@@ -66,23 +66,19 @@ def add(
     as_json: bool,
 ) -> None:
     """Add a source; it is read on its interval (5 minutes) from now."""
-    settings: dict[str, Any] = {}
-    secrets: dict[str, str] = {}
-    if kind == "file":
-        if folder is None:
-            fail("a file source needs --path DIR (the folder HR files are dropped in)")
-        settings["path"] = str(folder.resolve())
-    elif kind == "graph":
-        if (client_secret is None) == (certificate is None):
-            fail("a graph source needs --client-secret - (on stdin) or --certificate FILE, one of them")
-        if client_secret is not None:
-            secrets["client_secret"] = read_secret(client_secret)
-        if certificate is not None:
-            secrets["certificate"] = certificate.read_text(encoding="utf-8")
-        try:
-            settings = operations.graph_settings(tenant_id, client_id, graph_url, login_url)
-        except ValueError as exc:
-            fail(str(exc))
+    try:
+        settings, secrets = operations.new_source_settings(
+            kind,
+            path=str(folder) if folder is not None else None,
+            tenant_id=tenant_id,
+            client_id=client_id,
+            client_secret=read_secret(client_secret) if client_secret is not None else None,
+            certificate=certificate.read_text(encoding="utf-8") if certificate is not None else None,
+            graph_url=graph_url,
+            login_url=login_url,
+        )
+    except ValueError as exc:
+        fail(str(exc))
 
     async def work(service: Service) -> dict[str, Any]:
         return (await operations.add(service, name, kind, settings, secrets)).to_json()
@@ -103,7 +99,7 @@ def list_sources(as_json: bool) -> None:
     """Every source, its state and its last read."""
 
     async def work(service: Service) -> list[dict[str, Any]]:
-        return [s.to_json() for s in await operations.list_all(service)]
+        return await operations.describe_all(service)
 
     result = _run(work)
     if as_json:
@@ -121,7 +117,7 @@ def show(name: str, as_json: bool) -> None:
     """A source's settings (never its secrets), state, last read and next read."""
 
     async def work(service: Service) -> dict[str, Any]:
-        return (await operations.get(service, name)).to_json()
+        return await operations.describe(service, name)
 
     result = _run(work)
     if as_json:

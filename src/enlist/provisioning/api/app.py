@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await admin_pages.stop_source_reads(app)  # Sync now's reads still running here
             if own:
                 await running.db.dispose()
 

@@ -4,15 +4,23 @@ source …` commands now; the Sources page and the API call the same functions).
 from __future__ import annotations
 
 import json
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from enlist.db.rows import now
 from enlist.provisioning.service import Service
+from enlist.provisioning.sources import read_log
 from enlist.provisioning.sources import store as source_store
+from enlist.provisioning.sources.graph.settings import certificate_from_pem
 from enlist.provisioning.sources.model import CheckResult
-from enlist.provisioning.sources.read import Progress, ReadResult, open_reader, read_source
+from enlist.provisioning.sources.read import Progress, ReadResult, claim_read, open_reader, read_source
+from enlist.provisioning.sources.read_log import ReadEntry
+from enlist.provisioning.sources.scheduling import next_read
 from enlist.provisioning.sources.settings import SECRET_KEYS, parse_value
 from enlist.provisioning.sources.store import Source
+from enlist.provisioning.sources.tables import KINDS
 
 GRAPH_URL = "https://graph.microsoft.com"
 LOGIN_URL = "https://login.microsoftonline.com"
@@ -27,6 +35,46 @@ def graph_settings(tenant_id: str, client_id: str, graph_url: str, login_url: st
         "graph_url": graph_url.rstrip("/"),
         "login_url": login_url.rstrip("/"),
     }
+
+
+def new_source_settings(
+    kind: str,
+    *,
+    path: str | None = None,
+    tenant_id: str = "",
+    client_id: str = "",
+    client_secret: str | None = None,
+    certificate: str | None = None,
+    graph_url: str = GRAPH_URL,
+    login_url: str = LOGIN_URL,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings and the secrets `source add` stores for a kind, from its options; raises
+    ValueError (nothing stored) with the message both the CLI and the Add source form show."""
+    settings: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    if kind == "file":
+        if not path or not path.strip():
+            raise ValueError("a file source needs --path DIR (the folder HR files are dropped in)")
+        folder = Path(path.strip()).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"--path {folder} is a file; give the folder HR files are dropped in")
+        settings["path"] = str(folder.resolve())
+    elif kind == "graph":
+        if (client_secret is None) == (certificate is None):
+            raise ValueError(
+                "a graph source needs --client-secret - (on stdin) or --certificate FILE, one of them"
+            )
+        if client_secret is not None:
+            if not client_secret.strip():
+                raise ValueError("the client secret is empty")
+            secrets["client_secret"] = client_secret
+        if certificate is not None:
+            certificate_from_pem(certificate)  # the PEM certificate and its private key, or ValueError
+            secrets["certificate"] = certificate
+        settings = graph_settings(tenant_id, client_id, graph_url, login_url)
+    elif kind not in KINDS:
+        raise ValueError(f"a source's kind is one of {', '.join(KINDS)}, not {kind!r}")
+    return settings, secrets
 
 
 async def add(
@@ -48,6 +96,45 @@ async def list_all(service: Service) -> list[Source]:
         return await source_store.list_sources(conn)
 
 
+def _described(source: Source, last: ReadEntry | None, moment: datetime) -> dict[str, Any]:
+    document = source.to_json()
+    document["next_read"] = next_read(source, moment).to_json()
+    if last is not None:
+        entry = last.to_json()
+        document["last_read"] |= {k: entry[k] for k in LAST_READ_KEYS}
+    else:
+        document["last_read"] |= dict.fromkeys(LAST_READ_KEYS)
+    return document
+
+
+LAST_READ_KEYS = ("id", "trigger", "requested", "kind", "records", "duration_s", "conflicts", "warnings")
+
+
+async def describe(service: Service, name: str) -> dict[str, Any]:
+    """`source show --json`: the source (`Source.to_json`), its next read by the scheduler's
+    rule (`next_read`: `{"state", "at"}`), and its last read with what its log says of it."""
+    async with service.db.read() as conn:
+        found = await source_store.get_source(conn, name)
+        last = await read_log.latest(conn, [found.id])
+    return _described(found, last.get(found.id), now())
+
+
+async def describe_all(service: Service) -> list[dict[str, Any]]:
+    """`source list --json`: `describe` of every source, by name."""
+    async with service.db.read() as conn:
+        found = await source_store.list_sources(conn)
+        last = await read_log.latest(conn, [s.id for s in found])
+    moment = now()
+    return [_described(s, last.get(s.id), moment) for s in found]
+
+
+async def reads(service: Service, name: str, before_id: int | None, limit: int) -> list[ReadEntry]:
+    """The source's log: up to `limit` reads, newest first, older than `before_id` when given."""
+    async with service.db.read() as conn:
+        found = await source_store.get_source(conn, name)
+        return await read_log.page(conn, found.id, before_id, limit)
+
+
 async def test(service: Service, name: str) -> CheckResult:
     """`source test`: reach the source with its credentials; says what is wrong."""
     return await open_reader(await get(service, name), service.secrets).check()
@@ -58,8 +145,25 @@ async def sync(
 ) -> ReadResult:
     """`source sync`: one read now (paused or not: an admin asked for it)."""
     return await read_source(
-        service, await get(service, name), full=full, allow_deletes=allow_deletes, progress=progress
+        service,
+        await get(service, name),
+        full=full,
+        allow_deletes=allow_deletes,
+        progress=progress,
+        trigger="admin",
     )
+
+
+async def start_sync(
+    service: Service, name: str, *, full: bool, allow_deletes: bool = False
+) -> Coroutine[Any, Any, ReadResult]:
+    """Sync now from the pages: claims the source's lease at once, as the scheduler's read does
+    (`SourceBusyError` when a read of any process holds it, so a click and a running `serve`
+    never read one source twice), and returns the read to run under that lease, to be awaited
+    in the background (a large read outlives a request)."""
+    found = await get(service, name)
+    claim = await claim_read(service, found, full=full, trigger="admin")
+    return read_source(service, found, full=full, allow_deletes=allow_deletes, claim=claim)
 
 
 async def configure(service: Service, name: str, changes: dict[str, str]) -> Source:

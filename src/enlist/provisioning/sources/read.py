@@ -27,7 +27,7 @@ from enlist.db.rows import now
 from enlist.provisioning.leases import owner_id
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
-from enlist.provisioning.sources import staging
+from enlist.provisioning.sources import read_log, staging
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.apply import ApplyReport, RoundHeldError, RoundRef, apply_round
 from enlist.provisioning.sources.model import CursorExpiredError, Page, SourceReader, SourceUnavailableError
@@ -74,6 +74,34 @@ def open_reader(source: Source, secrets: SecretBox) -> SourceReader:
     return reader_for(source.kind, ReaderConfig(source.name, source.settings, opened))
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A read's hold on its source: the lease's owner and the read's row in the source's log."""
+
+    owner: str
+    read_id: int
+
+
+async def claim_read(service: Service, source: Source, *, full: bool, trigger: str = "schedule") -> Claim:
+    """Take the source's lease and record the read as running (in the source and its log), in
+    one transaction; `SourceBusyError` when another read, of any process, holds the lease."""
+    owner = owner_id()
+    async with service.db.write() as conn:
+        if not await source_store.claim(conn, source.id, owner):
+            raise SourceBusyError(
+                f"a read of {source.name} is running in another process; try again when it ends"
+            )
+        moment = now()
+        await source_store.update_source(
+            conn, source.id, last_started_at=moment, last_status="running", last_error=None
+        )
+        requested = "full" if full or source.cursor is None else "delta"
+        read_id = await read_log.start(
+            conn, source.id, owner, trigger=trigger, requested=requested, moment=moment
+        )
+    return Claim(owner, read_id)
+
+
 async def read_source(
     service: Service,
     source: Source,
@@ -82,26 +110,22 @@ async def read_source(
     allow_deletes: bool = False,
     progress: Progress | None = None,
     reader: SourceReader | None = None,
+    claim: Claim | None = None,
+    trigger: str = "schedule",
 ) -> ReadResult:
-    """One read of `source` now. Raises `SourceBusyError`, `NoReaderError`,
-    `SourceUnavailableError` or `RoundHeldError`; in every case the directory is as before."""
-    owner = owner_id()
-    async with service.db.write() as conn:
-        if not await source_store.claim(conn, source.id, owner):
-            raise SourceBusyError(
-                f"a read of {source.name} is running in another process; try again when it ends"
-            )
-        await source_store.update_source(
-            conn, source.id, last_started_at=now(), last_status="running", last_error=None
-        )
+    """One read of `source` now, under `claim` when the caller has already claimed the lease
+    (`claim_read`). Raises `SourceBusyError`, `NoReaderError`, `SourceUnavailableError` or
+    `RoundHeldError`; in every case the directory is as before."""
+    claim = claim or await claim_read(service, source, full=full, trigger=trigger)
+    owner = claim.owner
     started = time.monotonic()
-    settings = SourceSettings.from_json(source.settings)
     heartbeat = asyncio.create_task(_heartbeat(service, source.id, owner))
     try:
+        settings = SourceSettings.from_json(source.settings)  # a bad stored value fails the read
         reader = reader or open_reader(source, service.secrets)
-        result = await _read(service, source, reader, settings, owner, full, allow_deletes, progress, started)
+        result = await _read(service, source, reader, settings, claim, full, allow_deletes, progress, started)
     except BaseException as exc:
-        await _failed(service, source, settings, owner, exc)
+        await _failed(service, source, claim, time.monotonic() - started, exc)
         raise
     finally:
         heartbeat.cancel()
@@ -127,7 +151,7 @@ async def _read(
     source: Source,
     reader: SourceReader,
     settings: SourceSettings,
-    owner: str,
+    claim: Claim,
     full: bool,
     allow_deletes: bool,
     progress: Progress | None,
@@ -142,7 +166,7 @@ async def _read(
         try:
             round_ = await reader.start_round(cursor, full=cursor is None)
             async for page in round_.pages():
-                count += await _stage(service, source, round_id, owner, page)
+                count += await _stage(service, source, round_id, claim, page, count)
                 if progress is not None:
                     progress(count)
             break
@@ -153,7 +177,7 @@ async def _read(
     ref = RoundRef(source.id, source.name, round_id, round_.kind)
     async with service.db.write() as conn:
         # Applied only by the lease's holder, checked in the applying transaction itself.
-        if not await source_store.renew(conn, source.id, owner):
+        if not await source_store.renew(conn, source.id, claim.owner):
             raise SourceUnavailableError(f"the lease on {source.name} was taken over; nothing was applied")
         moment = now()
         report = await apply_round(
@@ -170,6 +194,18 @@ async def _read(
             last_counts=result.to_json(),
             last_error=None,
             next_read_at=moment + timedelta(minutes=source.interval_minutes),
+        )
+        await read_log.finish(
+            conn,
+            claim.read_id,
+            status="ok",
+            finished_at=moment,
+            kind=round_.kind,
+            records=count,
+            counts=dict(report.counts),
+            duration_s=round(duration, 3),
+            conflicts=report.conflicts,
+            warnings=report.warnings,
         )
         if report.changed and settings.start_cycles_after_read:
             await conn.execute(
@@ -190,18 +226,24 @@ async def _heartbeat(service: Service, source_id: int, owner: str) -> None:
                 return
 
 
-async def _stage(service: Service, source: Source, round_id: str, owner: str, page: Page) -> int:
+async def _stage(
+    service: Service, source: Source, round_id: str, claim: Claim, page: Page, before: int
+) -> int:
     async with service.db.write() as conn:
-        if not await source_store.renew(conn, source.id, owner):
+        if not await source_store.renew(conn, source.id, claim.owner):
             raise SourceUnavailableError(f"the lease on {source.name} was taken over; this read stops")
-        return await staging.stage(conn, source.id, round_id, page)
+        staged = await staging.stage(conn, source.id, round_id, page)
+        await read_log.progress(conn, claim.read_id, before + staged)  # what the log shows meanwhile
+        return staged
 
 
 async def _failed(
-    service: Service, source: Source, settings: SourceSettings, owner: str, exc: BaseException
+    service: Service, source: Source, claim: Claim, duration: float, exc: BaseException
 ) -> None:
-    del settings, owner
     status = "held" if isinstance(exc, RoundHeldError) else "failed"
+    error = str(exc) or type(exc).__name__
+    if isinstance(exc, asyncio.CancelledError):
+        error = "the read was stopped before it ended (its process shut down); nothing of it was applied"
     moment = now()
     async with service.db.write() as conn:
         await staging.discard(conn, source.id)
@@ -210,10 +252,18 @@ async def _failed(
             source.id,
             last_finished_at=moment,
             last_status=status,
-            last_error=str(exc) or type(exc).__name__,
+            last_error=error,
             next_read_at=moment + timedelta(minutes=source.interval_minutes),
+        )
+        await read_log.finish(
+            conn,
+            claim.read_id,
+            status=status,
+            finished_at=moment,
+            duration_s=round(duration, 3),
+            error=error,
         )
     logger.warning("read of source %s %s: %s", source.name, status, exc)
 
 
-__all__ = ["ReadResult", "SourceBusyError", "SourceUnavailableError", "read_source"]
+__all__ = ["Claim", "ReadResult", "SourceBusyError", "SourceUnavailableError", "claim_read", "read_source"]

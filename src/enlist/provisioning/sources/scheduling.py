@@ -5,6 +5,9 @@ processes over one PostgreSQL never read one source twice at once."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -12,9 +15,35 @@ from enlist.db.rows import now
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.read import SourceBusyError, read_source
+from enlist.provisioning.sources.store import Source
 from enlist.provisioning.sources.tables import sources
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NextRead:
+    """When the scheduler reads a source next, by the rule `due_source_ids` applies: `paused`
+    (never, until resumed), `running` (a read holds the lease now), `due` (at the next poll of
+    a `serve` process) or `scheduled` (at `at`)."""
+
+    state: Literal["paused", "running", "due", "scheduled"]
+    at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "at": self.at.isoformat() if self.at else None}
+
+
+def next_read(source: Source, moment: datetime) -> NextRead:
+    if source.state != "active":
+        return NextRead("paused", None)
+    if source.lease_owner is not None and (
+        source.lease_expires_at is None or source.lease_expires_at >= moment
+    ):
+        return NextRead("running", source.next_read_at)
+    if source.next_read_at is not None and source.next_read_at <= moment:
+        return NextRead("due", source.next_read_at)
+    return NextRead("scheduled", source.next_read_at)
 
 
 async def due_source_ids(service: Service) -> list[int]:

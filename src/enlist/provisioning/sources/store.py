@@ -52,6 +52,8 @@ class Source:
     last_status: str | None
     last_counts: dict[str, Any] | None
     last_error: str | None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What `source show --json` prints: never the secrets, only whether there are some."""
@@ -101,6 +103,8 @@ def _source(row: Any) -> Source:
         last_status=m["last_status"],
         last_counts=m["last_counts"],
         last_error=m["last_error"],
+        lease_owner=m["lease_owner"],
+        lease_expires_at=m["lease_expires_at"],
     )
 
 

@@ -7,6 +7,8 @@ processes from reading it at once. `source_staging` holds the records of a round
 read, a page per transaction, so a round's memory is bounded by a page; the round is applied
 from there in one transaction, and its rows go in that same transaction (or when the round
 fails).
+`source_reads` is each source's own log: one row per read, written when the read starts
+(`running`) and completed when it ends, whichever process ran it.
 """
 
 from __future__ import annotations
@@ -58,5 +60,28 @@ source_staging = sa.Table(
     # Set once the object's creation or update is counted, so a later pass does not count it again.
     sa.Column("counted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "source", "round_id", "kind", "object_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+source_reads = sa.Table(
+    "source_reads",
+    metadata,
+    sa.Column("id", Seq, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.Column("trigger", sa.String(16), nullable=False),  # schedule | admin
+    sa.Column("requested", sa.String(8), nullable=False),  # full | delta: what was asked for
+    sa.Column("kind", sa.String(8), nullable=True),  # full | delta: the round that was read
+    sa.Column("status", sa.String(16), nullable=False),  # running | ok | failed | held
+    sa.Column("records", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("counts", Json, nullable=True),
+    sa.Column("duration_s", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("conflicts", Json, nullable=True),
+    sa.Column("warnings", Json, nullable=True),
+    sa.Column("owner", sa.String(128), nullable=False),  # the lease owner: host:pid:token
+    sa.Index(None, "source", "id"),
+    sa.Index(None, "source", "started_at"),
     sqlite_autoincrement=True,
 )

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from enlist.provisioning.api.app import service_of
-from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning
+from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning, sources
 from enlist.provisioning.web.common import app_url
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 
@@ -25,6 +25,7 @@ def _nav(request: Request) -> list[NavItem]:
     items = [
         NavItem("Enterprise applications", ADMIN_PREFIX + "/apps"),
         NavItem("Directory", ADMIN_PREFIX + "/directory"),
+        NavItem("Sources", ADMIN_PREFIX + "/sources"),
     ]
     name = request.path_params.get("app")
     if name:
@@ -49,6 +50,9 @@ def build_site() -> Site:
     )
 
 
+stop_source_reads = sources.stop_reads
+
+
 def routes(site: Site) -> list[BaseRoute]:
     return [
         *site.routes(),
@@ -59,4 +63,5 @@ def routes(site: Site) -> list[BaseRoute]:
         *provisioning.routes(),
         *logs.routes(),
         *directory.routes(),
+        *sources.routes(),
     ]
