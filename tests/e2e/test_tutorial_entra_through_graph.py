@@ -72,7 +72,7 @@ def _environment(database_urls: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.slow
 async def test_the_tutorial_provisions_the_graph_tenant_into_the_portal(
-    database_kind: str, lms_database_url: str, provisioning_database_url: str
+    database_kind: str, lms_database_url: str, provisioning_database_url: str, tmp_path: Path
 ) -> None:
     # On SQLite the page's own set-up (databases in ENLIST_DATA_DIR); the fixtures' are unused.
     urls: dict[str, str] = {}
@@ -88,6 +88,7 @@ async def test_the_tutorial_provisions_the_graph_tenant_into_the_portal(
         return text.replace(TOKEN_PLACEHOLDER, token[0]) if token else text
 
     env = _environment(urls)
+    env["TMPDIR"] = str(tmp_path)  # the page's `mktemp -d` data directory goes with the test's
     env["FAKE_GRAPH_ARGS"] = f"--auth-port {auth} --graph-port {graph}"
     env["FAKE_GRAPH_URL"] = f"http://127.0.0.1:{graph}"
     terminal = Terminal(
