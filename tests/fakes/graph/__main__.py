@@ -55,12 +55,16 @@ class Controlled:
         elif path == "/_fake/tenant" and request.method == "GET":
             response = JSONResponse(control.describe(self.fake.tenant))
         elif path == "/_fake/change" and request.method == "POST":
-            body = orjson.loads(await request.body())
             try:
-                done = control.apply(self.fake.tenant, str(body["op"]), [str(a) for a in body["args"]])
-                response = JSONResponse({"done": done})
-            except control.ChangeError as error:
-                response = JSONResponse({"error": str(error)}, status_code=400)
+                body = orjson.loads(await request.body())
+                op, args = str(body["op"]), [str(a) for a in body["args"]]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                response = JSONResponse({"error": 'the body must be {"op": …, "args": […]}'}, status_code=400)
+            else:
+                try:
+                    response = JSONResponse({"done": control.apply(self.fake.tenant, op, args)})
+                except control.ChangeError as error:
+                    response = JSONResponse({"error": str(error)}, status_code=400)
         else:
             response = JSONResponse({"error": f"no {request.method} {path}"}, status_code=404)
         await response(scope, receive, send)

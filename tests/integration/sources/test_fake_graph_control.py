@@ -5,13 +5,23 @@ changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import httpx2
 import pytest
 
 from tests.fakes.graph import control, demo
+from tests.fakes.graph.__main__ import Controlled
 from tests.fakes.graph.app import FakeGraph
+from tests.fakes.graph.server import serve
 from tests.fakes.graph.tenant import Tenant
 from tests.integration.sources.graph_helpers import Directory, reader_for, truth
 
+ROOT = Path(__file__).resolve().parents[3]
 # One use of every change the controls offer, on the demo tenant.
 CHANGES = {
     "create-user": ["zoe@contoso.com", "displayName=Zoe Park", "department=Sales"],
@@ -88,3 +98,39 @@ def test_a_change_the_tenant_cannot_take_is_refused_and_changes_nothing(
         control.apply(tenant, op, args)
 
     assert tenant.head == head, "nothing was written to the change log"
+
+
+async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.graph",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def test_the_change_command_changes_a_running_fake_or_says_why_not() -> None:
+    """`python -m tests.fakes.graph change …` from another process: a change lands (exit 0, what
+    was done); a refused one exits 1 with the reason; a body that is not a change is a 400."""
+    fake = FakeGraph()
+    demo.seed(fake.tenant)
+    async with serve(fake, app=Controlled(fake)):
+        env = {**os.environ, "FAKE_GRAPH_URL": fake.graph_base}
+        done = await _cli("change", "disable", "ada@contoso.com", env=env)
+        refused = await _cli("change", "restore", "ada@contoso.com", env=env)
+        async with httpx2.AsyncClient() as http:
+            garbage = await http.post(f"{fake.graph_base}/_fake/change", content=b"{}")
+        shown = await _cli("show", env=env)
+
+    assert done == (0, "disabled ada@contoso.com\n")
+    assert refused == (1, "error: only a deleted user can be restored\n")
+    assert garbage.status_code == 400
+    assert fake.tenant.users[demo.object_id("ada@contoso.com")]["accountEnabled"] is False
+    users = {u["userPrincipalName"]: u for u in json.loads(shown[1])["users"]}
+    assert users["ada@contoso.com"]["accountEnabled"] is False
