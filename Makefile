@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test check format clean bench soak screenshots browser directory-servers
+.PHONY: install run test check format clean bench soak screenshots browser directory-servers fake-graph
 
 install: $(BIN)/enlist
 
@@ -43,6 +43,10 @@ test: install node_modules/.installed browser directory-servers
 # Benchmarks with their peers, one table of ratios (bench/README.md); not part of `make test`.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The fake Microsoft Graph with a demo tenant, on loopback (docs/tutorial/provision-from-entra-through-graph.md).
+fake-graph: install
+	$(BIN)/python -m tests.fakes.graph $(FAKE_GRAPH_ARGS)
 
 # A long load run with loss checks (docs/reliability.md); not part of `make test`.
 soak: install

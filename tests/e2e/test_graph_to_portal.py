@@ -8,71 +8,22 @@ every manager the source's. Both SCIM dialects, both databases."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import operations
-from tests.e2e.engine_harness import Harness, assign_groups, harness
+from tests.e2e.engine_harness import assign_groups, harness
+from tests.e2e.graph_portal import ASSIGNED, ENTERPRISE, cycle, expected, fake_graph, portal_state, seed
 from tests.fakes.graph.app import FakeGraph
-from tests.fakes.graph.server import serve
-from tests.fakes.graph.tenant import Tenant
-
-CLIENT_ID = "11111111-2222-3333-4444-555555555555"
-SECRET = "e2e-graph-secret~"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-ASSIGNED = ("Engineering", "Sales")
+from tests.integration.sources.graph_helpers import CLIENT_ID, SECRET
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeGraph]:
-    graph = FakeGraph()
-    graph.tenant.register_app(CLIENT_ID, secret=SECRET)
-    async with serve(graph):
+    async with fake_graph() as graph:
         yield graph
-
-
-def expected(tenant: Tenant) -> tuple[dict[str, str | None], dict[str, set[str]]]:
-    """What the portal must hold: `{userName: manager's userName}` of the active users, and
-    `{group: member userNames}` of the assigned groups, computed from the fake's own state. A
-    disabled or deleted user is out of scope (engine/scope.py), so no group lists it."""
-    live = {uid: tenant.live_user(uid) for uid in tenant.users}
-    in_scope = {uid: u for uid, u in live.items() if u and u["accountEnabled"]}
-    groups = {
-        g["displayName"]: {in_scope[m]["userPrincipalName"] for m in tenant.members[gid] if m in in_scope}
-        for gid, g in tenant.groups.items()
-        if g["displayName"] in ASSIGNED and tenant.live_group(gid)
-    }
-    assigned = {
-        uid for gid, g in tenant.groups.items() if g["displayName"] in ASSIGNED for uid in tenant.members[gid]
-    }
-    upn = {uid: u["userPrincipalName"] for uid, u in live.items() if u}
-    active = {
-        upn[uid]: upn.get(tenant.managers.get(uid, ""))
-        for uid in assigned
-        if live.get(uid) and live[uid]["accountEnabled"]  # type: ignore[index]
-    }
-    return active, groups
-
-
-async def portal_state(h: Harness) -> tuple[dict[str, str | None], dict[str, set[str]]]:
-    users = await h.portal_users()
-    name_of = {u["id"]: name for name, u in users.items()}
-    active: dict[str, str | None] = {}
-    for name, user in users.items():
-        if user["active"]:
-            manager = user.get(ENTERPRISE, {}).get("manager", {}).get("value")
-            active[name] = name_of.get(manager) if manager else None
-    return active, await h.portal_groups()
-
-
-async def cycle(h: Harness, dialect: str) -> Any:
-    summary, _target = await h.sync(dialect)
-    assert summary.status == "succeeded", summary
-    assert summary.counts["failed"] == 0
-    return summary
 
 
 @pytest.mark.parametrize("dialect", ["rfc", "entra"])
@@ -80,22 +31,8 @@ async def test_the_portal_equals_the_graph_tenant_after_the_first_read_and_after
     portal: Portal, service: Service, fake: FakeGraph, dialect: str
 ) -> None:
     t = fake.tenant
-    ceo = t.create_user("ceo@contoso.com", displayName="Cleo Ortiz", jobTitle="CEO")
-    ada = t.create_user("ada@contoso.com", displayName="Ada Lovelace", jobTitle="Engineer")
-    bob = t.create_user("bob@contoso.com", displayName="Bob Stone")
-    dan = t.create_user("dan@contoso.com", displayName="Dan Reed")
-    eve = t.create_user("eve@contoso.com", displayName="Eve Moss")
-    engineering, sales, auditors = (t.create_group(n) for n in ("Engineering", "Sales", "Auditors"))
-    for group, member in (
-        (engineering, ada),
-        (engineering, ceo),
-        (sales, bob),
-        (sales, dan),
-        (auditors, eve),
-    ):
-        t.add_member(group, member)
-    for report in (ada, bob, dan):
-        t.set_manager(report, ceo)
+    ids = seed(t)
+    ada, bob, dan, eve, sales = ids["ada"], ids["bob"], ids["dan"], ids["eve"], ids["sales"]
 
     settings = operations.graph_settings(t.tenant_id, CLIENT_ID, fake.graph_base, fake.auth_base)
     await operations.add(service, "entra", "graph", settings, {"client_secret": SECRET})

@@ -20,6 +20,7 @@ from enlist.cli.provisioning_logs import logs
 from enlist.cli.provisioning_sources import source
 from enlist.db.database import Database
 from enlist.provisioning.service import Service, open_service
+from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import load_settings
 
@@ -105,22 +106,24 @@ provisioning.add_command(source)
 @provisioning.command("reseal-secrets")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def reseal_secrets(as_json: bool) -> None:
-    """Re-encrypt every stored target Secret token under the current ENLIST_SECRET_KEY.
+    """Re-encrypt every stored target Secret token and source secret under the current ENLIST_SECRET_KEY.
 
     Run it after adding a new key (the old one in ENLIST_PREVIOUS_SECRET_KEYS); then the old key
     can go. All or nothing: if one token opens with none of the keys, nothing is changed.
     """
 
-    async def work(service: Service) -> int:
-        async with service.db.write() as conn:
-            return await app_store.reseal_tokens(conn, service.secrets.reseal)
+    async def work(service: Service) -> tuple[int, int]:
+        async with service.db.write() as conn:  # targets' tokens and sources' secrets, or none
+            tokens = await app_store.reseal_tokens(conn, service.secrets.reseal)
+            return tokens, await source_store.reseal_secrets(conn, service.secrets.reseal)
 
-    count = run(work)
+    count, sources_count = run(work)
     if as_json:
-        emit_json({"resealed": count})
+        emit_json({"resealed": count, "sources_resealed": sources_count})
     else:
         click.echo(
-            f"Re-sealed {count} Secret token(s) under the current key. Check with the new key alone "
+            f"Re-sealed {count} Secret token(s) and the secrets of {sources_count} source(s) under "
+            "the current key. Check with the new key alone "
             "(ENLIST_PREVIOUS_SECRET_KEYS= enlist provisioning app test-connection NAME), "
             "then drop the old key."
         )

@@ -15,23 +15,27 @@ import uvicorn
 from tests.fakes.graph.app import FakeGraph
 
 
-def _listening() -> socket.socket:
+def _listening(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
 
 
 @contextlib.asynccontextmanager
-async def serve(fake: FakeGraph) -> AsyncIterator[FakeGraph]:
-    """Start `fake` in this event loop; `fake.auth_base` and `fake.graph_base` are then set."""
-    auth_sock, graph_sock = _listening(), _listening()
+async def serve(
+    fake: FakeGraph, *, auth_port: int = 0, graph_port: int = 0, app: Any = None
+) -> AsyncIterator[FakeGraph]:
+    """Start `fake` in this event loop; `fake.auth_base` and `fake.graph_base` are then set.
+    Ports default to free ones; `app` is an ASGI app in front of the fake (`__main__`'s
+    control routes), which hands it every other request."""
+    auth_sock, graph_sock = _listening(auth_port), _listening(graph_port)
     fake.auth_port = auth_sock.getsockname()[1]
     fake.auth_base = f"http://127.0.0.1:{fake.auth_port}"
     fake.graph_base = f"http://127.0.0.1:{graph_sock.getsockname()[1]}"
-    config = uvicorn.Config(fake, log_level="critical", lifespan="off", access_log=False)
+    config = uvicorn.Config(app or fake, log_level="critical", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
 
     def reset(client: Any) -> None:

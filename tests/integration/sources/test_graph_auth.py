@@ -159,3 +159,26 @@ def test_settings_never_print_the_secret() -> None:
     assert "s3cr3t-value" not in repr(settings)
     with pytest.raises(ValueError, match="exactly one"):
         GraphSettings(tenant_id="t", client_id=CLIENT_ID)
+
+
+@pytest.mark.parametrize(
+    "refused",
+    ["wrong secret", "unknown client id", "unregistered certificate"],
+)
+async def test_every_refused_credential_is_told_in_sentences_that_end_once(
+    fake: FakeGraph, refused: str
+) -> None:
+    """Entra's descriptions end with a full stop; `check()` adds its advice after it, not after
+    a second one (`…for app '…'.. Check the client id` is what an admin saw)."""
+    overrides: dict[str, object] = {
+        "wrong secret": {"client_secret": "not-the-secret"},
+        "unknown client id": {"client_id": "00000000-0000-0000-0000-00000000dead"},
+        "unregistered certificate": {"client_secret": None, "certificate": make_certificate()},
+    }[refused]
+
+    result = await reader_for(fake, **overrides).check()
+
+    assert not result.ok
+    assert result.details["step"] == "token"
+    assert ".." not in result.message, result.message
+    assert result.message.endswith("Check the client id and the secret or certificate.")

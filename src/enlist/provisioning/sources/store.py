@@ -12,6 +12,7 @@ it; an expired lease, or one held by a dead process of this host, is free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -175,6 +176,19 @@ async def list_sources(conn: AsyncConnection) -> list[Source]:
 
 async def update_source(conn: AsyncConnection, source_id: int, **values: Any) -> None:
     await conn.execute(sources.update().where(sources.c.id == source_id).values(updated_at=now(), **values))
+
+
+async def reseal_secrets(conn: AsyncConnection, reseal: Callable[[str], str]) -> int:
+    """Re-encrypt every source's sealed secrets (a client secret, a certificate) with `reseal`,
+    as `app_store.reseal_tokens` does the targets' tokens: raises on the first that does not
+    open, and the caller's transaction then changes nothing. How many were re-sealed."""
+    column = sources.c.secrets
+    rows = (await conn.execute(sa.select(sources.c.id, column).where(column.is_not(None)))).all()
+    for row in rows:
+        await conn.execute(
+            sa.update(sources).where(sources.c.id == row.id).values(secrets=reseal(row.secrets))
+        )
+    return len(rows)
 
 
 async def remove_source(conn: AsyncConnection, source: Source) -> int:

@@ -117,8 +117,10 @@ class GraphReader:
             try:
                 await client.token()
             except CredentialsError as error:
+                # Entra's description ends with a full stop already.
+                told = str(error).rstrip(". ")
                 return CheckResult(
-                    False, f"{error}. Check the client id and the secret or certificate.", {"step": "token"}
+                    False, f"{told}. Check the client id and the secret or certificate.", {"step": "token"}
                 )
             except UnreachableError as error:
                 return CheckResult(False, str(error), {"step": "token"})
