@@ -24,7 +24,9 @@ async def serve(service: Service) -> AsyncIterator[Service]:
     sock.listen(128)
     sock.setblocking(False)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = service.settings.model_copy(update={"provisioning_public_url": url, "scheduler_poll_seconds": 0.2})
+    settings = service.settings.model_copy(
+        update={"provisioning_public_url": url, "scheduler_poll_seconds": 0.2}
+    )
     served = dataclasses.replace(service, settings=settings)
     app = create_app(settings, scheduler=False, service=served)
     server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on", access_log=False))

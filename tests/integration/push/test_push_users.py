@@ -34,7 +34,9 @@ async def row(p: Pushed, resource_id: str) -> Any:
     async with p.service.db.read() as conn:
         return (
             await conn.execute(
-                sa.select(dir_users).where((dir_users.c.source == "hr") & (dir_users.c.source_id == resource_id))
+                sa.select(dir_users).where(
+                    (dir_users.c.source == "hr") & (dir_users.c.source_id == resource_id)
+                )
             )
         ).one()
 
@@ -126,8 +128,12 @@ async def test_enterprise_and_custom_extension_attributes_are_kept_and_rendered_
         "ada@contoso.com",
         schemas=[USER, ENTERPRISE, custom],
         **{
-            ENTERPRISE: {"employeeNumber": "701984", "department": "R&D", "costCenter": "C1",
-                         "manager": {"value": boss["id"]}},
+            ENTERPRISE: {
+                "employeeNumber": "701984",
+                "department": "R&D",
+                "costCenter": "C1",
+                "manager": {"value": boss["id"]},
+            },
             custom: {"HireDate": "2026-01-02"},
         },
     )

@@ -29,9 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.db.rows import now as utc_now
 from enlist.provisioning.directory.tables import dir_users
-from enlist.provisioning.leases import holder_is_dead
-from enlist.provisioning.service import Service
-from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.push import users
 from enlist.provisioning.sources.push.tables import push_bulk_jobs, push_bulk_operations
 from enlist.provisioning.sources.push.writes import Push, by_external_id, named, owned
@@ -104,7 +101,7 @@ async def enqueue(
     return job
 
 
-class _ManagerNotYetError(Exception):
+class ManagerNotYetError(Exception):
     """The operation's manager may come with a later operation of the same request."""
 
 
@@ -124,9 +121,36 @@ async def _resolve_manager(conn: AsyncConnection, push: Push, doc: dict[str, Any
     if found is None and await owned(conn, push, dir_users, str(value)) is not None:
         found = str(value)
     if found is None:
-        raise _ManagerNotYetError(str(value))
+        raise ManagerNotYetError(str(value))
     assert isinstance(manager, dict)
     manager["value"] = found
+
+
+def prepare(request: object) -> dict[str, Any]:
+    """The canonical user of an operation (pure); `ScimError` naming the field when it is not
+    a POST of a user to /Users with an externalId."""
+    if not isinstance(request, dict):
+        raise invalid_syntax("an operation is a JSON object")
+    method = str(request.get("method", "")).upper()
+    path = str(request.get("path", ""))
+    if method != "POST" or path.rstrip("/").lower() != "/users":
+        raise invalid_value(
+            f'method {method or "(none)"} path {path or "(none)"}: each operation is "method": "POST", '
+            '"path": "/Users" (an upsert matched on externalId)'
+        )
+    doc = parse_user(request.get("data"))
+    external_id = doc.get("externalId")
+    if not isinstance(external_id, str) or not external_id:
+        raise invalid_value("data.externalId is required: each operation is an upsert matched on it")
+    return doc
+
+
+def applied_response(request: object, location: str, *, created: bool) -> dict[str, Any]:
+    response: dict[str, Any] = {"method": "POST", "location": location}
+    if isinstance(request, dict) and isinstance(request.get("bulkId"), str):
+        response["bulkId"] = request["bulkId"]
+    response["status"] = "201" if created else "200"
+    return response
 
 
 async def apply_operation(
@@ -136,29 +160,13 @@ async def apply_operation(
     `ScimError` naming the operation (the transaction must then roll back)."""
     what = _label(position, request)
     try:
-        if not isinstance(request, dict):
-            raise invalid_syntax("an operation is a JSON object")
-        method = str(request.get("method", "")).upper()
-        path = str(request.get("path", ""))
-        if method != "POST" or path.rstrip("/").lower() != "/users":
-            raise invalid_value(
-                f'method {method or "(none)"} path {path or "(none)"}: each operation is "method": "POST", '
-                '"path": "/Users" (an upsert matched on externalId)'
-            )
-        doc = parse_user(request.get("data"))
-        external_id = doc.get("externalId")
-        if not isinstance(external_id, str) or not external_id:
-            raise invalid_value("data.externalId is required: each operation is an upsert matched on it")
+        doc = prepare(request)
         await _resolve_manager(conn, push, doc)
-        matched = await by_external_id(conn, push, "user", external_id)
+        matched = await by_external_id(conn, push, "user", doc["externalId"])
         resource, created = await users.upsert(conn, push, matched, doc, f"{what} POST /Users", now)
     except ScimError as error:
         raise named(error, what) from None
-    response: dict[str, Any] = {"method": "POST", "location": resource["meta"]["location"]}
-    if isinstance(request.get("bulkId"), str):
-        response["bulkId"] = request["bulkId"]
-    response["status"] = "201" if created else "200"
-    return response
+    return applied_response(request, resource["meta"]["location"], created=created)
 
 
 def failed_response(position: int, request: object, error: ScimError) -> dict[str, Any]:
@@ -168,154 +176,6 @@ def failed_response(position: int, request: object, error: ScimError) -> dict[st
     response["status"] = str(error.status)
     response["response"] = named(error, _label(position, request)).to_body()
     return response
-
-
-# Processing a job ---------------------------------------------------------------------------------
-
-
-async def claim_next(service: Service, owner: str) -> str | None:
-    """Take the lease of the oldest job not done whose lease is free (or whose holder died)."""
-    moment = utc_now()
-    async with service.db.write() as conn:
-        j = push_bulk_jobs.c
-        rows = (
-            await conn.execute(
-                sa.select(j.id, j.lease_owner, j.lease_expires_at)
-                .where(j.state != "done")
-                .order_by(j.received_at)
-                .limit(20)
-            )
-        ).all()
-        for row in rows:
-            free = row.lease_owner is None or row.lease_expires_at < moment or holder_is_dead(row.lease_owner)
-            if not free:
-                continue
-            done = await conn.execute(
-                push_bulk_jobs.update()
-                .where((j.id == row.id) & _held_by(row.lease_owner))
-                .values(state="running", lease_owner=owner, lease_expires_at=moment + LEASE)
-            )
-            if done.rowcount:
-                return str(row.id)
-    return None
-
-
-def _held_by(holder: str | None) -> sa.ColumnElement[bool]:
-    column = push_bulk_jobs.c.lease_owner
-    return column.is_(None) if holder is None else column == holder
-
-
-async def process_job(service: Service, job: str, owner: str) -> None:
-    """Apply every pending operation of `job` (whose lease `owner` holds), in order; those
-    waiting for a manager after the others; then mark the job done."""
-    async with service.db.read() as conn:
-        row = (await conn.execute(sa.select(push_bulk_jobs).where(push_bulk_jobs.c.id == job))).one()
-        source = await source_store.get_source_by_id(conn, row.source)
-    push = Push(source, f"{service.public_url}/scim/v2/sources/{source.name}")
-    waiting = True
-    while waiting:
-        pending = await _pending(service, job)
-        applied_any = False
-        waiting = False
-        for position, request in pending:
-            if await _failures_reached(service, job, row.fail_on_errors):
-                await _skip_rest(service, job, row.fail_on_errors)
-                break
-            outcome = await _one(service, push, job, owner, position, request, defer=True)
-            applied_any |= outcome == "applied"
-            waiting |= outcome == "waiting"
-        if waiting and not applied_any:
-            for position, request in await _pending(service, job):
-                await _one(service, push, job, owner, position, request, defer=False)
-            waiting = False
-    async with service.db.write() as conn:
-        await conn.execute(
-            push_bulk_jobs.update()
-            .where((push_bulk_jobs.c.id == job) & (push_bulk_jobs.c.lease_owner == owner))
-            .values(state="done", finished_at=utc_now(), lease_owner=None, lease_expires_at=None)
-        )
-
-
-async def _pending(service: Service, job: str) -> list[tuple[int, Any]]:
-    o = push_bulk_operations.c
-    async with service.db.read() as conn:
-        rows = await conn.execute(
-            sa.select(o.position, o.request)
-            .where((o.job == job) & (o.state == "pending"))
-            .order_by(o.position)
-        )
-        return [(r.position, r.request) for r in rows]
-
-
-async def _failures_reached(service: Service, job: str, limit: int | None) -> bool:
-    if not limit:
-        return False
-    o = push_bulk_operations.c
-    async with service.db.read() as conn:
-        failed = await conn.execute(sa.select(sa.func.count()).where((o.job == job) & (o.state == "failed")))
-        return int(failed.scalar_one()) >= limit
-
-
-async def _skip_rest(service: Service, job: str, limit: int | None) -> None:
-    o = push_bulk_operations.c
-    error = ScimError(412, f"not performed: failOnErrors ({limit}) was reached before this operation")
-    async with service.db.write() as conn:
-        await conn.execute(
-            push_bulk_operations.update()
-            .where((o.job == job) & (o.state == "pending"))
-            .values(
-                state="skipped",
-                response={"status": "412", "response": error.to_body()},
-                finished_at=utc_now(),
-            )
-        )
-
-
-async def _one(
-    service: Service, push: Push, job: str, owner: str, position: int, request: Any, *, defer: bool
-) -> str:
-    """Apply one operation: `applied`, `failed`, `waiting` (for its manager) or `taken` (by
-    another worker, or no longer ours)."""
-    o = push_bulk_operations.c
-    j = push_bulk_jobs.c
-    mine = (o.job == job) & (o.position == position) & (o.state == "pending")
-    moment = utc_now()
-    try:
-        async with service.db.write() as conn:
-            lease = await conn.execute(
-                push_bulk_jobs.update()
-                .where((j.id == job) & (j.lease_owner == owner))
-                .values(lease_expires_at=moment + LEASE)
-            )
-            if not lease.rowcount:
-                return "taken"
-            marked = await conn.execute(push_bulk_operations.update().where(mine).values(state="applied"))
-            if not marked.rowcount:
-                return "taken"
-            response = await apply_operation(conn, push, position, request, moment)
-            await conn.execute(
-                push_bulk_operations.update()
-                .where((o.job == job) & (o.position == position))
-                .values(response=response, finished_at=moment)
-            )
-    except _ManagerNotYetError as missing:
-        if defer:
-            return "waiting"
-        error = invalid_value(
-            f"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value {missing} is "
-            "neither the externalId nor the id of a user of this source"
-        )
-    except ScimError as scim_error:
-        error = scim_error
-    else:
-        return "applied"
-    async with service.db.write() as conn:
-        await conn.execute(
-            push_bulk_operations.update()
-            .where(mine)
-            .values(state="failed", response=failed_response(position, request, error), finished_at=moment)
-        )
-    return "failed"
 
 
 # Reading a job back -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import logging
 
 from enlist.provisioning.leases import owner_id
 from enlist.provisioning.service import Service
-from enlist.provisioning.sources.push.bulk import claim_next, process_job
+from enlist.provisioning.sources.push.jobs import claim_next, process_job
 
 logger = logging.getLogger(__name__)
 
