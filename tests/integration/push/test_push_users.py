@@ -146,3 +146,20 @@ async def test_enterprise_and_custom_extension_attributes_are_kept_and_rendered_
     assert stored.manager_id == (await row(pushed, boss["id"])).id
     assert created[ENTERPRISE]["manager"]["value"] == boss["id"]
     assert created[custom] == {"HireDate": "2026-01-02"}
+
+
+async def test_source_test_reports_the_last_push_and_the_scheduler_never_reads_a_push_source(
+    pushed: Pushed,
+) -> None:
+    from enlist.provisioning.sources import operations as source_operations  # noqa: PLC0415
+    from enlist.provisioning.sources.push import operations  # noqa: PLC0415
+    from enlist.provisioning.sources.scheduling import due_source_ids  # noqa: PLC0415
+
+    await pushed.client.post("/Users", json=okta_user("ada@contoso.com"))
+    source = await source_operations.get(pushed.service, "hr")
+    check = await operations.check(pushed.service, source)
+    assert check.ok
+    assert check.details["last_push"]["counts"]["push"] == "POST /Users"
+    assert check.details["last_push"]["counts"]["users_created"] == 1
+    await source_operations.change_state(pushed.service, "hr", "resume")  # sets next_read_at to now
+    assert source.id not in await due_source_ids(pushed.service)
