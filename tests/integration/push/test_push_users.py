@@ -163,3 +163,19 @@ async def test_source_test_reports_the_last_push_and_the_scheduler_never_reads_a
     assert check.details["last_push"]["counts"]["users_created"] == 1
     await source_operations.change_state(pushed.service, "hr", "resume")  # sets next_read_at to now
     assert source.id not in await due_source_ids(pushed.service)
+
+
+async def test_an_external_id_whose_user_was_purged_can_be_used_again(pushed: Pushed) -> None:
+    from datetime import timedelta  # noqa: PLC0415
+
+    from enlist.db.rows import now  # noqa: PLC0415
+    from enlist.provisioning.directory import lifecycle  # noqa: PLC0415
+
+    gone = (await pushed.client.post("/Users", json=okta_user("ada@contoso.com"))).json()
+    await pushed.client.delete(f"/Users/{gone['id']}")
+    async with pushed.service.db.write() as conn:
+        assert await lifecycle.purge_deleted(conn, now() + timedelta(days=31)) == 1
+    again = await pushed.client.post("/Users", json=okta_user("ada.new@contoso.com"))  # same externalId
+    assert again.status_code == 201, again.text
+    found = await pushed.client.get("/Users", params={"filter": 'externalId eq "00u1abcd"'})
+    assert [r["id"] for r in found.json()["Resources"]] == [again.json()["id"]]

@@ -147,7 +147,11 @@ async def keep_external_id(
     if not isinstance(external_id, str) or not external_id:
         return
     holder = await by_external_id(conn, push, kind, external_id)
-    if holder is not None:
+    table = dir_users if kind == "user" else dir_groups
+    if holder is not None and await owned(conn, push, table, holder, deleted=True) is None:
+        # Its object was purged (30 days after its deletion): the externalId is free again.
+        await conn.execute(push_external_ids.delete().where(mine & (e.source_id == holder)))
+    elif holder is not None:
         raise uniqueness(f"{what}: externalId {external_id} is another {kind}'s of this source ({holder})")
     await conn.execute(
         push_external_ids.insert().values(
