@@ -117,7 +117,11 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
     )
-    deadline = Middleware(RequestDeadline, seconds=settings.request_timeout_seconds)
+    deadline = Middleware(
+        RequestDeadline,
+        seconds=settings.request_timeout_seconds,
+        answers=(("/scim/", push_routes.deadline_answer),),  # push clients read SCIM errors
+    )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -44,6 +44,11 @@ ROOT = "/scim/v2/sources/{source}"
 Handler = Callable[[Request, Service, Push], Awaitable[Response]]
 
 
+def deadline_answer(detail: str) -> Response:
+    """The request deadline's 503 on push routes: a SCIM error, as every answer here."""
+    return scim_error_response(ScimError(503, detail))
+
+
 def base_url(service: Service, name: str) -> str:
     return f"{service.public_url}/scim/v2/sources/{name}"
 
