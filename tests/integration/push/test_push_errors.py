@@ -97,3 +97,29 @@ async def test_discovery_documents_are_served(pushed: Pushed) -> None:
     }
     assert (await pushed.client.get("/ResourceTypes/User")).json()["endpoint"] == "/Users"
     assert (await pushed.client.get("/Nope")).status_code == 404
+
+
+async def test_a_bad_patch_names_the_request_and_the_operation_and_changes_nothing(pushed: Pushed) -> None:
+    created = (await pushed.client.post("/Users", json=okta_user("a@contoso.com", title="Engineer"))).json()
+    operations = [
+        {"op": "replace", "path": "title", "value": "Lead"},
+        {"op": "frobnicate", "path": "displayName", "value": "x"},
+    ]
+    answer = await pushed.client.patch(
+        f"/Users/{created['id']}",
+        json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations},
+    )
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert detail.startswith(f"PATCH /Users/{created['id']}: ")
+    assert "Operations[1]" in detail
+    assert (await pushed.client.get(f"/Users/{created['id']}")).json()["title"] == "Engineer"
+
+
+async def test_a_paused_source_refuses_writes_and_still_answers_reads(pushed: Pushed) -> None:
+    await source_operations.change_state(pushed.service, "hr", "pause")
+    refused = await pushed.client.post("/Users", json=okta_user("a@contoso.com"))
+    assert refused.status_code == 403
+    assert "paused" in refused.json()["detail"]
+    assert (await pushed.client.get("/Users")).status_code == 200
+    assert await user_count(pushed) == 0

@@ -27,7 +27,7 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.push import bulk, groups, listing, tokens, users
 from enlist.provisioning.sources.push.discovery import config, resource_types, schemas
-from enlist.provisioning.sources.push.writes import Push
+from enlist.provisioning.sources.push.writes import Push, named
 from enlist.scim.errors import (
     ScimError,
     forbidden,
@@ -85,10 +85,15 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         service = request.app.state.service
         try:
             push = await authenticate(request, service)
+        except ScimError as error:
+            return scim_error_response(error)
+        try:
             _writable(request, push)
             return await handler(request, service, push)
         except ScimError as error:
-            return scim_error_response(error)
+            # Name the operation first: `PATCH /Users/…: Operations[0].path …`.
+            where = request.url.path.removeprefix(f"/scim/v2/sources/{request.path_params['source']}")
+            return scim_error_response(named(error, f"{request.method} {where}"))
         except Exception:
             logger.exception("push request failed: %s %s", request.method, request.url.path)
             return scim_error_response(
