@@ -162,13 +162,6 @@ def test_bad_input_is_refused_with_a_message_and_exit_1(cli: Cli, args: tuple[st
     assert "Traceback" not in result.output
 
 
-def test_a_kind_without_a_reader_says_so(cli: Cli) -> None:
-    cli.json("add", "push", "--kind", "scim-push")
-    result = cli.run("sync", "push")
-    assert result.exit_code == 1
-    assert "no reader" in result.stderr
-
-
 def test_directory_export_writes_what_directory_import_reads(cli: Cli, tmp_path: Path) -> None:
     document = {
         "users": [

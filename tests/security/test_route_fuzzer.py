@@ -28,6 +28,7 @@ from enlist.lms.api.runtime import Portal
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.service import Service
+from enlist.provisioning.sources.push import operations as push_operations
 from enlist.provisioning.store import apps as app_store
 from tests.helpers import GROUP, USER, make_tenant
 from tests.security.route_fuzzer import SEED, Findings, Form, Fuzzer, required
@@ -187,13 +188,20 @@ async def test_every_provisioning_route_answers_below_500_to_hostile_input(
             for i in range(5)
         ]
         await log_store.write(conn, app.id, records)
+    push = await push_operations.add(service, "hr")  # the push endpoint, fuzzed with its token
+
+    def headers_for(path: str) -> dict[str, str]:
+        if path.startswith("/scim/"):
+            return {"Authorization": f"Bearer {push['token']}"}
+        return {"Accept": "application/json"} if path.startswith("/api/") else {}
+
     fuzzer = Fuzzer(
         client=client,
         routes=list(client.app.routes),  # type: ignore[attr-defined]
         query_names=query_names(),
-        path_values={"app": [APP], "name": [APP], "object": ["user", "group"]},
-        headers_for=lambda path: {"Accept": "application/json"} if path.startswith("/api/") else {},
+        path_values={"app": [APP], "name": [APP], "object": ["user", "group"], "source": ["hr"]},
+        headers_for=headers_for,
         home="/admin/apps",
     )
-    findings = await fuzz(fuzzer, csrf)
+    findings = await fuzz(fuzzer, csrf, bearer_prefixes=("/scim/v2/sources/",))
     check(findings, fuzzer)

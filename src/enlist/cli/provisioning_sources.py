@@ -18,6 +18,7 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.sources import operations
 from enlist.provisioning.sources.apply import RoundHeldError
 from enlist.provisioning.sources.model import SourceUnavailableError
+from enlist.provisioning.sources.push import operations as push_operations
 from enlist.provisioning.sources.read import SourceBusyError
 
 T = TypeVar("T")
@@ -80,6 +81,10 @@ def add(
     except ValueError as exc:
         fail(str(exc))
 
+    if kind == "scim-push":
+        _add_push(name, as_json)
+        return
+
     async def work(service: Service) -> dict[str, Any]:
         return (await operations.add(service, name, kind, settings, secrets)).to_json()
 
@@ -91,6 +96,46 @@ def add(
             f"Added source {result['name']} ({result['kind']}); "
             f"it is read every {result['interval_minutes']} minutes."
         )
+
+
+def _add_push(name: str, as_json: bool) -> None:
+    async def work(service: Service) -> dict[str, str]:
+        return await push_operations.add(service, name)
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)  # exactly {"name", "base_url", "token"}: the token is shown only here
+        return
+    click.echo(f"Added push source {result['name']}. SCIM clients write to:\n  {result['base_url']}")
+    click.echo(f"Its bearer token (shown once; store it in the client now):\n  {result['token']}")
+
+
+@source.command("rotate-token")
+@click.argument("name")
+@click.option(
+    "--overlap-minutes",
+    default=push_operations.DEFAULT_OVERLAP_MINUTES,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How long the previous token(s) keep working (0: stop at once).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def rotate_token(name: str, overlap_minutes: int, as_json: bool) -> None:
+    """Mint a new bearer token for a push source (shown once); the old one works for the overlap."""
+
+    async def work(service: Service) -> dict[str, Any]:
+        try:
+            return await push_operations.rotate_token(service, name, overlap_minutes)
+        except ValueError as exc:
+            fail(str(exc))
+
+    result = _run(work)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"New token for {result['name']} (shown once):\n  {result['token']}")
+    until = result["previous_tokens_until"]
+    click.echo(f"Previous tokens work until {until}." if until else "Previous tokens no longer work.")
 
 
 @source.command("list")
@@ -134,7 +179,11 @@ def test(name: str, as_json: bool) -> None:
     """Reach the source with its credentials, and say exactly what is wrong (exit 1 if anything)."""
 
     async def work(service: Service) -> dict[str, Any]:
-        check = await operations.test(service, name)
+        found = await operations.get(service, name)
+        if found.kind == "scim-push":
+            check = await push_operations.check(service, found)
+        else:
+            check = await operations.test(service, name)
         return {"source": name, "ok": check.ok, "message": check.message, "details": dict(check.details)}
 
     result = _run(work)
@@ -162,6 +211,9 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
         click.echo(f"\r{name}: {count:,} records read", nl=False, err=True)
 
     async def work(service: Service) -> dict[str, Any]:
+        found = await operations.get(service, name)
+        if found.kind == "scim-push":
+            return push_operations.sync_answer(service, found)
         try:
             result = await operations.sync(
                 service, name, full=full, allow_deletes=allow_deletes, progress=progress if show_bar else None
@@ -174,6 +226,9 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
     result = _run(work)
     if as_json:
         emit_json(result)
+        return
+    if result.get("read") is False:
+        click.echo(result["message"])
         return
     counts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items() if isinstance(v, int))
     click.echo(f"{result['source']} ({result['kind']} read): {counts}")

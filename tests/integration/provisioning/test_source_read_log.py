@@ -145,7 +145,7 @@ async def test_migration_0006_adds_the_read_log_and_goes_down_again(empty_db: Da
     await migrate(empty_db, "head")
     async with empty_db.read() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(source_reads)) == 0
-    await migrate(empty_db, "0004_sources", down=True)
+    await migrate(empty_db, "0005_push", down=True)
     async with empty_db.read() as conn:
         tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
     assert "source_reads" not in tables

@@ -18,6 +18,8 @@ from enlist.provisioning.engine.scheduler import scheduler_loop
 from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
+from enlist.provisioning.sources.push import routes as push_routes
+from enlist.provisioning.sources.push import worker as push_worker
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
 from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
@@ -77,9 +79,17 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
             if scheduler
             else None
         )
+        # Push sources' bulk uploads are applied in the background, scheduler or not.
+        app.state.push_wake = asyncio.Event()
+        bulk_worker = asyncio.create_task(
+            push_worker.run(running, app.state.push_wake, settings.scheduler_poll_seconds)
+        )
         try:
             yield
         finally:
+            bulk_worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bulk_worker
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -93,6 +103,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
+        *push_routes.routes(),
     ]
     from enlist.provisioning.web import site as admin_pages  # noqa: PLC0415 (it imports this module)
 
@@ -107,7 +118,11 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
     )
-    deadline = Middleware(RequestDeadline, seconds=settings.request_timeout_seconds)
+    deadline = Middleware(
+        RequestDeadline,
+        seconds=settings.request_timeout_seconds,
+        answers=(("/scim/", push_routes.deadline_answer),),  # push clients read SCIM errors
+    )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -40,9 +40,18 @@ def _graph(config: ReaderConfig) -> SourceReader:
     return graph_reader(settings_from_stored(config.settings, config.secrets))
 
 
+def _push(config: ReaderConfig) -> SourceReader:
+    raise NoReaderError(
+        f"{config.name} is a push source: there is nothing to read, its clients write into it "
+        f"(/scim/v2/sources/{config.name}/). `enlist provisioning source test {config.name}` shows its "
+        "endpoint, its token and its last push"
+    )
+
+
 READERS: dict[str, ReaderFactory] = {
     "file": _file,
     "graph": _graph,
+    "scim-push": _push,
 }
 
 

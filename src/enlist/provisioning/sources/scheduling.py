@@ -53,6 +53,8 @@ async def due_source_ids(service: Service) -> list[int]:
             sa.select(sources.c.id)
             .where(
                 (sources.c.state == "active")
+                # A push source is never read: its clients write into it (sources.push).
+                & (sources.c.kind != "scim-push")
                 & (sources.c.next_read_at <= moment)
                 & (sources.c.lease_owner.is_(None) | (sources.c.lease_expires_at < moment))
             )

@@ -1,7 +1,7 @@
 """source_reads: each source's own log, one row per read (start, end, kind, counts, errors)
 
 Revision ID: 0006_source_reads
-Revises: 0004_sources
+Revises: 0005_push
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_source_reads"
-down_revision = "0004_sources"
+down_revision = "0005_push"
 branch_labels = None
 depends_on = None
 
