@@ -11,7 +11,7 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.model import CheckResult
 from enlist.provisioning.sources.read import Progress, ReadResult, open_reader, read_source
-from enlist.provisioning.sources.settings import SECRET_KEYS, parse_value
+from enlist.provisioning.sources.settings import GRAPH_CREDENTIALS, SECRET_KEYS, parse_value
 from enlist.provisioning.sources.store import Source
 
 GRAPH_URL = "https://graph.microsoft.com"
@@ -76,7 +76,8 @@ async def configure(service: Service, name: str, changes: dict[str, str]) -> Sou
         for key, raw in changes.items():
             if key in SECRET_KEYS:
                 secrets[key] = raw
-                secrets.pop(next(iter(SECRET_KEYS - {key})), None)  # a secret or a certificate
+                if key in GRAPH_CREDENTIALS:  # a secret or a certificate, never both
+                    secrets.pop(next(iter(GRAPH_CREDENTIALS - {key})), None)
             elif key == "interval_minutes":
                 values["interval_minutes"] = parse_value(key, raw)
             else:

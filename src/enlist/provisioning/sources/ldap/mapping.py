@@ -1,0 +1,156 @@
+"""LDAP entries to Graph-shaped directory attributes (pure; okta-and-ldap.md §2.6).
+
+Every attribute a user record carries is set: one the entry does not have is `None` (cleared),
+since a read always returns the whole entry. The mapping, AD name first where they differ:
+
+| directory attribute | LDAP attribute |
+|---|---|
+| `objectId` | the immutable id (`objectGUID` / `entryUUID`) |
+| `userPrincipalName` | `userPrincipalName`, else the first `mail`, else `uid` |
+| `mail` | the first `mail` |
+| `mailNickname` | `sAMAccountName`, else `uid` |
+| `givenName` / `surname` | `givenName` / `sn` |
+| `displayName` | `displayName`, else `cn` |
+| `jobTitle` | `title` |
+| `department` | `department`, else the first `departmentNumber`, else `ou` of the entry |
+| `companyName` | `company`, else `o` |
+| `employeeId` | `employeeID`, else `employeeNumber` |
+| `businessPhones` | every `telephoneNumber` |
+| `mobilePhone` | `mobile` |
+| `officeLocation`, `streetAddress` | `physicalDeliveryOfficeName`, `street` |
+| `city`, `state`, `postalCode`, `country` | `l`, `st`, `postalCode`, `co` (else `c`) |
+| `preferredLanguage` | `preferredLanguage` |
+| `accountEnabled` | the dialect's rule |
+| `onPremisesDistinguishedName` | the entry's DN |
+| `onPremisesSamAccountName` | `sAMAccountName` (AD) |
+| `organizationalUnitPath` | the OUs between the base DN and the entry, outermost first, `/`-joined |
+
+Groups: `objectId`, `displayName` (`displayName`, else `cn`), `description`, `mail`,
+`mailNickname` (`sAMAccountName`, else `cn`), `onPremisesDistinguishedName`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ldap.dn
+
+from enlist.provisioning.sources.ldap.dialect import Attributes
+
+USER_ATTRIBUTES = (
+    "userPrincipalName",
+    "mail",
+    "uid",
+    "sAMAccountName",
+    "givenName",
+    "sn",
+    "displayName",
+    "cn",
+    "title",
+    "department",
+    "departmentNumber",
+    "ou",
+    "company",
+    "o",
+    "employeeID",
+    "employeeNumber",
+    "telephoneNumber",
+    "mobile",
+    "physicalDeliveryOfficeName",
+    "street",
+    "l",
+    "st",
+    "postalCode",
+    "co",
+    "c",
+    "preferredLanguage",
+    "manager",
+)
+GROUP_ATTRIBUTES = ("cn", "displayName", "description", "mail", "sAMAccountName")
+
+
+def _values(attrs: Attributes, name: str) -> list[str]:
+    """Every value of `name` (any case, as servers return their own spelling) as text."""
+    found = attrs.get(name)
+    if found is None:
+        folded = name.casefold()
+        found = next((v for k, v in attrs.items() if k.casefold() == folded), None)
+    return [v.decode("utf-8", "replace") for v in found or ()]
+
+
+def first(attrs: Attributes, *names: str) -> str | None:
+    for name in names:
+        values = _values(attrs, name)
+        if values:
+            return values[0]
+    return None
+
+
+def ou_path(dn: str, base_dns: Sequence[str]) -> str | None:
+    """The `ou` components between the longest matching base DN and the entry, outermost first."""
+    try:
+        parts = ldap.dn.str2dn(dn)
+    except ldap.DECODING_ERROR:
+        return None
+    inside = parts[1:]
+    for base in sorted(base_dns, key=len, reverse=True):
+        try:
+            base_parts = ldap.dn.str2dn(base)
+        except ldap.DECODING_ERROR:
+            continue
+        depth = len(base_parts)
+        tail = inside[len(inside) - depth :] if 0 < depth <= len(inside) else None
+        if tail is not None and ldap.dn.dn2str(tail).casefold() == ldap.dn.dn2str(base_parts).casefold():
+            inside = inside[: len(inside) - depth]
+            break
+    names = [value for rdn in reversed(inside) for (kind, value, _) in rdn if kind.casefold() == "ou"]
+    return "/".join(names) or None
+
+
+def user_attributes(
+    dn: str, attrs: Attributes, source_id: str, *, enabled: bool, base_dns: Sequence[str]
+) -> dict[str, Any]:
+    mail = first(attrs, "mail")
+    phones = _values(attrs, "telephoneNumber")
+    return {
+        "objectId": source_id,
+        "userPrincipalName": first(attrs, "userPrincipalName") or mail or first(attrs, "uid"),
+        "mail": mail,
+        "mailNickname": first(attrs, "sAMAccountName", "uid"),
+        "givenName": first(attrs, "givenName"),
+        "surname": first(attrs, "sn"),
+        "displayName": first(attrs, "displayName", "cn"),
+        "jobTitle": first(attrs, "title"),
+        "department": first(attrs, "department", "departmentNumber", "ou"),
+        "companyName": first(attrs, "company", "o"),
+        "employeeId": first(attrs, "employeeID", "employeeNumber"),
+        "businessPhones": phones,
+        "mobilePhone": first(attrs, "mobile"),
+        "officeLocation": first(attrs, "physicalDeliveryOfficeName"),
+        "streetAddress": first(attrs, "street"),
+        "city": first(attrs, "l"),
+        "state": first(attrs, "st"),
+        "postalCode": first(attrs, "postalCode"),
+        "country": first(attrs, "co", "c"),
+        "preferredLanguage": first(attrs, "preferredLanguage"),
+        "accountEnabled": enabled,
+        "onPremisesDistinguishedName": dn,
+        "onPremisesSamAccountName": first(attrs, "sAMAccountName"),
+        "organizationalUnitPath": ou_path(dn, base_dns),
+    }
+
+
+def group_attributes(dn: str, attrs: Attributes, source_id: str) -> dict[str, Any]:
+    return {
+        "objectId": source_id,
+        "displayName": first(attrs, "displayName", "cn"),
+        "description": first(attrs, "description"),
+        "mail": first(attrs, "mail"),
+        "mailNickname": first(attrs, "sAMAccountName", "cn"),
+        "onPremisesDistinguishedName": dn,
+    }
+
+
+def manager_dn(attrs: Attributes) -> str | None:
+    return first(attrs, "manager")

@@ -1,0 +1,104 @@
+"""Member and manager DNs to immutable ids, without holding the tree in memory.
+
+A page of entries names DNs (`manager`, `member`); the resolver looks up the ones it has not
+seen in batches, one search per base DN and kind with a filter of up to `BATCH` DNs
+(`(&(user filter)(|(entryDN=…)…))`; `distinguishedName` on AD), so resolving costs about one
+search per `BATCH` new DNs, never one per DN. What it learnt is kept in a bounded LRU map
+(`capacity` DNs): memory stays bounded whatever the tree's size, at the cost of looking a DN up
+again once it has been evicted.
+
+Only objects inside the source's scope resolve (the user or group filter, under a base DN): a
+member or manager outside it, or a DN that no longer exists (a dangling `member` value refint
+could not remove), resolves to nothing and is left out.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Literal
+
+import ldap.dn
+import ldap.filter
+
+from enlist.provisioning.sources.ldap.connection import Connection, Counter, paged_search
+from enlist.provisioning.sources.ldap.dialect import Dialect, Scope
+
+Kind = Literal["user", "group"]
+BATCH = 200
+
+
+def dn_key(dn: str) -> str:
+    """A DN in one spelling: parsed and printed again (spaces after commas gone), case-folded."""
+    try:
+        return str(ldap.dn.dn2str(ldap.dn.str2dn(dn))).casefold()
+    except ldap.DECODING_ERROR:
+        return dn.strip().casefold()
+
+
+class Resolver:
+    """DN -> (kind, immutable id) for one round; see the module docstring."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        dialect: Dialect,
+        scope: Scope,
+        counter: Counter | None = None,
+        *,
+        capacity: int = 20_000,
+        page_size: int = 500,
+    ) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._scope = scope
+        self._counter = counter
+        self._capacity = capacity
+        self._page_size = page_size
+        self._known: OrderedDict[str, tuple[Kind, str] | None] = OrderedDict()
+        self._dn_attribute = "entryDN" if dialect.name == "openldap" else "distinguishedName"
+
+    def learn(self, dn: str, kind: Kind, source_id: str) -> None:
+        """Remember an entry the round read anyway (saves a lookup when it is named later)."""
+        self._remember(dn_key(dn), (kind, source_id))
+
+    def _remember(self, key: str, value: tuple[Kind, str] | None) -> None:
+        self._known[key] = value
+        self._known.move_to_end(key)
+        while len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+
+    def resolve(self, dns: Iterable[str]) -> dict[str, tuple[Kind, str]]:
+        """The DNs (by `dn_key`) that name an object in scope, with its kind and id."""
+        keys = {dn_key(dn): dn for dn in dns if dn}
+        missing = [dn for key, dn in keys.items() if key not in self._known]
+        for start in range(0, len(missing), BATCH):
+            self._look_up(missing[start : start + BATCH])
+        found: dict[str, tuple[Kind, str]] = {}
+        for key in keys:
+            value = self._known.get(key)
+            if value is not None:
+                found[key] = value
+        return found
+
+    def _look_up(self, dns: list[str]) -> None:
+        wanted = {dn_key(dn) for dn in dns}
+        alternatives = "".join(f"({self._dn_attribute}={ldap.filter.escape_filter_chars(dn)})" for dn in dns)
+        for kind, object_filter in (("user", self._scope.user_filter), ("group", self._scope.group_filter)):
+            for base in self._scope.base_dns:
+                filterstr = f"(&{object_filter}(|{alternatives}))"
+                for page in paged_search(
+                    self._conn,
+                    base,
+                    filterstr,
+                    [self._dialect.id_attribute],
+                    self._page_size,
+                    self._counter,
+                ):
+                    for dn, attrs in page:
+                        key = dn_key(dn)
+                        if key in wanted and self._known.get(key) is None:
+                            self._remember(key, (kind, self._dialect.immutable_id((dn, attrs))))  # type: ignore[arg-type]
+        for key in wanted:
+            if key not in self._known:
+                self._remember(key, None)
