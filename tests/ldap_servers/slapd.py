@@ -4,7 +4,7 @@
 (syncprov with a session log, accesslog, memberof, refint, ppolicy for `pwdAccountLockedTime`),
 loads it with `slapadd -n0`, and starts `slapd -d 0` (no fork: the test holds its pid) on a free
 port for `ldap://` and another for `ldaps://`, with a certificate from a CA the fixture makes
-(`TestCA`). `stop()` ends it; `kill()` ends it abruptly (SIGKILL), for the failure tests;
+(`MadeCA`). `stop()` ends it; `kill()` ends it abruptly (SIGKILL), for the failure tests;
 `restart()` starts it again on the same ports and data.
 
 Tests isolate themselves in an OU of their own (`branch()`), so one server serves a session.
@@ -39,6 +39,8 @@ ADMIN_DN = f"cn=admin,{SUFFIX}"
 ADMIN_PASSWORD = "secret"
 READER_DN = f"cn=reader,{SUFFIX}"
 READER_PASSWORD = "reader-secret"
+LIMITED_DN = f"cn=limited,{SUFFIX}"  # may read entries but not their entryUUID (an ACL)
+CAPPED_DN = f"cn=capped,{SUFFIX}"  # paged reads stop after 3 entries (size.prtotal), part-way
 RELAX = ldap.controls.RequestControl("1.3.6.1.4.1.4203.666.5.12", criticality=True)
 _branches = itertools.count(1)
 
@@ -50,7 +52,7 @@ def free_port() -> int:
 
 
 @dataclass(frozen=True)
-class TestCA:
+class MadeCA:
     """A CA made for the test run, and a server certificate it signed for 127.0.0.1/localhost."""
 
     ca_file: Path
@@ -58,7 +60,7 @@ class TestCA:
     key_file: Path
 
     @classmethod
-    def make(cls, folder: Path, name: str = "enlist test CA") -> TestCA:
+    def make(cls, folder: Path, name: str = "enlist test CA") -> MadeCA:
         folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -106,9 +108,10 @@ class TestCA:
         return paths
 
 
-def _config(folder: Path, tls: TestCA, *, sessionlog: bool) -> str:
+def _config(folder: Path, tls: MadeCA, *, sessionlog: bool, nopresent: bool) -> str:
     uid, gid = os.getuid(), os.getgid()
     sessionlog_line = "olcSpSessionlog: 10000\n" if sessionlog else ""
+    sessionlog_line += "olcSpNoPresent: TRUE\n" if nopresent else ""
     return f"""dn: cn=config
 objectClass: olcGlobal
 cn: config
@@ -173,12 +176,14 @@ olcRootDN: {ADMIN_DN}
 olcRootPW: {ADMIN_PASSWORD}
 olcLimits: {{0}}dn.exact="{ADMIN_DN}" size=unlimited time=unlimited
 olcLimits: {{1}}dn.exact="{READER_DN}" size=unlimited time=unlimited
+olcLimits: {{2}}dn.exact="{CAPPED_DN}" size.prtotal=3 size.soft=3 size.hard=3
 olcDbIndex: objectClass eq
 olcDbIndex: entryCSN,entryUUID eq
 olcDbIndex: uid,mail,cn eq,sub
 olcDbIndex: member,uniqueMember,memberUid,manager eq
 olcDbIndex: modifyTimestamp eq
-olcAccess: {{0}}to * by dn.exact="{ADMIN_DN}" manage by users read by anonymous auth by * none
+olcAccess: {{0}}to attrs=entryUUID by dn.exact="{ADMIN_DN}" manage by dn.exact="{LIMITED_DN}" none by users read
+olcAccess: {{1}}to * by dn.exact="{ADMIN_DN}" manage by users read by anonymous auth by * none
 
 dn: olcOverlay={{0}}syncprov,olcDatabase={{2}}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -199,7 +204,7 @@ dn: olcOverlay={{2}}memberof,olcDatabase={{2}}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcMemberOf
 olcOverlay: {{2}}memberof
-olcMemberOfRefInt: TRUE
+olcMemberOfRefInt: FALSE
 olcMemberOfGroupOC: groupOfNames
 olcMemberOfMemberAD: member
 olcMemberOfMemberOfAD: memberOf
@@ -222,14 +227,15 @@ olcOverlay: {{4}}ppolicy
 class Slapd:
     """One slapd process; see the module docstring."""
 
-    def __init__(self, folder: Path, *, sessionlog: bool = True) -> None:
+    def __init__(self, folder: Path, *, sessionlog: bool = True, nopresent: bool = False) -> None:
         self.folder = folder
         self.port = free_port()
         self.tls_port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
-        self.ldaps_url = f"ldaps://localhost:{self.tls_port}"
-        self.tls = TestCA.make(folder / "tls")
+        self.ldaps_url = f"ldaps://127.0.0.1:{self.tls_port}"
+        self.tls = MadeCA.make(folder / "tls")
         self.sessionlog = sessionlog
+        self.nopresent = nopresent
         self.process: subprocess.Popen[bytes] | None = None
 
     def configure(self) -> None:
@@ -239,7 +245,10 @@ class Slapd:
             shutil.rmtree(self.folder / sub, ignore_errors=True)
             (self.folder / sub).mkdir(parents=True)
         config = self.folder / "config.ldif"
-        config.write_text(_config(self.folder, self.tls, sessionlog=self.sessionlog), encoding="utf-8")
+        config.write_text(
+            _config(self.folder, self.tls, sessionlog=self.sessionlog, nopresent=self.nopresent),
+            encoding="utf-8",
+        )
         subprocess.run(
             ["/usr/sbin/slapadd", "-n0", "-F", str(self.folder / "slapd.d"), "-l", str(config), "-q"],
             check=True,
@@ -328,15 +337,16 @@ class Slapd:
                 SUFFIX,
                 {"objectClass": ["dcObject", "organization"], "dc": ["example"], "o": ["Example"]},
             )
-            add(
-                conn,
-                READER_DN,
-                {
-                    "objectClass": ["organizationalRole", "simpleSecurityObject"],
-                    "cn": ["reader"],
-                    "userPassword": [READER_PASSWORD],
-                },
-            )
+            for dn in (READER_DN, LIMITED_DN, CAPPED_DN):
+                add(
+                    conn,
+                    dn,
+                    {
+                        "objectClass": ["organizationalRole", "simpleSecurityObject"],
+                        "cn": [dn.split(",")[0].split("=")[1]],
+                        "userPassword": [READER_PASSWORD],
+                    },
+                )
         finally:
             conn.unbind_s()
 

@@ -29,6 +29,26 @@ def graph_settings(tenant_id: str, client_id: str, graph_url: str, login_url: st
     }
 
 
+def ldap_settings(
+    urls: tuple[str, ...],
+    bind_dn: str,
+    base_dns: tuple[str, ...],
+    given: dict[str, Any],
+    secrets: dict[str, str],
+) -> dict[str, Any]:
+    """An LDAP source's settings document, checked (ValueError says what is wrong)."""
+    from enlist.provisioning.sources.ldap.settings import settings_from_stored  # noqa: PLC0415
+
+    settings: dict[str, Any] = {
+        "url": " ".join(u.strip() for u in urls if u.strip()),
+        "bind_dn": bind_dn.strip(),
+        "base_dn": ";".join(b.strip() for b in base_dns if b.strip()),
+        **{k: v for k, v in given.items() if v is not None},
+    }
+    settings_from_stored(settings, secrets)
+    return settings
+
+
 async def add(
     service: Service, name: str, kind: str, settings: dict[str, Any], secrets: dict[str, str]
 ) -> Source:

@@ -78,6 +78,14 @@ def probe_network(url: str, timeout: float) -> None:
         raise LdapStepError("tcp", f"TCP: cannot connect to {host}:{port} ({reason})") from None
 
 
+def _tcp_answers(url: str, timeout: float) -> bool:
+    try:
+        probe_network(url, timeout)
+    except LdapStepError:
+        return False
+    return True
+
+
 def _tls_options(conn: Connection, settings: LdapSettings) -> None:
     if settings.ca_file:
         conn.set_option(ldap.OPT_X_TLS_CACERTFILE, settings.ca_file)
@@ -121,10 +129,11 @@ def open_connection(url: str, settings: LdapSettings, counter: Counter | None = 
             "bind", f"bind: {url} refused the bind DN {settings.bind_dn!r} with this password"
         ) from None
     except ldap.SERVER_DOWN as error:
-        detail = _detail(error)
-        if url.startswith("ldaps://") and ("certificate" in detail.casefold() or "TLS" in detail):
+        if url.startswith("ldaps://") and _tcp_answers(url, settings.connect_timeout):
+            # libldap says only "Can't contact LDAP server" when the handshake fails; the port
+            # answering TCP is what tells a refused certificate from a server that is down.
             raise _tls_failure(url, error, settings) from None
-        raise LdapStepError("tcp", f"{url} does not answer ({detail})") from None
+        raise LdapStepError("tcp", f"{url} does not answer ({_detail(error)})") from None
     except ldap.CONNECT_ERROR as error:
         raise _tls_failure(url, error, settings) from None
     except (ldap.STRONG_AUTH_REQUIRED, ldap.CONFIDENTIALITY_REQUIRED) as error:

@@ -137,6 +137,11 @@ class _SyncreplRead:
     _new: dict[str, str] = field(default_factory=dict)
 
     def batches(self) -> Iterator[ChangeBatch]:
+        # A delete from one query means "no longer in this query's results": the provider's
+        # session log cannot tell a deleted entry from a changed one that does not match the
+        # filter (a user, for the groups' query). So a delete is a removal of that kind only
+        # (a no-op where no object of the kind has the id), and none for an id sent as an entry.
+        found: list[tuple[Kind, tuple[Entry, ...], set[str]]] = []
         for kind in ("user", "group"):
             for base in self.scope.base_dns:
                 key = f"{kind}|{base}"
@@ -144,13 +149,15 @@ class _SyncreplRead:
                     raise CursorExpiredError(f"no syncrepl cookie for {key}; a full read is needed")
                 consumer = self._refresh(kind, base, self.cookies[key])
                 self._new[key] = consumer.cookie
-                entries = tuple(consumer.entries.values())
-                removed = tuple(sorted(consumer.deleted))
+                found.append((kind, tuple(consumer.entries.values()), consumer.deleted))
                 del consumer
-                if kind == "user":
-                    yield ChangeBatch(users=entries, removed_users=removed)
-                else:
-                    yield ChangeBatch(groups=entries, removed_groups=removed)
+        sent = {self.dialect.immutable_id(entry) for _, entries, _ in found for entry in entries}
+        for kind, entries, deleted in found:
+            removed = tuple(sorted(deleted - sent))
+            if kind == "user":
+                yield ChangeBatch(users=entries, removed_users=removed)
+            else:
+                yield ChangeBatch(groups=entries, removed_groups=removed)
 
     def _refresh(self, kind: Kind, base: str, cookie: str) -> _Consumer:
         consumer = _Consumer(self.conn, cookie)
@@ -169,6 +176,14 @@ class _SyncreplRead:
             if info.get("result") == SYNC_REFRESH_REQUIRED:
                 raise CursorExpiredError(
                     "the OpenLDAP provider asked for a full refresh (e-syncRefreshRequired)"
+                ) from None
+            if isinstance(error, ldap.UNWILLING_TO_PERFORM) and "newer than provider" in str(
+                info.get("info")
+            ):
+                # The server's data is older than the cookie (restored from a backup, rebuilt):
+                # the cookie means nothing there any more.
+                raise CursorExpiredError(
+                    "the OpenLDAP provider's state is older than the stored cookie (restored or rebuilt)"
                 ) from None
             raise failure_of(error, base, filterstr) from None
         finally:

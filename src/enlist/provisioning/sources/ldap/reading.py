@@ -65,8 +65,10 @@ class Cursor:
             raise CursorExpiredError("the stored LDAP cursor is unreadable; a full read is needed") from None
 
     def full_read_due(self, now: dt.datetime, hours: float) -> bool:
-        """A mechanism that cannot report deletions needs a full read every `hours`."""
-        if self.deletes:
+        """Whether the last full read is `hours` old: a full read finds what no delta mechanism
+        reports (deletions under polling; member values refint or memberof rewrote behind
+        syncprov's back, without a new entryCSN). `hours` 0 means never."""
+        if hours <= 0:
             return False
         try:
             last = dt.datetime.fromisoformat(self.full_at)

@@ -48,9 +48,10 @@ class LdapSettings:
       shows what it found).
     - `delta`: how a delta round finds changes: `auto` (the best the server offers), or one
       mechanism by name; `none` reads everything every time.
-    - `full_read_hours`: a delta whose mechanism cannot report deletions (timestamp polling)
-      becomes a full read once the last full read is this old; it is how those deletions are
-      found (by a full read's set of ids, never by absence in a delta).
+    - `full_read_hours`: a delta round becomes a full read once the last full read is this old
+      (0: never). It is how what no delta reports is found: deletions under timestamp polling
+      (by a full read's set of ids, never by absence in a delta), and member values that
+      OpenLDAP's refint/memberof rewrite without a new entryCSN (the group of a deleted user).
     - `disabled_attribute`: an OpenLDAP entry with this attribute is disabled (ppolicy's
       `pwdAccountLockedTime` by default; `nsAccountLock` for 389-DS/FreeIPA entries with TRUE).
     """
