@@ -136,6 +136,8 @@ def open_connection(url: str, settings: LdapSettings, counter: Counter | None = 
         raise LdapStepError("tcp", f"{url} does not answer ({_detail(error)})") from None
     except ldap.CONNECT_ERROR as error:
         raise _tls_failure(url, error, settings) from None
+    except ldap.TIMEOUT:
+        raise LdapStepError("server", f"{url} did not answer within {settings.timeout:g} s") from None
     except (ldap.STRONG_AUTH_REQUIRED, ldap.CONFIDENTIALITY_REQUIRED) as error:
         raise LdapStepError(
             "bind",
