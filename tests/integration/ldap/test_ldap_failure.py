@@ -90,7 +90,7 @@ async def test_slapd_killed_mid_read_leaves_the_directory_as_it_was(
     source = await operations.get(service, "dir")
     before = await directory_of(service, "dir")
     killer = KillAfterFirstPage(open_reader(source, service.secrets), own_slapd)
-    with pytest.raises(SourceUnavailableError, match="stopped answering|does not answer"):
+    with pytest.raises(SourceUnavailableError, match=r"stopped answering|does not answer"):
         await read_source(service, source, full=True, reader=killer)
     assert await directory_of(service, "dir") == before
     after = await operations.get(service, "dir")
@@ -137,7 +137,7 @@ async def test_a_frozen_server_times_out_and_the_event_loop_keeps_running(
 
     ticker = asyncio.create_task(tick())
     try:
-        with pytest.raises(SourceUnavailableError, match="did not answer within 1 s"):
+        with pytest.raises(SourceUnavailableError, match=r"did not answer within 1 s"):
             await read_source(service, await operations.get(service, "dir"), full=True)
     finally:
         done.set()

@@ -102,6 +102,10 @@ async def configure(service: Service, name: str, changes: dict[str, str]) -> Sou
                 values["interval_minutes"] = parse_value(key, raw)
             else:
                 settings[key] = parse_value(key, raw)
+        if found.kind == "ldap":  # checked before anything is written (ValueError says what)
+            from enlist.provisioning.sources.ldap.settings import settings_from_stored  # noqa: PLC0415
+
+            settings_from_stored(settings, secrets)
         if settings != found.settings:
             values["settings"] = settings
             values["cursor"] = None

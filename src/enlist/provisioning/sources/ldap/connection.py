@@ -219,6 +219,22 @@ def paged_search(
         control.cookie = cookie
 
 
+def search(
+    conn: Connection, base: str, filterstr: str, attributes: Sequence[str], counter: Counter | None = None
+) -> list[Entry]:
+    """The entries of one unpaged subtree search (for small answers: see `resolve`)."""
+    try:
+        found = conn.search_ext_s(base, ldap.SCOPE_SUBTREE, filterstr, list(attributes))
+    except ldap.NO_SUCH_OBJECT:
+        return []
+    except ldap.LDAPError as error:
+        raise failure_of(error, base, filterstr) from None
+    finally:
+        if counter is not None:
+            counter.operations += 1
+    return [(dn, attrs) for dn, attrs in found if dn is not None and isinstance(attrs, dict)]
+
+
 def search_base(
     conn: Connection, dn: str, attributes: Sequence[str], counter: Counter | None = None
 ) -> Entry | None:

@@ -155,9 +155,7 @@ class LdapRound:
         self.page_size, self.counter = page_size, counter
         self.stored, self.deltas, self.deletes, self.now = stored, deltas, deletes, now
         self.cursor: str | None = None
-        self.mapper = Mapper(
-            conn, dialect, scope, Resolver(conn, dialect, scope, counter, page_size=page_size)
-        )
+        self.mapper = Mapper(conn, dialect, scope, Resolver(conn, dialect, scope, counter))
 
     def produce(self) -> Iterator[Page]:
         if self.kind == "full":

@@ -10,6 +10,11 @@ again once it has been evicted.
 Only objects inside the source's scope resolve (the user or group filter, under a base DN): a
 member or manager outside it, or a DN that no longer exists (a dangling `member` value refint
 could not remove), resolves to nothing and is left out.
+
+The lookups are not paged: they run while a paged read is under way on the same connection,
+and OpenLDAP keeps one paged search per connection (a second one invalidates the first's
+cookie). A batch names at most `BATCH` DNs, so it returns at most `BATCH` entries per search,
+under any server's default size limit (OpenLDAP 500, AD 1000).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Literal
 import ldap.dn
 import ldap.filter
 
-from enlist.provisioning.sources.ldap.connection import Connection, Counter, paged_search
+from enlist.provisioning.sources.ldap.connection import Connection, Counter, search
 from enlist.provisioning.sources.ldap.dialect import Dialect, Scope
 
 Kind = Literal["user", "group"]
@@ -47,14 +52,12 @@ class Resolver:
         counter: Counter | None = None,
         *,
         capacity: int = 20_000,
-        page_size: int = 500,
     ) -> None:
         self._conn = conn
         self._dialect = dialect
         self._scope = scope
         self._counter = counter
         self._capacity = capacity
-        self._page_size = page_size
         self._known: OrderedDict[str, tuple[Kind, str] | None] = OrderedDict()
         self._dn_attribute = "entryDN" if dialect.name == "openldap" else "distinguishedName"
 
@@ -84,21 +87,19 @@ class Resolver:
     def _look_up(self, dns: list[str]) -> None:
         wanted = {dn_key(dn) for dn in dns}
         alternatives = "".join(f"({self._dn_attribute}={ldap.filter.escape_filter_chars(dn)})" for dn in dns)
-        for kind, object_filter in (("user", self._scope.user_filter), ("group", self._scope.group_filter)):
+        kinds: tuple[tuple[Kind, str], ...] = (
+            ("user", self._scope.user_filter),
+            ("group", self._scope.group_filter),
+        )
+        for kind, object_filter in kinds:
             for base in self._scope.base_dns:
                 filterstr = f"(&{object_filter}(|{alternatives}))"
-                for page in paged_search(
-                    self._conn,
-                    base,
-                    filterstr,
-                    [self._dialect.id_attribute],
-                    self._page_size,
-                    self._counter,
+                for dn, attrs in search(
+                    self._conn, base, filterstr, [self._dialect.id_attribute], self._counter
                 ):
-                    for dn, attrs in page:
-                        key = dn_key(dn)
-                        if key in wanted and self._known.get(key) is None:
-                            self._remember(key, (kind, self._dialect.immutable_id((dn, attrs))))  # type: ignore[arg-type]
+                    key = dn_key(dn)
+                    if key in wanted and self._known.get(key) is None:
+                        self._remember(key, (kind, self._dialect.immutable_id((dn, attrs))))
         for key in wanted:
             if key not in self._known:
                 self._remember(key, None)
