@@ -137,7 +137,10 @@ async def test_a_frozen_server_times_out_and_the_event_loop_keeps_running(
 
     ticker = asyncio.create_task(tick())
     try:
-        with pytest.raises(SourceUnavailableError, match=r"did not answer within 1 s"):
+        with pytest.raises(
+            SourceUnavailableError,
+            match=r"did not answer within 1 s|stopped answering during a read \(timed out\)",
+        ):
             await read_source(service, await operations.get(service, "dir"), full=True)
     finally:
         done.set()

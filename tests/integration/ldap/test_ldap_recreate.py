@@ -26,7 +26,9 @@ async def test_a_re_created_entry_takes_back_its_soft_deleted_namesake(
 ) -> None:
     conn = slapd.admin()
     dan_dn, old_id = person(conn, branch, "dan")
-    await operations.add(service, "corp", "ldap", ldap_settings(slapd, branch), {"bind_password": READER_PASSWORD})
+    await operations.add(
+        service, "corp", "ldap", ldap_settings(slapd, branch), {"bind_password": READER_PASSWORD}
+    )
     await read_source(service, await operations.get(service, "corp"))
     [(row_id, source_id, _, _)] = await _rows(service)
     assert source_id == old_id
@@ -44,11 +46,15 @@ async def test_a_live_namesake_in_another_source_is_a_conflict_not_a_takeover(
 ) -> None:
     conn = slapd.admin()
     dan_dn, _ = person(conn, branch, "dan")
-    await operations.add(service, "corp", "ldap", ldap_settings(slapd, branch), {"bind_password": READER_PASSWORD})
+    await operations.add(
+        service, "corp", "ldap", ldap_settings(slapd, branch), {"bind_password": READER_PASSWORD}
+    )
     await read_source(service, await operations.get(service, "corp"))
     other = slapd.branch()
     person(conn, other, "dan")
-    await operations.add(service, "other", "ldap", ldap_settings(slapd, other), {"bind_password": READER_PASSWORD})
+    await operations.add(
+        service, "other", "ldap", ldap_settings(slapd, other), {"bind_password": READER_PASSWORD}
+    )
     conn.delete_s(dan_dn)
     await read_source(service, await operations.get(service, "corp"))
     result = (await read_source(service, await operations.get(service, "other"))).to_json()

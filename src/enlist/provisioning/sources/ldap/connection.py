@@ -180,7 +180,9 @@ def failure_of(error: ldap.LDAPError, base: str, filterstr: str) -> LdapStepErro
             "the server's size limit stopped a paged read: grant the bind DN `size.prtotal=unlimited` "
             "(OpenLDAP olcLimits) or a larger MaxPageSize",
         )
-    if isinstance(error, (ldap.SERVER_DOWN, ldap.TIMEOUT)):
+    if isinstance(error, ldap.TIMEOUT):
+        return LdapStepError("server", "the LDAP server stopped answering during a read (timed out)")
+    if isinstance(error, ldap.SERVER_DOWN):
         return LdapStepError("server", f"the LDAP server stopped answering during a read ({_detail(error)})")
     return LdapStepError("server", f"the LDAP server answered an error during a read: {_detail(error)}")
 

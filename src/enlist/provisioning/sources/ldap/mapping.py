@@ -70,20 +70,23 @@ USER_ATTRIBUTES = (
 GROUP_ATTRIBUTES = ("cn", "displayName", "description", "mail", "sAMAccountName")
 
 
-def _values(attrs: Attributes, name: str) -> list[str]:
-    """Every value of `name` (any case, as servers return their own spelling) as text."""
-    found = attrs.get(name)
-    if found is None:
-        folded = name.casefold()
-        found = next((v for k, v in attrs.items() if k.casefold() == folded), None)
-    return [v.decode("utf-8", "replace") for v in found or ()]
+Folded = dict[str, Sequence[bytes]]
 
 
-def first(attrs: Attributes, *names: str) -> str | None:
+def fold(attrs: Attributes) -> Folded:
+    """The attributes by case-folded name (servers return their own spelling: `entryuuid`)."""
+    return {name.casefold(): values for name, values in attrs.items()}
+
+
+def _values(attrs: Folded, name: str) -> list[str]:
+    return [v.decode("utf-8", "replace") for v in attrs.get(name.casefold()) or ()]
+
+
+def first(attrs: Folded, *names: str) -> str | None:
     for name in names:
-        values = _values(attrs, name)
+        values = attrs.get(name.casefold())
         if values:
-            return values[0]
+            return values[0].decode("utf-8", "replace")
     return None
 
 
@@ -109,8 +112,9 @@ def ou_path(dn: str, base_dns: Sequence[str]) -> str | None:
 
 
 def user_attributes(
-    dn: str, attrs: Attributes, source_id: str, *, enabled: bool, base_dns: Sequence[str]
+    dn: str, entry_attrs: Attributes, source_id: str, *, enabled: bool, base_dns: Sequence[str]
 ) -> dict[str, Any]:
+    attrs = fold(entry_attrs)
     mail = first(attrs, "mail")
     phones = _values(attrs, "telephoneNumber")
     return {
@@ -141,7 +145,8 @@ def user_attributes(
     }
 
 
-def group_attributes(dn: str, attrs: Attributes, source_id: str) -> dict[str, Any]:
+def group_attributes(dn: str, entry_attrs: Attributes, source_id: str) -> dict[str, Any]:
+    attrs = fold(entry_attrs)
     return {
         "objectId": source_id,
         "displayName": first(attrs, "displayName", "cn"),
@@ -153,4 +158,7 @@ def group_attributes(dn: str, attrs: Attributes, source_id: str) -> dict[str, An
 
 
 def manager_dn(attrs: Attributes) -> str | None:
-    return first(attrs, "manager")
+    values = attrs.get("manager")
+    if values is None:
+        values = fold(attrs).get("manager")
+    return values[0].decode("utf-8", "replace") if values else None

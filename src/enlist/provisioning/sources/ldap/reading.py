@@ -84,12 +84,13 @@ class Mapper:
         self.conn, self.dialect, self.scope, self.resolver = conn, dialect, scope, resolver
 
     def users(self, entries: tuple[Entry, ...] | list[Entry]) -> list[UserRecord]:
+        ids = [self.dialect.immutable_id(entry) for entry in entries]
+        for (dn, _), source_id in zip(entries, ids, strict=True):
+            self.resolver.learn(dn, "user", source_id)  # a manager on the same page: no lookup
         managers = self.resolver.resolve(dn for dn in (manager_dn(a) for _, a in entries) if dn)
         records = []
-        for entry in entries:
+        for entry, source_id in zip(entries, ids, strict=True):
             dn, attrs = entry
-            source_id = self.dialect.immutable_id(entry)
-            self.resolver.learn(dn, "user", source_id)
             boss_dn = manager_dn(attrs)
             boss = managers.get(dn_key(boss_dn)) if boss_dn else None
             records.append(

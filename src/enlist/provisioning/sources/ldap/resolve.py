@@ -19,11 +19,11 @@ under any server's default size limit (OpenLDAP 500, AD 1000).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Literal
 
-import ldap.dn
 import ldap.filter
 
 from enlist.provisioning.sources.ldap.connection import Connection, Counter, search
@@ -33,12 +33,13 @@ Kind = Literal["user", "group"]
 BATCH = 200
 
 
+_SEPARATOR = re.compile(r"\s*(?<!\\),\s*")
+
+
 def dn_key(dn: str) -> str:
-    """A DN in one spelling: parsed and printed again (spaces after commas gone), case-folded."""
-    try:
-        return str(ldap.dn.dn2str(ldap.dn.str2dn(dn))).casefold()
-    except ldap.DECODING_ERROR:
-        return dn.strip().casefold()
+    """A DN in one spelling, for comparing the DNs one server returns: case-folded, without
+    spaces around the commas between RDNs (an escaped comma is part of a value)."""
+    return _SEPARATOR.sub(",", dn.strip()).casefold()
 
 
 class Resolver:
