@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
+from enlist.provisioning.sources.ldap.connection import Counter, connect
+from enlist.provisioning.sources.ldap.dialect import Scope
+from enlist.provisioning.sources.ldap.openldap import OpenLdapDialect
 from enlist.provisioning.sources.ldap.reader import LdapReader
+from enlist.provisioning.sources.ldap.resolve import Resolver
 from enlist.provisioning.sources.model import CursorExpiredError, GroupRecord, Removal, UserRecord
 from tests.integration.ldap.helpers import NOBODY_MEMBER, collect, group, modify, ou, person, reader_settings
 from tests.ldap_servers.slapd import Slapd
@@ -237,3 +241,16 @@ async def test_the_bind_password_is_never_in_the_settings_repr(slapd: Slapd, bra
     settings = reader_settings(slapd, branch)
     assert settings.bind_password not in repr(settings)
     assert settings.bind_password not in repr(replace(settings, page_size=2))
+
+
+async def test_a_group_larger_than_the_dn_cache_keeps_every_member(slapd: Slapd, branch: str) -> None:
+    conn = slapd.admin()
+    people = dict(person(conn, branch, f"m{i:02d}") for i in range(12))
+    reader_conn = connect(reader_settings(slapd, branch))
+    scope = Scope((branch,), "(objectClass=inetOrgPerson)", "(objectClass=groupOfNames)")
+    counter = Counter()
+    resolver = Resolver(reader_conn, OpenLdapDialect(), scope, counter, capacity=5)
+    found = resolver.resolve([*people, f"uid=gone,ou=people,{branch}"])
+    assert {value for _, value in found.values()} == set(people.values())
+    assert counter.operations == 2, "one search for the users, one for the DN that was not one"
+    reader_conn.unbind_s()

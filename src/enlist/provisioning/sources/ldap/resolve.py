@@ -73,34 +73,48 @@ class Resolver:
             self._known.popitem(last=False)
 
     def resolve(self, dns: Iterable[str]) -> dict[str, tuple[Kind, str]]:
-        """The DNs (by `dn_key`) that name an object in scope, with its kind and id."""
-        keys = {dn_key(dn): dn for dn in dns if dn}
-        missing = [dn for key, dn in keys.items() if key not in self._known]
-        for start in range(0, len(missing), BATCH):
-            self._look_up(missing[start : start + BATCH])
+        """The DNs (by `dn_key`) that name an object in scope, with its kind and id. The answer
+        is whole even when it names more DNs than the cache holds (a group of 50,000)."""
         found: dict[str, tuple[Kind, str]] = {}
-        for key in keys:
-            value = self._known.get(key)
-            if value is not None:
-                found[key] = value
+        missing: dict[str, str] = {}
+        for dn in dns:
+            key = dn_key(dn) if dn else ""
+            if not key or key in found or key in missing:
+                continue
+            if key in self._known:
+                value = self._known[key]
+                self._known.move_to_end(key)
+                if value is not None:
+                    found[key] = value
+            else:
+                missing[key] = dn
+        pending = list(missing.items())
+        for start in range(0, len(pending), BATCH):
+            found.update(self._look_up(dict(pending[start : start + BATCH])))
         return found
 
-    def _look_up(self, dns: list[str]) -> None:
-        wanted = {dn_key(dn) for dn in dns}
-        alternatives = "".join(f"({self._dn_attribute}={ldap.filter.escape_filter_chars(dn)})" for dn in dns)
+    def _look_up(self, dns: dict[str, str]) -> dict[str, tuple[Kind, str]]:
+        """Look up `{key: dn}`: users first, then groups among the DNs that were not users."""
+        found: dict[str, tuple[Kind, str]] = {}
         kinds: tuple[tuple[Kind, str], ...] = (
             ("user", self._scope.user_filter),
             ("group", self._scope.group_filter),
         )
         for kind, object_filter in kinds:
+            left = [dn for key, dn in dns.items() if key not in found]
+            if not left:
+                break
+            alternatives = "".join(
+                f"({self._dn_attribute}={ldap.filter.escape_filter_chars(dn)})" for dn in left
+            )
             for base in self._scope.base_dns:
                 filterstr = f"(&{object_filter}(|{alternatives}))"
                 for dn, attrs in search(
                     self._conn, base, filterstr, [self._dialect.id_attribute], self._counter
                 ):
                     key = dn_key(dn)
-                    if key in wanted and self._known.get(key) is None:
-                        self._remember(key, (kind, self._dialect.immutable_id((dn, attrs))))
-        for key in wanted:
-            if key not in self._known:
-                self._remember(key, None)
+                    if key in dns and key not in found:
+                        found[key] = (kind, self._dialect.immutable_id((dn, attrs)))
+        for key in dns:
+            self._remember(key, found.get(key))
+        return found
