@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from enlist.provisioning.sources.ldap.connection import guess_dialect
+from enlist.provisioning.sources.ldap.mapping import ou_path
 from enlist.provisioning.sources.ldap.reader import LdapReader
 from enlist.provisioning.sources.ldap.settings import LdapSettings
 from tests.integration.ldap.helpers import group, person, reader_settings
@@ -63,3 +65,19 @@ async def test_each_failure_is_named_by_the_step_that_failed(
     assert check.details["step"] == step
     assert expected in check.message
     assert READER_PASSWORD not in check.message
+
+
+def test_the_dialect_is_guessed_from_the_root_dse() -> None:
+    assert guess_dialect({"supportedCapabilities": [b"1.2.840.113556.1.4.800"]}) == "ad"
+    assert guess_dialect({"defaultNamingContext": [b"DC=example,DC=test"]}) == "ad"  # Samba sets it
+    assert guess_dialect({"supportedControl": [b"1.3.6.1.4.1.4203.1.9.1.1"]}) == "openldap"
+    assert guess_dialect({}) == "openldap"
+
+
+def test_the_ou_path_is_the_ous_below_the_longest_matching_base_dn() -> None:
+    bases = ["dc=example,dc=com", "ou=people,dc=example,dc=com"]
+    assert ou_path("uid=a,ou=EMEA,ou=Sales,ou=people,dc=example,dc=com", bases) == "Sales/EMEA"
+    assert ou_path("uid=a,ou=Sales,dc=example,dc=com", bases) == "Sales"
+    assert ou_path("uid=a,OU=R\\, D,ou=people, dc=example, dc=com", bases) == "R, D"
+    assert ou_path("uid=a,ou=people,dc=example,dc=com", bases) is None
+    assert ou_path("uid=a,ou=x,dc=other,dc=org", bases) == "x", "outside every base: every ou"
