@@ -17,10 +17,11 @@ import pytest
 
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import operations
+from enlist.provisioning.sources.ldap.reader import LdapReader
 from enlist.provisioning.sources.model import Page, Round, SourceUnavailableError
 from enlist.provisioning.sources.read import open_reader, read_source
 from tests.contract.test_source_contract import directory_of
-from tests.integration.ldap.helpers import person
+from tests.integration.ldap.helpers import person, reader_settings
 from tests.ldap_servers.slapd import CAPPED_DN, READER_PASSWORD, Slapd
 from tests.ldap_servers.slapd_world import ldap_settings
 
@@ -148,3 +149,24 @@ async def test_a_frozen_server_times_out_and_the_event_loop_keeps_running(
         os.kill(own_slapd.process.pid, signal.SIGCONT)
     assert ticks >= 10, "the loop ran while the LDAP call waited in its thread"
     assert await directory_of(service, "dir") == before
+
+
+async def test_a_read_cancelled_while_slapd_is_frozen_ends_cancelled_not_with_an_error(
+    own_slapd: Slapd,
+) -> None:
+    branch = own_slapd.branch()
+    person(own_slapd.admin(), branch, "ann")
+    reader = LdapReader(reader_settings(own_slapd, branch, timeout=3))
+    round_ = await reader.start_round(None, full=True)
+
+    async def read_all() -> list[Page]:
+        return [page async for page in round_.pages()]
+
+    assert own_slapd.process is not None
+    os.kill(own_slapd.process.pid, signal.SIGSTOP)
+    task = asyncio.create_task(read_all())
+    await asyncio.sleep(0.3)  # the first step waits in its thread on the frozen server
+    task.cancel()
+    os.kill(own_slapd.process.pid, signal.SIGCONT)
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import threading
 from collections.abc import AsyncIterator, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -128,14 +129,26 @@ class LdapReaderRound:
 
     async def pages(self) -> AsyncIterator[Page]:
         produced = self._produce()
+        # A cancelled read leaves its step running in the pool; closing the generator (which
+        # closes the connection) waits for that step on this lock, in the pool, not on the loop.
+        lock = threading.Lock()
+
+        def step() -> object:
+            with lock:
+                return next(produced, _END)
+
+        def close() -> None:
+            with lock:
+                produced.close()
+
         try:
             while True:
-                page = await in_thread(next, produced, _END)
+                page = await in_thread(step)
                 if page is _END:
                     return
-                yield page
+                yield page  # type: ignore[misc]
         finally:
-            await in_thread(produced.close)
+            await asyncio.shield(in_thread(close))
 
 
 class LdapReader:
