@@ -254,3 +254,17 @@ async def test_a_group_larger_than_the_dn_cache_keeps_every_member(slapd: Slapd,
     assert {value for _, value in found.values()} == set(people.values())
     assert counter.operations == 2, "one search for the users, one for the DN that was not one"
     reader_conn.unbind_s()
+
+
+async def test_a_syncrepl_delta_is_handed_on_a_page_at_a_time(slapd: Slapd, branch: str) -> None:
+    conn = slapd.admin()
+    people = [person(conn, branch, f"p{i}") for i in range(7)]
+    reader = LdapReader(reader_settings(slapd, branch, page_size=2))
+    _, cursor, _ = await collect(reader)
+    for dn, _ in people[:5]:
+        modify(conn, dn, title="Changed")
+    conn.delete_s(people[0][0])  # changed, then deleted: only the deletion is reported
+    pages, _, _ = await collect(reader, cursor)
+    assert [len(p.users) for p in pages if p.users] == [2, 2]
+    assert {u.source_id for p in pages for u in p.users} == {i for _, i in people[1:5]}
+    assert [r for r in pages[-1].removals if r.kind == "user"] == [Removal("user", people[0][1], "deleted")]

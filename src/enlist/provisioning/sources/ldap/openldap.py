@@ -137,40 +137,50 @@ class _SyncreplRead:
     _new: dict[str, str] = field(default_factory=dict)
 
     def batches(self) -> Iterator[ChangeBatch]:
-        # A delete from one query means "no longer in this query's results": the provider's
-        # session log cannot tell a deleted entry from a changed one that does not match the
-        # filter (a user, for the groups' query). So a delete is a removal of that kind only
-        # (a no-op where no object of the kind has the id), and none for an id sent as an entry.
-        found: list[tuple[Kind, tuple[Entry, ...], set[str]]] = []
+        # Entries are handed on a page at a time as they arrive; deletions at the end. A delete
+        # from one query means "no longer in this query's results": the provider's session log
+        # cannot tell a deleted entry from a changed one that no longer matches the filter (a
+        # user, for the groups' query; an entry moved to another base DN). So a delete is a
+        # removal of that kind only, and none for an id another query sent as an entry. Within
+        # one query the last event wins (the consumer keeps it so).
+        queries: list[tuple[Kind, set[str], set[str]]] = []
         for kind in ("user", "group"):
             for base in self.scope.base_dns:
                 key = f"{kind}|{base}"
                 if key not in self.cookies:
                     raise CursorExpiredError(f"no syncrepl cookie for {key}; a full read is needed")
-                consumer = self._refresh(kind, base, self.cookies[key])
+                consumer = _Consumer(self.conn, self.cookies[key])
+                sent: set[str] = set()
+                for entries in self._refresh(consumer, kind, base):
+                    sent.update(self.dialect.immutable_id(entry) for entry in entries)
+                    yield ChangeBatch(users=entries) if kind == "user" else ChangeBatch(groups=entries)
                 self._new[key] = consumer.cookie
-                found.append((kind, tuple(consumer.entries.values()), consumer.deleted))
-                del consumer
-        sent = {self.dialect.immutable_id(entry) for _, entries, _ in found for entry in entries}
-        for kind, entries, deleted in found:
-            removed = tuple(sorted(deleted - sent))
-            if kind == "user":
-                yield ChangeBatch(users=entries, removed_users=removed)
-            else:
-                yield ChangeBatch(groups=entries, removed_groups=removed)
+                queries.append((kind, sent, consumer.deleted))
+        for index, (kind, _, deleted) in enumerate(queries):
+            others = set().union(*(q[1] for i, q in enumerate(queries) if i != index))
+            removed = tuple(sorted(deleted - others))
+            if removed:
+                yield (
+                    ChangeBatch(removed_users=removed)
+                    if kind == "user"
+                    else ChangeBatch(removed_groups=removed)
+                )
 
-    def _refresh(self, kind: Kind, base: str, cookie: str) -> _Consumer:
-        consumer = _Consumer(self.conn, cookie)
+    def _refresh(self, consumer: _Consumer, kind: Kind, base: str) -> Iterator[tuple[Entry, ...]]:
+        """One refreshOnly search, its entries a page (`page_size`) at a time."""
         filterstr = self.scope.user_filter if kind == "user" else self.scope.group_filter
         names = (
             self.dialect.user_attribute_names() if kind == "user" else self.dialect.group_attribute_names()
         )
+        size = self.dialect.page_size
         try:
             msgid = consumer.syncrepl_search(
                 base, ldap.SCOPE_SUBTREE, mode="refreshOnly", filterstr=filterstr, attrlist=list(names)
             )
-            while consumer.syncrepl_poll(msgid=msgid, all=1, timeout=self.dialect.timeout):
-                pass
+            while consumer.syncrepl_poll(msgid=msgid, all=0, timeout=self.dialect.timeout):
+                if len(consumer.entries) >= size:
+                    yield tuple(consumer.entries.values())
+                    consumer.entries.clear()
         except ldap.LDAPError as error:
             info = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
             if info.get("result") == SYNC_REFRESH_REQUIRED:
@@ -190,11 +200,13 @@ class _SyncreplRead:
             if self.counter is not None:
                 self.counter.operations += 1
         if consumer.present_phase:
+            # What was staged of this round is discarded: the framework reads full at once.
             raise CursorExpiredError(
                 "the OpenLDAP provider answered with a present phase (no session log reaching back "
                 "to the cookie): deletions are found by a full read"
             )
-        return consumer
+        if consumer.entries:
+            yield tuple(consumer.entries.values())
 
     @property
     def watermark(self) -> str:
