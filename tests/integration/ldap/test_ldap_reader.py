@@ -267,4 +267,8 @@ async def test_a_syncrepl_delta_is_handed_on_a_page_at_a_time(slapd: Slapd, bran
     pages, _, _ = await collect(reader, cursor)
     assert [len(p.users) for p in pages if p.users] == [2, 2]
     assert {u.source_id for p in pages for u in p.users} == {i for _, i in people[1:5]}
-    assert [r for r in pages[-1].removals if r.kind == "user"] == [Removal("user", people[0][1], "deleted")]
+    assert [r for p in pages for r in p.removals if r.kind == "user"] == [
+        Removal("user", people[0][1], "deleted")
+    ]
+    last_users = max(i for i, p in enumerate(pages) if p.users)
+    assert all(not p.removals for p in pages[: last_users + 1]), "removals come after every entry"
