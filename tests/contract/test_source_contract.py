@@ -10,7 +10,9 @@ runs on SQLite and on PostgreSQL (the `service` fixture).
 
 To add a kind (push next): an async context manager like `graph_world` giving the same `World`
 interface for one test, and its name in `KINDS`. Graph runs against the fake Graph on loopback;
-every scenario expresses itself there, so no kind needs a capability flag yet.
+OpenLDAP against a real slapd (tests/ldap_servers), with syncrepl deltas and with entryCSN
+polling. A world whose delta mechanism cannot see a deletion says `next_read_full` after one,
+and its next read is the full read the source runs on its schedule.
 """
 
 from __future__ import annotations
