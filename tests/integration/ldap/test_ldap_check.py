@@ -11,7 +11,7 @@ import pytest
 from enlist.provisioning.sources.ldap.connection import guess_dialect
 from enlist.provisioning.sources.ldap.mapping import ou_path
 from enlist.provisioning.sources.ldap.reader import LdapReader
-from enlist.provisioning.sources.ldap.settings import LdapSettings
+from enlist.provisioning.sources.ldap.settings import LdapSettings, settings_from_stored
 from tests.integration.ldap.helpers import group, person, reader_settings
 from tests.ldap_servers.slapd import LIMITED_DN, READER_PASSWORD, MadeCA, Slapd, free_port
 
@@ -81,3 +81,18 @@ def test_the_ou_path_is_the_ous_below_the_longest_matching_base_dn() -> None:
     assert ou_path("uid=a,OU=R\\, D,ou=people, dc=example, dc=com", bases) == "R, D"
     assert ou_path("uid=a,ou=people,dc=example,dc=com", bases) is None
     assert ou_path("uid=a,ou=x,dc=other,dc=org", bases) == "x", "outside every base: every ou"
+
+
+def test_delta_mode_is_read_as_delta_unless_delta_is_set() -> None:
+    stored = {"url": "ldap://h", "bind_dn": "cn=a", "base_dn": "dc=x;ou=y,dc=x", "delta_mode": "usn"}
+    assert settings_from_stored(stored, {}).delta == "usn"
+    assert settings_from_stored({**stored, "delta": "dirsync"}, {}).delta == "dirsync"
+    assert settings_from_stored(stored, {}).base_dns == ("dc=x", "ou=y,dc=x")
+
+
+async def test_a_delta_mechanism_the_dialect_does_not_offer_is_a_config_failure(
+    slapd: Slapd, branch: str
+) -> None:
+    check = await LdapReader(reader_settings(slapd, branch, delta="usn")).check()
+    assert (check.ok, check.details["step"]) == (False, "config")
+    assert "not an OpenLDAP mechanism" in check.message

@@ -79,8 +79,18 @@ def make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: C
         module = importlib.import_module(f"enlist.provisioning.sources.ldap.{name}")
     except ImportError:
         raise LdapStepError("config", f"this version of enlist has no {name!r} LDAP dialect") from None
-    factory: Callable[[LdapSettings, dict[str, list[bytes]], Counter], Dialect] = module.make_dialect
-    return factory(settings, dse, counter)
+    factory: Callable[[LdapSettings, dict[str, list[bytes]], Counter], Dialect] | None
+    factory = getattr(module, "make_dialect", None)
+    if factory is not None:
+        made: Dialect = factory(settings, dse, counter)
+        return made
+    if name == "ad":  # `ad.ActiveDirectoryDialect(delta_mode=auto|usn|dirsync, page_size=…)`
+        if settings.delta in {"syncrepl", "timestamp"}:
+            raise LdapStepError("config", f"delta {settings.delta!r} is not an AD mechanism (usn, dirsync)")
+        mode = settings.delta if settings.delta in {"usn", "dirsync"} else "auto"
+        dialect: Dialect = module.ActiveDirectoryDialect(delta_mode=mode, page_size=settings.page_size)
+        return dialect
+    raise LdapStepError("config", f"the {name!r} LDAP dialect has no make_dialect")
 
 
 def reports_deletes(dialect: Dialect) -> bool:
@@ -210,7 +220,7 @@ class LdapReader:
             raise failure_of(error, settings.base_dns[0], settings.user_filter) from None
         finally:
             _unbind(conn)
-        mode = getattr(dialect, "mode", settings.delta)
+        mode = getattr(dialect, "mode", None) or getattr(dialect, "delta_mode", settings.delta)
         tls = "off" if not settings.uses_tls else ("verified" if settings.tls_verify else "NOT verified")
         return CheckResult(
             True,

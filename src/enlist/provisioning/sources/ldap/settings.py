@@ -35,6 +35,7 @@ KEYS: dict[str, type] = {
     "tls_verify": bool,
     "full_read_hours": float,
     "disabled_attribute": str,
+    "delta_mode": str,  # the AD reference's name for `delta` (auto|usn|dirsync)
 }
 
 
@@ -121,6 +122,10 @@ def settings_from_stored(stored: Mapping[str, Any], secrets: Mapping[str, str]) 
     for key, kind in KEYS.items():
         value = stored.get(key)
         if key in {"url", "bind_dn", "base_dn"} or value in (None, ""):
+            continue
+        if key == "delta_mode":
+            if stored.get("delta") in (None, ""):
+                optional["delta"] = str(value)
             continue
         try:
             optional[key] = flag(value) if kind is bool else kind(value)
