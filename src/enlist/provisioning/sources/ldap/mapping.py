@@ -31,6 +31,7 @@ Groups: `objectId`, `displayName` (`displayName`, else `cn`), `description`, `ma
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,6 +91,26 @@ def first(attrs: Folded, *names: str) -> str | None:
     return None
 
 
+Rdn = tuple[tuple[str, str], ...]
+
+
+def _rdns(dn: str) -> list[Rdn] | None:
+    """The DN's RDNs, each as its (type, value) pairs case-folded; None when it does not parse."""
+    try:
+        return [
+            tuple((kind.casefold(), value.casefold()) for kind, value, _ in rdn) for rdn in ldap.dn.str2dn(dn)
+        ]
+    except ldap.DECODING_ERROR:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _bases(base_dns: tuple[str, ...]) -> tuple[list[Rdn], ...]:
+    """The base DNs parsed once (a read maps every entry against the same few), longest first."""
+    parsed = [p for p in (_rdns(base) for base in base_dns) if p]
+    return tuple(sorted(parsed, key=len, reverse=True))
+
+
 def ou_path(dn: str, base_dns: Sequence[str]) -> str | None:
     """The `ou` components between the longest matching base DN and the entry, outermost first."""
     try:
@@ -97,14 +118,10 @@ def ou_path(dn: str, base_dns: Sequence[str]) -> str | None:
     except ldap.DECODING_ERROR:
         return None
     inside = parts[1:]
-    for base in sorted(base_dns, key=len, reverse=True):
-        try:
-            base_parts = ldap.dn.str2dn(base)
-        except ldap.DECODING_ERROR:
-            continue
-        depth = len(base_parts)
-        tail = inside[len(inside) - depth :] if 0 < depth <= len(inside) else None
-        if tail is not None and ldap.dn.dn2str(tail).casefold() == ldap.dn.dn2str(base_parts).casefold():
+    folded = [tuple((kind.casefold(), value.casefold()) for kind, value, _ in rdn) for rdn in inside]
+    for base in _bases(tuple(base_dns)):
+        depth = len(base)
+        if depth <= len(folded) and folded[len(folded) - depth :] == base:
             inside = inside[: len(inside) - depth]
             break
     names = [value for rdn in reversed(inside) for (kind, value, _) in rdn if kind.casefold() == "ou"]
