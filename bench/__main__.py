@@ -33,6 +33,7 @@ from bench.scenarios import (
     s5_incremental,
     s6_scale_out,
     s7_graph,
+    s8_ldap,
 )
 
 Scenario = Callable[[Context], Awaitable[list[Row]]]
@@ -74,6 +75,15 @@ SCENARIOS: dict[str, tuple[Scenario, float, list[tuple[str, str, str]]]] = {
             ("S7 initial read", "Graph reader initial read", "linear"),
             ("S7 memory", "Graph reader peak memory", "<= 2x"),
             ("S7 delta", "Graph reader delta round", "<= 2x, the same requests"),
+        ],
+    ),
+    "S8": (
+        s8_ldap.run,
+        300,
+        [
+            ("S8 initial read", "LDAP reader initial read (slapd)", "linear"),
+            ("S8 memory", "LDAP reader peak memory", "<= 2x"),
+            ("S8 delta", "LDAP reader syncrepl delta", "<= 2x, the same LDAP operations"),
         ],
     ),
 }

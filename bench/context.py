@@ -52,6 +52,11 @@ class Sizes:
     # S7: the Graph reader's initial read and a delta round of s7_changes, at two tenant sizes.
     s7_users: tuple[int, int] = (20_000, 100_000)  # 20,000: a full page of 200 groups of 100
     s7_changes: int = 100
+    # S8: the LDAP reader against slapd (a tree seeded with slapadd): users at two sizes, a group
+    # per s8_users_per_group users, and a delta of s8_changes changes.
+    s8_users: tuple[int, int] = (10_000, 50_000)
+    s8_users_per_group: int = 25
+    s8_changes: int = 100
 
 
 FULL = Sizes()
@@ -80,6 +85,8 @@ QUICK = Sizes(
     s6_workers=(1, 2),
     s7_users=(500, 2_000),
     s7_changes=20,
+    s8_users=(500, 2_000),
+    s8_changes=20,
 )
 
 TINY = Sizes(
@@ -108,6 +115,8 @@ TINY = Sizes(
     s6_workers=(1, 2),
     s7_users=(100, 400),
     s7_changes=10,
+    s8_users=(100, 400),
+    s8_changes=10,
 )
 
 

@@ -1,6 +1,6 @@
 """`enlist provisioning source …`: the directory's sources (a drop folder of HR files, Entra ID
-through Microsoft Graph, a SCIM push endpoint): add, list, show, test, sync, set, pause, resume,
-remove, each with `--json` for tools."""
+through Microsoft Graph, an LDAP server or Active Directory, a SCIM push endpoint): add, list,
+show, test, sync, set, pause, resume, remove, each with `--json` for tools."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def source() -> None:
 
 @source.command("add")
 @click.argument("name")
-@click.option("--kind", required=True, type=click.Choice(["file", "graph", "scim-push"]))
+@click.option("--kind", required=True, type=click.Choice(["file", "graph", "ldap", "scim-push"]))
 @click.option(
     "--path", "folder", type=click.Path(file_okay=False, path_type=Path), help="file: the drop folder."
 )
@@ -53,6 +53,34 @@ def source() -> None:
 )
 @click.option("--graph-url", default=operations.GRAPH_URL, show_default=True)
 @click.option("--login-url", default=operations.LOGIN_URL, show_default=True)
+@click.option(
+    "--url", "urls", multiple=True, help="ldap: ldap://HOST[:PORT] or ldaps://…; repeat for fallbacks."
+)
+@click.option("--bind-dn", default="", help="ldap: the DN (or AD UPN) the source binds as.")
+@click.option("--bind-password", default=None, help="ldap: the bind password, or - to read it from stdin.")
+@click.option(
+    "--base-dn", "base_dns", multiple=True, help="ldap: where users and groups are read; repeatable."
+)
+@click.option("--user-filter", default=None, help="ldap: the LDAP filter that selects users.")
+@click.option("--group-filter", default=None, help="ldap: the LDAP filter that selects groups.")
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="ldap: PEM file of the CA(s) that signed the server's certificate.",
+)
+@click.option("--start-tls", is_flag=True, help="ldap: upgrade an ldap:// connection with StartTLS.")
+@click.option("--page-size", type=int, default=None, help="ldap: entries per page of a read (500).")
+@click.option("--timeout", type=float, default=None, help="ldap: seconds an LDAP operation may take (60).")
+@click.option("--connect-timeout", type=float, default=None, help="ldap: seconds to connect (10).")
+@click.option(
+    "--dialect", type=click.Choice(["auto", "ad", "openldap"]), default=None, help="ldap: default auto."
+)
+@click.option(
+    "--delta",
+    type=click.Choice(["auto", "syncrepl", "timestamp", "usn", "dirsync", "none"]),
+    default=None,
+    help="ldap: how changes are found (default auto: the best the server offers).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def add(
     name: str,
@@ -64,20 +92,51 @@ def add(
     certificate: Path | None,
     graph_url: str,
     login_url: str,
+    urls: tuple[str, ...],
+    bind_dn: str,
+    bind_password: str | None,
+    base_dns: tuple[str, ...],
+    user_filter: str | None,
+    group_filter: str | None,
+    ca_file: Path | None,
+    start_tls: bool,
+    page_size: int | None,
+    timeout: float | None,
+    connect_timeout: float | None,
+    dialect: str | None,
+    delta: str | None,
     as_json: bool,
 ) -> None:
     """Add a source; it is read on its interval (5 minutes) from now."""
     try:
-        settings, secrets = operations.new_source_settings(
-            kind,
-            path=str(folder) if folder is not None else None,
-            tenant_id=tenant_id,
-            client_id=client_id,
-            client_secret=read_secret(client_secret) if client_secret is not None else None,
-            certificate=certificate.read_text(encoding="utf-8") if certificate is not None else None,
-            graph_url=graph_url,
-            login_url=login_url,
-        )
+        if kind == "ldap":
+            secrets_ldap: dict[str, str] = {}
+            if bind_password is not None:
+                secrets_ldap["bind_password"] = read_secret(bind_password)
+            given = {
+                "user_filter": user_filter,
+                "group_filter": group_filter,
+                "ca_file": str(ca_file.resolve()) if ca_file else None,
+                "start_tls": start_tls or None,
+                "page_size": page_size,
+                "timeout": timeout,
+                "connect_timeout": connect_timeout,
+                "dialect": dialect,
+                "delta": delta,
+            }
+            settings: dict[str, Any] = operations.ldap_settings(urls, bind_dn, base_dns, given, secrets_ldap)
+            secrets: dict[str, str] = secrets_ldap
+        else:
+            settings, secrets = operations.new_source_settings(
+                kind,
+                path=str(folder) if folder is not None else None,
+                tenant_id=tenant_id,
+                client_id=client_id,
+                client_secret=read_secret(client_secret) if client_secret is not None else None,
+                certificate=certificate.read_text(encoding="utf-8") if certificate is not None else None,
+                graph_url=graph_url,
+                login_url=login_url,
+            )
     except ValueError as exc:
         fail(str(exc))
 
@@ -248,7 +307,7 @@ def set_settings(name: str, items: tuple[str, ...], as_json: bool) -> None:
     """Change settings: interval_minutes, deletion_threshold, start_cycles_after_read, path,
     filters, client_secret (- reads stdin), … (KEY=VALUE)."""
     changes = settings_pairs(items)
-    for key in ("client_secret", "certificate"):
+    for key in ("client_secret", "certificate", "bind_password"):
         if changes.get(key) == "-":
             changes[key] = read_secret("-")
 

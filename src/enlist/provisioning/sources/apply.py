@@ -16,6 +16,10 @@ the engine's incremental cycles read. The rules (ADR 0018):
   record is not applied, and the conflict is reported; objects are never merged across sources.
 - A manager or member is looked up among this source's objects; one the source does not have is
   reported and left out.
+- A new user whose userPrincipalName is that of one of this source's soft-deleted users takes
+  that user back (its source id becomes the new one, and it is restored): a person deleted and
+  re-created in a directory whose new entry gets a new id (LDAP's entryUUID, AD without the
+  Recycle Bin) keeps its object, and so its portal account (ADR 0022).
 """
 
 from __future__ import annotations
@@ -195,6 +199,34 @@ async def _upn_owners(conn: AsyncConnection, name: str, upns: list[str]) -> dict
     return owners
 
 
+async def _reclaim(conn: AsyncConnection, name: str, chunk: list[FoldedUser], stored: dict[str, Any]) -> bool:
+    """Re-key this source's soft-deleted users whose userPrincipalName a new user of the chunk
+    has to that new user's source id (see the module docstring); whether any was."""
+    new = {
+        str(u.attributes["userPrincipalName"]).casefold(): u.source_id
+        for u in chunk
+        if u.source_id not in stored and not u.removed and u.attributes.get("userPrincipalName")
+    }
+    listed = {u.source_id for u in chunk}
+    reclaimed = False
+    for part in chunks(sorted(new)):
+        rows = await conn.execute(
+            sa.select(dir_users.c.id, dir_users.c.upn_ci, dir_users.c.source_id).where(
+                (dir_users.c.source == name)
+                & dir_users.c.deleted_at.is_not(None)
+                & dir_users.c.upn_ci.in_(part)
+            )
+        )
+        for row in rows.all():
+            if row.source_id in listed:
+                continue  # the old object is in this round too: it is not gone
+            await conn.execute(
+                dir_users.update().where(dir_users.c.id == row.id).values(source_id=new[row.upn_ci])
+            )
+            reclaimed = True
+    return reclaimed
+
+
 async def _users(
     conn: AsyncConnection,
     ref: RoundRef,
@@ -204,6 +236,8 @@ async def _users(
     now: datetime,
 ) -> None:
     stored = await _owned(conn, dir_users, ref.name, [u.source_id for u in chunk])
+    if await _reclaim(conn, ref.name, chunk, stored):
+        stored = await _owned(conn, dir_users, ref.name, [u.source_id for u in chunk])
     new_ids = await _new_ids(
         conn, [u.source_id for u in chunk if u.source_id not in stored and not u.removed]
     )

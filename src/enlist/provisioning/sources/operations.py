@@ -18,7 +18,7 @@ from enlist.provisioning.sources.model import CheckResult
 from enlist.provisioning.sources.read import Progress, ReadResult, claim_read, open_reader, read_source
 from enlist.provisioning.sources.read_log import ReadEntry
 from enlist.provisioning.sources.scheduling import next_read
-from enlist.provisioning.sources.settings import SECRET_KEYS, parse_value
+from enlist.provisioning.sources.settings import GRAPH_CREDENTIALS, SECRET_KEYS, parse_value
 from enlist.provisioning.sources.store import Source
 from enlist.provisioning.sources.tables import KINDS
 
@@ -75,6 +75,26 @@ def new_source_settings(
     elif kind not in KINDS:
         raise ValueError(f"a source's kind is one of {', '.join(KINDS)}, not {kind!r}")
     return settings, secrets
+
+
+def ldap_settings(
+    urls: tuple[str, ...],
+    bind_dn: str,
+    base_dns: tuple[str, ...],
+    given: dict[str, Any],
+    secrets: dict[str, str],
+) -> dict[str, Any]:
+    """An LDAP source's settings document, checked (ValueError says what is wrong)."""
+    from enlist.provisioning.sources.ldap.settings import settings_from_stored  # noqa: PLC0415
+
+    settings: dict[str, Any] = {
+        "url": " ".join(u.strip() for u in urls if u.strip()),
+        "bind_dn": bind_dn.strip(),
+        "base_dn": ";".join(b.strip() for b in base_dns if b.strip()),
+        **{k: v for k, v in given.items() if v is not None},
+    }
+    settings_from_stored(settings, secrets)
+    return settings
 
 
 async def add(
@@ -180,11 +200,16 @@ async def configure(service: Service, name: str, changes: dict[str, str]) -> Sou
         for key, raw in changes.items():
             if key in SECRET_KEYS:
                 secrets[key] = raw
-                secrets.pop(next(iter(SECRET_KEYS - {key})), None)  # a secret or a certificate
+                if key in GRAPH_CREDENTIALS:  # a secret or a certificate, never both
+                    secrets.pop(next(iter(GRAPH_CREDENTIALS - {key})), None)
             elif key == "interval_minutes":
                 values["interval_minutes"] = parse_value(key, raw)
             else:
                 settings[key] = parse_value(key, raw)
+        if found.kind == "ldap":  # checked before anything is written (ValueError says what)
+            from enlist.provisioning.sources.ldap.settings import settings_from_stored  # noqa: PLC0415
+
+            settings_from_stored(settings, secrets)
         if settings != found.settings:
             values["settings"] = settings
             values["cursor"] = None

@@ -13,6 +13,8 @@ from typing import Any
 from enlist.provisioning.sources.file import FileSourceReader
 from enlist.provisioning.sources.graph import graph_reader
 from enlist.provisioning.sources.graph.settings import settings_from_stored
+from enlist.provisioning.sources.ldap import settings as ldap_settings
+from enlist.provisioning.sources.ldap.reader import ldap_reader
 from enlist.provisioning.sources.model import SourceReader
 
 
@@ -48,10 +50,15 @@ def _push(config: ReaderConfig) -> SourceReader:
     )
 
 
+def _ldap(config: ReaderConfig) -> SourceReader:
+    return ldap_reader(ldap_settings.settings_from_stored(config.settings, config.secrets))
+
+
 READERS: dict[str, ReaderFactory] = {
     "file": _file,
     "graph": _graph,
     "scim-push": _push,
+    "ldap": _ldap,
 }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SECRET_KEYS = frozenset({"client_secret", "certificate"})
+SECRET_KEYS = frozenset({"client_secret", "certificate", "bind_password"})
+GRAPH_CREDENTIALS = frozenset({"client_secret", "certificate"})  # a Graph source has one of the two
 _BOOLS = {
     "true": True,
     "on": True,

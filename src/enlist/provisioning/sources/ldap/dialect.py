@@ -14,6 +14,17 @@ A watermark is an opaque string the dialect produces and reads back (JSON inside
 stores it as the source's cursor only after the whole round is applied. A dialect raises
 `CursorExpiredError` when a watermark can no longer be used (the AD DC's invocationId changed,
 syncrepl answered e-syncRefreshRequired): the next round is then a full read.
+
+How a dialect plugs in (`reader.make_dialect`): `openldap` is built in; `ad` is
+`ad.ActiveDirectoryDialect(delta_mode=…, page_size=…)`, from the `delta` setting; any other
+name `N` is the module `enlist.provisioning.sources.ldap.N` with a function
+`make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: Counter) -> Dialect`
+(`dse` is the root DSE the round read; `counter.operations += 1` per LDAP operation sent, which
+the benchmark and the tests count). Two optional attributes are read when present: `mode` (the
+delta mechanism's name, shown by `source test`) and `reports_deletes` (False when the mechanism
+cannot report deletions; informational, as every mechanism gets a scheduled full read). The
+reader resolves member and manager DNs itself with `(distinguishedName=…)` filters on `ad`
+(`entryDN` on `openldap`), so `member_dns` only has to return every DN.
 """
 
 from __future__ import annotations
