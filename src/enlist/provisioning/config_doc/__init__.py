@@ -1,0 +1,11 @@
+"""Configuration as code: an application as one document (JSON or YAML), and back.
+
+- `document`: the pure core. `read_document` checks a parsed document key by key and returns an
+  `AppDocument` (or `DocumentError` naming the path at fault); `AppDocument.to_data` writes it
+  back, key for key, so exporting an imported document gives the same bytes.
+- `diff`: what importing a document would change, as readable lines (pure).
+- `formats`: JSON and YAML text, safe loading only.
+- `entra_schema`: what of Entra's exported `synchronizationSchema` maps onto our model (pure).
+- `operations`: export and import against the store, one transaction; the CLI calls these, and
+  the JSON API can call the same.
+"""
