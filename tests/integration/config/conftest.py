@@ -3,6 +3,7 @@ original, from tests/conftest.py) and `empty_service` (a second, empty one to im
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from enlist.settings import Settings
 from tests.databases import Templates
 
 DOMAIN = "contoso.com"
+# Fixed object ids: two services reading one source see the same ids (the group mapping sends
+# objectId as externalId), so their targets can be compared field for field.
 DIRECTORY: dict[str, Any] = {
     "users": [
-        {"userPrincipalName": f"{name}@{DOMAIN}", "givenName": name.title(), "surname": "Moss",
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), "userPrincipalName": f"{name}@{DOMAIN}", "givenName": name.title(), "surname": "Moss",
          "displayName": f"{name.title()} Moss", "mail": f"{name}@{DOMAIN}", "jobTitle": title,
          "department": department, "employeeId": str(i), "accountEnabled": True,
          **({"manager": f"cleo@{DOMAIN}"} if i else {})}
@@ -29,9 +32,9 @@ DIRECTORY: dict[str, Any] = {
         ])
     ],
     "groups": [
-        {"displayName": "Engineering", "members": [f"ada@{DOMAIN}", f"dan@{DOMAIN}", f"cleo@{DOMAIN}"]},
-        {"displayName": "Sales", "members": [f"bob@{DOMAIN}"]},
-        {"displayName": "Auditors", "members": [f"eve@{DOMAIN}"]},
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "engineering")), "displayName": "Engineering", "members": [f"ada@{DOMAIN}", f"dan@{DOMAIN}", f"cleo@{DOMAIN}"]},
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "sales")), "displayName": "Sales", "members": [f"bob@{DOMAIN}"]},
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "auditors")), "displayName": "Auditors", "members": [f"eve@{DOMAIN}"]},
     ],
 }  # fmt: skip
 
@@ -44,7 +47,11 @@ async def load_directory(service: Service, directory: dict[str, Any] = DIRECTORY
 
 @pytest.fixture
 async def empty_service(
-    settings: Settings, database_kind: str, templates: Templates, tmp_path: Path, request: pytest.FixtureRequest
+    settings: Settings,
+    database_kind: str,
+    templates: Templates,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Service]:
     """A second provisioning service, on its own fresh database, with the same secret box."""
     from enlist.provisioning.secrets import load_secret_box  # noqa: PLC0415

@@ -23,7 +23,7 @@ from enlist.provisioning.store.tables import applications, assignments
 from tests.integration.config.conftest import DOMAIN, load_directory
 
 TENANT_URL = "https://scim.example.com/scim/v2/acme"
-TOKEN = "secret-token-for-acme"  # noqa: S105 (a test value)
+TOKEN = "secret-token-for-acme"
 
 
 async def configured_app(service: Service, name: str = "Learning portal") -> None:
@@ -34,12 +34,19 @@ async def configured_app(service: Service, name: str = "Learning portal") -> Non
     async with service.db.write() as conn:
         await app_store.connect(conn, app, TENANT_URL, service.secrets.seal(TOKEN))
     await operations.save_settings(
-        service, app, {"interval_minutes": "20", "deletion_threshold": "25", "notification_email": "ops@contoso.com"}
+        service,
+        app,
+        {"interval_minutes": "20", "deletion_threshold": "25", "notification_email": "ops@contoso.com"},
     )
     await operations.set_scoping(
         service,
         app,
-        [{"title": "Not auditors", "clauses": [{"attribute": "department", "operator": "NOT EQUALS", "value": "Audit"}]}],
+        [
+            {
+                "title": "Not auditors",
+                "clauses": [{"attribute": "department", "operator": "NOT EQUALS", "value": "Audit"}],
+            }
+        ],
     )
     await operations.map_attribute(
         service, app, "user", "nickName", "expression", 'Join(".", [givenName], [surname])',
@@ -51,7 +58,8 @@ async def configured_app(service: Service, name: str = "Learning portal") -> Non
 
         group = await directory.get_group_by_name(conn, "Engineering")
         user = await directory.get_user_by_upn(conn, f"bob@{DOMAIN}")
-        assert group is not None and user is not None
+        assert group is not None
+        assert user is not None
         await app_store.assign(conn, app, "group", [group.id])
         await app_store.assign(conn, app, "user", [user.id])
     await operations.change_state(service, app, "start")
@@ -60,7 +68,9 @@ async def configured_app(service: Service, name: str = "Learning portal") -> Non
 async def snapshot(service: Service) -> list[Any]:
     """Every application row and assignment, as stored (ids and timestamps included)."""
     async with service.db.read() as conn:
-        apps = [dict(r._mapping) for r in await conn.execute(sa.select(applications).order_by(applications.c.id))]  # noqa: SLF001
+        apps = [
+            dict(r._mapping) for r in await conn.execute(sa.select(applications).order_by(applications.c.id))
+        ]
         assigned = sorted(tuple(r) for r in await conn.execute(sa.select(assignments)))
     return [apps, assigned]
 
@@ -165,7 +175,11 @@ async def test_every_key_removed_retyped_or_joined_by_an_unknown_key_is_refused_
                 await import_app(service, read_document(bad), secret_token=TOKEN)
             expected = f"{where}.colour" if what == "unknown key" else where
             # A list item's error may name the key inside it that is now wrong.
-            assert str(caught.value).startswith(expected) or caught.value.path.startswith(expected), (what, where, caught.value)
+            assert str(caught.value).startswith(expected) or caught.value.path.startswith(expected), (
+                what,
+                where,
+                caught.value,
+            )
             refused += 1
     unknown_top = {**document, "colour": "blue"}
     with pytest.raises(DocumentError, match=r"^colour: unknown key"):
