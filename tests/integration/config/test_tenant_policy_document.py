@@ -34,7 +34,7 @@ async def configured_tenant(portal: Portal) -> dict[str, Any]:
 
 async def rows(portal: Portal) -> list[dict[str, Any]]:
     async with portal.db.read() as conn:
-        return [dict(r._mapping) for r in await conn.execute(sa.select(tenants).order_by(tenants.c.id))]  # noqa: SLF001
+        return [dict(r._mapping) for r in await conn.execute(sa.select(tenants).order_by(tenants.c.id))]
 
 
 async def apply(portal: Portal, data: Any, *, dry_run: bool = False) -> Any:
