@@ -54,7 +54,7 @@ def _quoted(value: str) -> str:
 
 
 def _row(row: dict[str, Any]) -> str:
-    source = row["source"] if row["kind"] == "direct" else _quoted(row["source"])
+    source = _quoted(row["source"]) if row["kind"] == "constant" else row["source"]
     flags = []
     if row.get("apply") == "on_create":
         flags.append("on create only")
