@@ -45,16 +45,40 @@ def load(text: str) -> Any:
     builds only plain data, never Python objects). `DocumentError` when it does not parse."""
     import yaml  # noqa: PLC0415 (as in `dump`)
 
+    class _Loader(yaml.SafeLoader):
+        """`SafeLoader` that refuses a key given twice in one mapping (PyYAML keeps the last, so
+        a reviewed line could be silently overridden by one further down)."""
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise DocumentError("", f"{key!r} is given twice (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     try:
         if text.lstrip().startswith("{"):
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass: plain data only)
     except json.JSONDecodeError as exc:
         raise DocumentError(
             "", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     except yaml.YAMLError as exc:
         raise DocumentError("", f"not valid YAML: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (as the YAML loader does)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DocumentError("", f"{key!r} is given twice")
+        data[key] = value
+    return data
 
 
 def join(path: str, key: str | int) -> str:
