@@ -65,7 +65,6 @@ def _print_changes(result: dict[str, Any]) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the document and show the difference; change nothing.")
 @click.option(
     "--secret-token",
-    envvar="ENLIST_IMPORT_SECRET_TOKEN",
     help="The Secret token for the document's Tenant URL (`-` reads stdin); needed for a new "
     "application or a new Tenant URL, else the stored token is kept.",
 )
