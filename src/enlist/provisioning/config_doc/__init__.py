@@ -4,8 +4,10 @@
   `AppDocument` (or `DocumentError` naming the path at fault); `AppDocument.to_data` writes it
   back, key for key, so exporting an imported document gives the same bytes.
 - `diff`: what importing a document would change, as readable lines (pure).
-- `formats`: JSON and YAML text, safe loading only.
 - `entra_schema`: what of Entra's exported `synchronizationSchema` maps onto our model (pure).
-- `operations`: export and import against the store, one transaction; the CLI calls these, and
-  the JSON API can call the same.
+- `operations`, `entra_import`: export and import against the store, in one transaction; the
+  CLI calls these, and the JSON API can call the same.
+
+Reading and writing the text (JSON, YAML with safe loading) and the key checks both services
+share are in `enlist.document_shape`.
 """
