@@ -227,6 +227,68 @@ def tenant_list(as_json: bool) -> None:
         click.echo(f"{item['tenant']:<24} {item['tenant_url']}")
 
 
+@tenant.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write here, not to stdout.")
+def tenant_export(name: str, fmt: str, output: str | None) -> None:
+    """Write the tenant's policies as one document (configuration as code)."""
+    from enlist.document_shape import dump  # noqa: PLC0415 (only these commands need it)
+    from enlist.lms.policy_document import document_of  # noqa: PLC0415
+
+    async def work(portal: Portal) -> str:
+        async with portal.db.read() as conn:
+            found = await tenant_store.get_tenant(conn, name)
+        return dump(document_of(found).to_data(), "json" if fmt == "json" else "yaml")
+
+    written = run(work)
+    if output is None:
+        click.echo(written, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:  # noqa: PTH123 (click gives a str path)
+            handle.write(written)
+
+
+@tenant.command("import")
+@click.argument("file", type=click.File(encoding="utf-8"))
+@click.option("--dry-run", is_flag=True, help="Check the document and show the difference; change nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def tenant_import(file: Any, dry_run: bool, as_json: bool) -> None:
+    """Create a tenant or bring its policies to a document `tenant export` wrote: show the
+    difference, then apply it in one transaction. A bad document changes nothing."""
+    from enlist.document_shape import DocumentError, load  # noqa: PLC0415 (only this command)
+    from enlist.lms.policy_document import import_policy_document, read_policy_document  # noqa: PLC0415
+
+    try:
+        document = read_policy_document(load(file.read()))
+    except DocumentError as exc:
+        fail(f"{file.name}: {exc}", "nothing was changed")
+
+    async def work(portal: Portal) -> dict[str, Any]:
+        try:
+            async with portal.db.read() if dry_run else portal.db.write() as conn:
+                done = await import_policy_document(conn, document, portal.peppers.current, dry_run=dry_run)
+        except DocumentError as exc:
+            fail(f"{file.name}: {exc}", "nothing was changed")
+        return done.to_json()
+
+    result = run(work)
+    if as_json:
+        emit_json(result)
+        return
+    for line in result["changes"]:
+        click.echo(line)
+    if not result["changes"]:
+        click.echo(f"Tenant {result['tenant']}: no changes")
+    elif dry_run:
+        count = len(result["changes"])
+        click.echo(f"Tenant {result['tenant']}: would change ({count}); dry run: nothing was changed")
+    else:
+        click.echo(f"Tenant {result['tenant']}: {'created' if result['created'] else 'updated'}")
+    if "secret_token" in result:
+        click.echo(f"Secret token (shown once): {result['secret_token']}")
+
+
 @lms.command("log")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as a JSON array.")

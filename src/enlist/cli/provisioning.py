@@ -11,7 +11,10 @@ from typing import Any
 
 import click
 
-from enlist.cli import provisioning_mappings  # noqa: F401 (registers its commands on `app`)
+from enlist.cli import (
+    provisioning_config,  # noqa: F401 (registers export/import on `app`)
+    provisioning_mappings,  # noqa: F401 (registers its commands on `app`)
+)
 from enlist.cli.admins import admin_group
 from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
