@@ -77,6 +77,13 @@ async def read_due_sources(service: Service) -> int:
     return await read_due(service)
 
 
+async def send_notifications(service: Service) -> int:
+    """Deliver the outbox's due notifications (each under its own lease); how many were tried."""
+    from enlist.provisioning.notify.sender import send_due  # noqa: PLC0415 (only the loop sends)
+
+    return len(await send_due(service))
+
+
 async def scheduler_loop(service: Service, poll_seconds: float) -> None:
     loop = asyncio.get_running_loop()
     next_housekeeping = loop.time()
@@ -87,6 +94,7 @@ async def scheduler_loop(service: Service, poll_seconds: float) -> None:
                 await housekeeping(service)
                 next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S
             await run_due(service)
+            await send_notifications(service)  # after the cycles: what they raised goes out now
         except Exception:
             logger.exception("scheduler pass failed; trying again")
         await asyncio.sleep(poll_seconds)

@@ -25,6 +25,7 @@ from typing import Any
 
 from enlist.db.rows import now
 from enlist.provisioning.leases import owner_id
+from enlist.provisioning.notify import alerts
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import staging
@@ -171,6 +172,7 @@ async def _read(
             last_error=None,
             next_read_at=moment + timedelta(minutes=source.interval_minutes),
         )
+        await alerts.source_read_ok(conn, source.id, source.name, moment)
         if report.changed and settings.start_cycles_after_read:
             await conn.execute(
                 applications.update()
@@ -213,6 +215,10 @@ async def _failed(
             last_error=str(exc) or type(exc).__name__,
             next_read_at=moment + timedelta(minutes=source.interval_minutes),
         )
+        if status == "failed":  # a held round waits for an admin; it is not a failing source
+            await alerts.source_read_failed(
+                conn, source.id, source.name, str(exc) or type(exc).__name__, moment
+            )
     logger.warning("read of source %s %s: %s", source.name, status, exc)
 
 
