@@ -57,7 +57,7 @@ class AppSettings:
     def with_changes(self, changes: dict[str, str]) -> AppSettings:
         """`notify.KIND` is the CLI's and the pages' spelling of `notify_KIND`. `webhook_secret`
         is taken as given: the caller seals it first."""
-        updates = {_field(key): _parse(_field(key), text.strip()) for key, text in changes.items()}
+        updates = {field_of(key): _parse(field_of(key), text.strip()) for key, text in changes.items()}
         return dataclasses.replace(self, **updates)
 
 
@@ -86,7 +86,8 @@ _NUMBERS: dict[str, tuple[type[int | float], float, float]] = {
 }
 
 
-def _field(key: str) -> str:
+def field_of(key: str) -> str:
+    """The field a `KEY=VALUE` key sets: `notify.KIND` is `notify_KIND`."""
     return "notify_" + key.removeprefix("notify.") if key.startswith("notify.") else key
 
 
