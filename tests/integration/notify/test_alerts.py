@@ -5,6 +5,8 @@ The engine runs against the real portal (in process); a source reads a real fold
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 import httpx2
@@ -14,6 +16,7 @@ from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning import operations as app_operations
 from enlist.provisioning.engine.runner import run_cycle
+from enlist.provisioning.engine.scheduler import scheduler_loop
 from enlist.provisioning.notify.sender import send_due
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import operations as source_operations
@@ -161,3 +164,22 @@ async def test_a_source_failing_repeatedly_is_told_once_then_its_recovery(
     await send_due(notifying)
     assert mail_events(mailbox, "Watcher") == ["source failing needs attention", "source failing recovered"]
     assert webhook_events(webhook) == [("source_failing", "raised"), ("source_failing", "recovered")]
+
+
+async def test_the_serve_scheduler_loop_delivers_what_a_cycle_raised(
+    portal: Portal, notifying: Service, mailbox: Mailbox, webhook: WebhookReceiver
+) -> None:
+    h = await _provisioned(portal, notifying, webhook)
+    await _refused_credentials(h)
+    loop = asyncio.create_task(scheduler_loop(notifying, poll_seconds=0.05))
+    try:
+        for _ in range(400):  # bounded: at most ~20 s
+            if len(mailbox.messages) == 1 and len(webhook.received) == 1:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert mail_events(mailbox, h.app_name) == [RAISED]
+    assert webhook_events(webhook) == [("quarantine", "raised")]
