@@ -196,3 +196,20 @@ async def test_a_webhook_url_must_be_http(notifying: Service) -> None:
         assert (
             await conn.execute(sa.select(sa.func.count()).select_from(notification_outbox))
         ).scalar_one() == 0
+
+
+async def test_a_webhook_in_a_denied_network_is_not_contacted(
+    notifying: Service, webhook: WebhookReceiver
+) -> None:
+    guarded = Service(
+        notifying.settings.model_copy(update={"target_networks_deny": "127.0.0.0/8"}),
+        notifying.db,
+        notifying.secrets,
+    )
+    await app_operations.create(guarded, APP)
+    await configure(guarded, APP, webhook, notification_email="")
+    [attempt] = await send_test(guarded, await _app(guarded))
+
+    assert attempt.status == "pending"
+    assert "127.0.0.0/8" in attempt.detail
+    assert webhook.received == []

@@ -19,6 +19,7 @@ import aiosmtplib
 import httpx2
 
 from enlist.provisioning.secrets import SecretBox
+from enlist.provisioning.target.network import TargetNetworks, guarded_transport, networks_of
 from enlist.settings import Settings
 
 SIGNATURE_HEADER = "X-Enlist-Signature"
@@ -53,8 +54,11 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def post_webhook(notification: Notification, timeout_s: float, transport: Any = None) -> str:
+async def post_webhook(notification: Notification, timeout_s: float, networks: TargetNetworks) -> str:
+    """POST the notification; the webhook's host is held to the target networks
+    (`ENLIST_TARGET_NETWORKS_ALLOW`/`_DENY`, ADR 0014) like a Tenant URL: an admin types both."""
     body = body_of(notification)
+    transport = guarded_transport(httpx2.URL(notification.destination), networks)
     headers = {"Content-Type": "application/json", DELIVERY_HEADER: notification.message_id}
     if notification.secret:
         headers[SIGNATURE_HEADER] = signature(notification.secret, body)
@@ -126,4 +130,4 @@ async def deliver(notification: Notification, settings: Settings, secrets: Secre
     """One attempt on the notification's channel: what the other end said, or `DeliveryError`."""
     if notification.channel == "email":
         return await send_mail(notification, settings, secrets)
-    return await post_webhook(notification, WEBHOOK_TIMEOUT_S)
+    return await post_webhook(notification, WEBHOOK_TIMEOUT_S, networks_of(settings))
