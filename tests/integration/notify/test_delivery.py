@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from enlist.db.rows import now
 from enlist.provisioning import operations as app_operations
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
+from enlist.provisioning.engine.scheduler import housekeeping
 from enlist.provisioning.notify import rule
 from enlist.provisioning.notify.operations import NoChannelError, history, send_test
 from enlist.provisioning.notify.outbox import enqueue
@@ -213,3 +214,30 @@ async def test_a_webhook_in_a_denied_network_is_not_contacted(
     assert attempt.status == "pending"
     assert "127.0.0.0/8" in attempt.detail
     assert webhook.received == []
+
+
+async def test_housekeeping_drops_old_delivered_notifications_and_keeps_every_pending_one(
+    notifying: Service, webhook: WebhookReceiver
+) -> None:
+    await app_operations.create(notifying, APP)
+    await configure(notifying, APP, webhook)  # two channels: two rows per notification
+    long_ago = now() - timedelta(days=31)  # past the default 30 days' retention
+    async with notifying.db.write() as conn:
+        app = await app_store.get_app(conn, APP)
+        for _ in range(3):
+            await enqueue(conn, app, "quarantine", "raised", {}, long_ago)
+        await enqueue(conn, app, "quarantine", "recovered", {}, now())
+        ids = list((await conn.execute(sa.select(notification_outbox.c.id).order_by("id"))).scalars())
+        statuses = ["sent", "failed", "pending", "sent", "failed", "pending", "sent", "sent"]
+        for row_id, status in zip(ids, statuses, strict=True):
+            await conn.execute(
+                notification_outbox.update().where(notification_outbox.c.id == row_id).values(status=status)
+            )
+    assert (await housekeeping(notifying))["notifications"] == 4
+    rows = await history(notifying, await _app(notifying))
+    assert sorted((r["status"], r["event"]) for r in rows) == [
+        ("pending", "raised"),
+        ("pending", "raised"),
+        ("sent", "recovered"),
+        ("sent", "recovered"),
+    ]

@@ -146,3 +146,17 @@ async def clear_condition(
     if send and _enabled(app, kind):
         await enqueue(conn, app, kind, "recovered", details, moment)
     return send
+
+
+async def prune(conn: AsyncConnection, app_id: int, retention_days: int, moment: datetime) -> int:
+    """Drop `app_id`'s delivered and failed notifications (and their attempts) older than
+    `retention_days`, as the provisioning logs are; a pending one is kept however old."""
+    table = notification_outbox
+    result = await conn.execute(
+        table.delete().where(
+            (table.c.app_id == app_id)
+            & table.c.status.in_(("sent", "failed"))
+            & (table.c.created_at < moment - timedelta(days=retention_days))
+        )
+    )
+    return int(result.rowcount or 0)
