@@ -4,6 +4,7 @@ row's lease keeps the others off it; a notification kind cannot be set to nonsen
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from enlist.db.database import Database
 from enlist.db.rows import now
 from enlist.provisioning import operations as app_operations
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
@@ -241,3 +243,24 @@ async def test_housekeeping_drops_old_delivered_notifications_and_keeps_every_pe
         ("sent", "recovered"),
         ("sent", "recovered"),
     ]
+
+
+async def test_two_senders_at_once_deliver_each_notification_once(
+    notifying: Service, mailbox: Mailbox, webhook: WebhookReceiver
+) -> None:
+    await app_operations.create(notifying, APP)
+    await configure(notifying, APP, webhook, webhook_url="")
+    async with notifying.db.write() as conn:
+        app = await app_store.get_app(conn, APP)
+        for n in range(12):
+            await enqueue(conn, app, "quarantine", "raised", {"n": n}, now())
+    other = Service(notifying.settings, Database(notifying.settings.provisioning_url()), notifying.secrets)
+    try:
+        first, second = await asyncio.gather(send_due(notifying), send_due(other))
+    finally:
+        await other.db.dispose()
+
+    assert len(first) + len(second) == 12
+    assert {o.outbox_id for o in first}.isdisjoint({o.outbox_id for o in second})
+    assert len(mailbox.messages) == 12
+    assert len({m["Message-ID"] for m in mailbox.messages}) == 12
