@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -133,6 +134,25 @@ class Settings(BaseSettings):
             "closed. Trusted proxies are exempt."
         ),
     )
+
+    smtp_host: str = Field(
+        default="", description="SMTP server notifications are mailed through; empty: no email is sent."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="`starttls` (upgrade on the port, 587), `tls` (TLS from the start, 465) or `none`.",
+    )
+    smtp_user: str = Field(default="", description="SMTP user name; empty: no authentication.")
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "SMTP password: plain, or sealed with the secret key (`enlist provisioning notify "
+            "seal-password`, a value starting `sealed:`) so it is encrypted at rest where it is kept."
+        ),
+    )
+    smtp_from: str = Field(default="enlist@localhost", description="The From address of notification mails.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Longest wait for the SMTP server.")
 
     @field_validator("target_networks_allow", "target_networks_deny")
     @classmethod

@@ -20,6 +20,7 @@ from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
+from enlist.cli.provisioning_notify import notify
 from enlist.cli.provisioning_sources import source
 from enlist.db.database import Database
 from enlist.provisioning.service import Service, open_service
@@ -104,6 +105,7 @@ def directory_export(file_format: str, output: Path | None) -> None:
 provisioning.add_command(app)
 provisioning.add_command(logs)
 provisioning.add_command(source)
+provisioning.add_command(notify)
 
 
 @provisioning.command("reseal-secrets")

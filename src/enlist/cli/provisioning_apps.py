@@ -12,7 +12,7 @@ from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_common import read_secret, run
 from enlist.provisioning import operations
 from enlist.provisioning.engine import status as app_status
-from enlist.provisioning.engine.app_settings import AppSettings
+from enlist.provisioning.engine.app_settings import AppSettings, field_of
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import AppPausedError, run_cycle, target_for
 from enlist.provisioning.service import Service
@@ -197,8 +197,13 @@ _state_command("allow-deletes", "Let the next cycle send the deletions the thres
 def set_settings(name: str, items: tuple[str, ...]) -> None:
     """Change settings (KEY=VALUE…): dialect, interval_minutes, scope, deletion_threshold,
     skip_out_of_scope_deletions, flatten_nested_groups, provision_groups, max_concurrency,
-    max_requests_per_second, timeout_seconds, notification_email, log_retention_days."""
+    max_requests_per_second, timeout_seconds, notification_email, log_retention_days; notifications:
+    notify.quarantine, notify.staged_deletions, notify.cycle_failures, notify.source_failing (on or
+    off), notify.quiet_minutes, notify.failure_percent, notify.source_failures, webhook_url,
+    webhook_secret (`-` reads it from stdin)."""
     changes = settings_pairs(items)
+    if changes.get("webhook_secret") == "-":
+        changes["webhook_secret"] = read_secret("-")
 
     async def work(service: Service) -> AppSettings:
         async with service.db.read() as conn:
@@ -206,7 +211,13 @@ def set_settings(name: str, items: tuple[str, ...]) -> None:
         return await operations.save_settings(service, found, changes)
 
     updated = run(work)
-    click.echo(f"{name}: " + ", ".join(f"{k}={getattr(updated, k)}" for k in changes))
+
+    def shown(key: str) -> str:
+        if key == "webhook_secret":  # sealed: never printed back
+            return "(set)" if updated.webhook_secret else "(none)"
+        return str(getattr(updated, field_of(key)))
+
+    click.echo(f"{name}: " + ", ".join(f"{k}={shown(k)}" for k in changes))
 
 
 @app.command("show")

@@ -130,7 +130,10 @@ async def change_state(service: Service, app: App, command: str) -> str:
 
 async def save_settings(service: Service, app: App, changes: dict[str, str]) -> AppSettings:
     """`app set NAME KEY=VALUE…`: validated as a whole before anything is written; a new scope
-    or nested-group flattening makes the next cycle an initial one."""
+    or nested-group flattening makes the next cycle an initial one. A webhook secret is sealed
+    before it is stored (an empty one clears it)."""
+    if changes.get("webhook_secret", "").strip():
+        changes = {**changes, "webhook_secret": service.secrets.seal(changes["webhook_secret"].strip())}
     async with service.db.write() as conn:
         found = await app_store.get_app_by_id(conn, app.id)
         updated = found.settings.with_changes(changes)

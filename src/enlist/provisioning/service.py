@@ -22,6 +22,7 @@ def register_tables() -> None:
         "enlist.provisioning.directory.tables",
         "enlist.provisioning.sources.tables",
         "enlist.provisioning.sources.push.tables",
+        "enlist.provisioning.notify.tables",
     ):
         importlib.import_module(module)
 

@@ -35,6 +35,16 @@ class AppSettings:
     timeout_seconds: float = 30.0
     notification_email: str = ""
     log_retention_days: int = 30
+    # Notifications (enlist.provisioning.notify): each kind on or off, set as `notify.KIND=on`.
+    notify_quarantine: bool = True
+    notify_staged_deletions: bool = True
+    notify_cycle_failures: bool = True
+    notify_source_failing: bool = True
+    notify_quiet_minutes: float = 60.0
+    notify_failure_percent: float = 10.0
+    notify_source_failures: int = 3
+    webhook_url: str = ""
+    webhook_secret: str = ""  # sealed (enlist.provisioning.secrets) by operations.save_settings
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -45,12 +55,22 @@ class AppSettings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def with_changes(self, changes: dict[str, str]) -> AppSettings:
-        updates = {key: _parse(key, text.strip()) for key, text in changes.items()}
+        """`notify.KIND` is the CLI's and the pages' spelling of `notify_KIND`. `webhook_secret`
+        is taken as given: the caller seals it first."""
+        updates = {field_of(key): _parse(field_of(key), text.strip()) for key, text in changes.items()}
         return dataclasses.replace(self, **updates)
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {"dialect": ("rfc", "entra"), "scope": ("assigned", "all")}
-_BOOLS = {"skip_out_of_scope_deletions", "flatten_nested_groups", "provision_groups"}
+_BOOLS = {
+    "skip_out_of_scope_deletions",
+    "flatten_nested_groups",
+    "provision_groups",
+    "notify_quarantine",
+    "notify_staged_deletions",
+    "notify_cycle_failures",
+    "notify_source_failing",
+}
 # (type, minimum, maximum): the maximum keeps a value finite and within what the scheduler's
 # time arithmetic and the databases hold (NaN once passed `value < minimum`: a 500 on PostgreSQL).
 _NUMBERS: dict[str, tuple[type[int | float], float, float]] = {
@@ -60,7 +80,15 @@ _NUMBERS: dict[str, tuple[type[int | float], float, float]] = {
     "max_requests_per_second": (float, 0.0, 1_000_000),
     "timeout_seconds": (float, 1.0, 86_400),
     "log_retention_days": (int, 1, 36_500),
+    "notify_quiet_minutes": (float, 0.0, 525_600),
+    "notify_failure_percent": (float, 0.0, 100.0),
+    "notify_source_failures": (int, 1, 1000),
 }
+
+
+def field_of(key: str) -> str:
+    """The field a `KEY=VALUE` key sets: `notify.KIND` is `notify_KIND`."""
+    return "notify_" + key.removeprefix("notify.") if key.startswith("notify.") else key
 
 
 def _parse(key: str, text: str) -> Any:
@@ -88,6 +116,12 @@ def _parse(key: str, text: str) -> Any:
     if key == "notification_email":
         if text and "@" not in text:
             raise SettingError(f"notification_email must be an email address, not {text!r}")
+        return text
+    if key == "webhook_url":
+        if text and not text.startswith(("http://", "https://")):
+            raise SettingError(f"webhook_url must be an http:// or https:// URL, not {text!r}")
+        return text
+    if key == "webhook_secret":
         return text
     known = ", ".join(f.name for f in dataclasses.fields(AppSettings))
     raise SettingError(f"unknown setting {key!r}; the settings are {known}")

@@ -31,6 +31,7 @@ from enlist.provisioning.engine.ports import Source, SourceReadError
 from enlist.provisioning.engine.scope import Assignments
 from enlist.provisioning.engine.summary import CycleSummary
 from enlist.provisioning.leases import holder_is_dead, owner_id
+from enlist.provisioning.notify import alerts
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store import links as link_store
@@ -379,6 +380,12 @@ async def _finish(
         await app_store.update_app(conn, app.id, **values)
         if summary.completed and not summary.too_many_deletes and current.allow_deletes:
             await staging.clear(conn, app.id)  # the allowed deletions went out
+        told = (
+            {"reason": quarantine_reason, "message": message or quarantine_reason}
+            if quarantine_reason
+            else None
+        )
+        await alerts.after_cycle(conn, current, summary, told, moment)  # in this transaction
         await conn.execute(
             cycles.update()
             .where(cycles.c.id == summary.cycle_id)

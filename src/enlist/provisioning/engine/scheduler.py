@@ -16,6 +16,7 @@ from enlist.db.rows import now
 from enlist.provisioning.directory.lifecycle import purge_deleted
 from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError, run_cycle
 from enlist.provisioning.logs import store as log_store
+from enlist.provisioning.notify.outbox import prune as prune_notifications
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import get_app_by_id, list_apps
 from enlist.provisioning.store.tables import applications
@@ -60,13 +61,15 @@ HOUSEKEEPING_EVERY_S = 3600.0
 
 async def housekeeping(service: Service) -> dict[str, int]:
     """Hard-delete directory objects soft-deleted more than 30 days ago (the engine then sends
-    their DELETE), and drop provisioning log records past each app's retention."""
+    their DELETE), and drop provisioning log records and delivered notifications past each app's
+    retention."""
     async with service.db.write() as conn:
         purged = await purge_deleted(conn, now())
-        pruned = 0
+        pruned = notifications = 0
         for app in await list_apps(conn):
             pruned += await log_store.prune(conn, app.id, app.settings.log_retention_days)
-    return {"purged": purged, "pruned": pruned}
+            notifications += await prune_notifications(conn, app.id, app.settings.log_retention_days, now())
+    return {"purged": purged, "pruned": pruned, "notifications": notifications}
 
 
 async def read_due_sources(service: Service) -> int:
@@ -75,6 +78,13 @@ async def read_due_sources(service: Service) -> int:
     from enlist.provisioning.sources.scheduling import read_due  # noqa: PLC0415 (no import cycle)
 
     return await read_due(service)
+
+
+async def send_notifications(service: Service) -> int:
+    """Deliver the outbox's due notifications (each under its own lease); how many were tried."""
+    from enlist.provisioning.notify.sender import send_due  # noqa: PLC0415 (only the loop sends)
+
+    return len(await send_due(service))
 
 
 async def scheduler_loop(service: Service, poll_seconds: float) -> None:
@@ -87,6 +97,7 @@ async def scheduler_loop(service: Service, poll_seconds: float) -> None:
                 await housekeeping(service)
                 next_housekeeping = loop.time() + HOUSEKEEPING_EVERY_S
             await run_due(service)
+            await send_notifications(service)  # after the cycles: what they raised goes out now
         except Exception:
             logger.exception("scheduler pass failed; trying again")
         await asyncio.sleep(poll_seconds)

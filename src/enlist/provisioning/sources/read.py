@@ -25,6 +25,7 @@ from typing import Any
 
 from enlist.db.rows import now
 from enlist.provisioning.leases import owner_id
+from enlist.provisioning.notify import alerts
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import read_log, staging
@@ -207,6 +208,7 @@ async def _read(
             conflicts=report.conflicts,
             warnings=report.warnings,
         )
+        await alerts.source_read_ok(conn, source.id, source.name, moment)
         if report.changed and settings.start_cycles_after_read:
             await conn.execute(
                 applications.update()
@@ -263,6 +265,8 @@ async def _failed(
             duration_s=round(duration, 3),
             error=error,
         )
+        if status == "failed":  # a held round waits for an admin; it is not a failing source
+            await alerts.source_read_failed(conn, source.id, source.name, error, moment)
     logger.warning("read of source %s %s: %s", source.name, status, exc)
 
 

@@ -40,7 +40,15 @@ from enlist.provisioning.web.common import (
 )
 
 PAGE = "provisioning"
-BOOLEANS = ("skip_out_of_scope_deletions", "flatten_nested_groups", "provision_groups")
+BOOLEANS = (
+    "skip_out_of_scope_deletions",
+    "flatten_nested_groups",
+    "provision_groups",
+    "notify_quarantine",
+    "notify_staged_deletions",
+    "notify_cycle_failures",
+    "notify_source_failing",
+)
 MAPPING_KINDS = ("direct", "constant", "expression", "none")
 
 
@@ -129,6 +137,8 @@ def _setting_changes(form: FormData) -> dict[str, str]:
     names = {f.name for f in dataclasses.fields(AppSettings)}
     changes = {name: text(form, name) for name in names - set(BOOLEANS) if name in form}
     changes.update({name: "true" if text(form, name) else "false" for name in BOOLEANS})
+    if not changes.get("webhook_secret", "").strip():
+        changes.pop("webhook_secret", None)  # the field is never filled in: blank keeps the secret
     return changes
 
 
