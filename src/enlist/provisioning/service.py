@@ -21,6 +21,7 @@ def register_tables() -> None:
         "enlist.provisioning.store.tables",
         "enlist.provisioning.directory.tables",
         "enlist.provisioning.sources.tables",
+        "enlist.provisioning.api_tokens",
     ):
         importlib.import_module(module)
 

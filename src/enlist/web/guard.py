@@ -5,7 +5,8 @@ protected prefixes it looks the session cookie up in the database; without a liv
 request is sent to the sign-in form (303) and anything else gets 401. For every request that can
 change something (any method but GET/HEAD/OPTIONS) it also requires the session's CSRF token,
 either in the `X-CSRF-Token` header (htmx sends it on every request) or in the `csrf_token` field
-of a form.
+of a form. Under `bearer_passes` (the JSON API), a request with no session but an `Authorization:
+Bearer` header goes on to its route, which checks the API token (`enlist.api_tokens.door`).
 
 The whole body of such a request is read here, before the page runs, and replayed to it
 unchanged: a page may open its write transaction before it parses the form, and a client that
@@ -63,6 +64,7 @@ class AdminGuard:
         login_path: str,
         max_body_bytes: int,
         session_cookie: str,
+        bearer_passes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.db_of = db_of
@@ -71,6 +73,7 @@ class AdminGuard:
         self.login_path = login_path
         self.max_body_bytes = max_body_bytes
         self.session_cookie = session_cookie
+        self.bearer_passes = bearer_passes
 
     def _guards(self, path: str) -> bool:
         if any(path == p or path.startswith(p + "/") for p in self.public):
@@ -84,6 +87,9 @@ class AdminGuard:
         headers = Headers(scope=scope)
         session = await self._session(scope, headers)
         method = scope["method"]
+        if session is None and self._bearer_passes(scope["path"], headers):
+            await self.app(scope, receive, send)  # the route checks the API token (api_tokens.door)
+            return
         if session is None:
             await self._refuse_anonymous(scope, method, headers)(scope, receive, send)
             return
@@ -110,6 +116,14 @@ class AdminGuard:
             await refusal(scope, receive, send)
             return
         await self.app(scope, replay, send)
+
+    def _bearer_passes(self, path: str, headers: Headers) -> bool:
+        """A request without a session but with a bearer token, under a prefix whose routes
+        check API tokens themselves: it carries no cookie, so it needs no CSRF token."""
+        scheme, _, _ = headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and any(
+            path == p or path.startswith(p + "/") for p in self.bearer_passes
+        )
 
     async def _session(self, scope: Scope, headers: Headers) -> Session | None:
         cookie = cookie_value(headers, self.session_cookie)

@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from enlist.db.rows import now
+from enlist.metrics.instruments import SOURCE_READ_DURATION, SOURCE_READS
 from enlist.provisioning.leases import owner_id
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
@@ -101,6 +102,8 @@ async def read_source(
         reader = reader or open_reader(source, service.secrets)
         result = await _read(service, source, reader, settings, owner, full, allow_deletes, progress, started)
     except BaseException as exc:
+        SOURCE_READS.labels(source.kind, "failed").inc()
+        SOURCE_READ_DURATION.labels(source.kind).observe(time.monotonic() - started)
         await _failed(service, source, settings, owner, exc)
         raise
     finally:
@@ -109,6 +112,8 @@ async def read_source(
             await heartbeat
         async with service.db.write() as conn:
             await source_store.release(conn, source.id, owner)
+    SOURCE_READS.labels(source.kind, "succeeded").inc()
+    SOURCE_READ_DURATION.labels(source.kind).observe(time.monotonic() - started)
     for conflict in result.report.conflicts:
         # Never merged: said in the read's result and here, for whoever watches the logs.
         logger.warning(
