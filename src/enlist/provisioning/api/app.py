@@ -121,7 +121,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         login_path=LOGIN_PATH,
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
-        bearer_passes=("/api",),
+        token_paths=("/api",),
     )
     measure, probe = metrics_layers("provisioning")
     deadline = Middleware(RequestDeadline, seconds=settings.request_timeout_seconds)
