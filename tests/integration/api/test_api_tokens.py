@@ -173,6 +173,7 @@ async def test_a_portal_token_of_one_tenant_opens_only_that_tenant(
     )
     code, listed, _ = await enlist(service, "lms", "api-token", "list", "--tenant", "acme", "--json")
 
+    assert code == 0
     assert own.status_code == 200
     assert other.status_code == 401
     assert any_tenant.status_code == 200
@@ -188,3 +189,28 @@ async def test_the_provisioning_api_still_opens_to_a_signed_in_admin(provisionin
 
     for route in api_routes(provisioning_side):
         assert (await provisioning_side.client.get(concrete(route))).status_code == 200, route.path
+
+
+async def test_a_write_route_refuses_a_read_token_with_403_and_takes_a_write_token(
+    provisioning_side: Side, service: Service
+) -> None:
+    """Today's /api routes only read; a route that writes declares `requires("write")` and gets this."""
+    from starlette.requests import Request  # noqa: PLC0415
+    from starlette.responses import JSONResponse, Response  # noqa: PLC0415
+
+    from enlist.api_tokens.door import requires  # noqa: PLC0415
+
+    @requires("write")
+    async def change(_request: Request) -> Response:
+        return JSONResponse({"changed": True})
+
+    provisioning_side.app.router.routes.append(Route("/api/v1/test-write", change, methods=["POST"]))
+    reader = (await create_token(service, provisioning_side, "reader"))["token"]
+    writer = (await create_token(service, provisioning_side, "writer", "--scope", "write"))["token"]
+
+    refused = await provisioning_side.client.post("/api/v1/test-write", headers=bearer(reader))
+    done = await provisioning_side.client.post("/api/v1/test-write", headers=bearer(writer))
+
+    assert refused.status_code == 403
+    assert "--scope write" in refused.json()["error"]
+    assert done.status_code == 200
