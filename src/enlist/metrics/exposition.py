@@ -2,14 +2,16 @@
 
 Only an API token of the service opens it (any scope; in the portal a whole-portal token, since
 the page names every tenant); an admin session or a Secret token does not, so a scraper's
-credential is one an operator can revoke on its own. The answer is Prometheus' text format.
+credential is one an operator can revoke on its own. The answer is Prometheus' text format,
+version 0.0.4 (every Prometheus since 2.0 and every agent that scrapes it reads that one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -54,6 +56,6 @@ def metrics_route(gauges: Gauges) -> Route:
         refusal = await door_of(request).admit(request, "read", token_only=True)
         if refusal is not None:
             return refusal
-        return Response(render(await gauges(request)), media_type=CONTENT_TYPE_LATEST)
+        return Response(render(await gauges(request)), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     return Route("/metrics", metrics, methods=["GET"])
