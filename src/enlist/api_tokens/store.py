@@ -47,7 +47,8 @@ def _live(table: sa.Table) -> sa.ColumnElement[bool]:
     return table.c.revoked_at.is_(None)
 
 
-def _token(row: Any) -> ApiToken:
+def row_token(row: Any) -> ApiToken:
+    """A row of the table as an `ApiToken` (its digest left out)."""
     values = row._mapping  # noqa: SLF001 - SQLAlchemy's public mapping view of a row
     return ApiToken(
         id=values["id"],
@@ -91,7 +92,7 @@ async def create(
         values["tenant_id"] = tenant_id
     new_id = (await conn.execute(table.insert().values(**values).returning(table.c.id))).scalar_one()
     row = (await conn.execute(sa.select(table).where(table.c.id == new_id))).one()
-    return Minted(minted.token, _token(row))
+    return Minted(minted.token, row_token(row))
 
 
 async def list_tokens(conn: AsyncConnection, table: sa.Table, tenant_id: int | None = None) -> list[ApiToken]:
@@ -101,7 +102,7 @@ async def list_tokens(conn: AsyncConnection, table: sa.Table, tenant_id: int | N
         .where(_realm(table, tenant_id))
         .order_by(table.c.created_at.desc(), table.c.id.desc())
     )
-    return [_token(r) for r in rows]
+    return [row_token(r) for r in rows]
 
 
 async def revoke(conn: AsyncConnection, table: sa.Table, name: str, tenant_id: int | None = None) -> ApiToken:
@@ -112,7 +113,7 @@ async def revoke(conn: AsyncConnection, table: sa.Table, name: str, tenant_id: i
         raise TokenError(f"no live API token is named {name!r}; `api-token list` shows them")
     moment = current_time()
     await conn.execute(table.update().where(table.c.id == row.id).values(revoked_at=moment))
-    revoked = _token(row)
+    revoked = row_token(row)
     return ApiToken(**{**_fields(revoked), "revoked_at": moment})
 
 
@@ -124,7 +125,7 @@ async def find(conn: AsyncConnection, table: sa.Table, key_id: str) -> Found | N
     row = (await conn.execute(sa.select(table).where(table.c.key_id == key_id))).first()
     if row is None:
         return None
-    return Found(_token(row), row.digest, row.pepper_id)
+    return Found(row_token(row), row.digest, row.pepper_id)
 
 
 async def touch(
@@ -152,3 +153,11 @@ def to_json(token: ApiToken) -> dict[str, Any]:
         "last_used_at": stamp(token.last_used_at),
         "revoked_at": stamp(token.revoked_at),
     }
+
+
+async def revoke_by_id(conn: AsyncConnection, table: sa.Table, token_id: int) -> bool:
+    """Revoke one live token (the pages' button); False when it was not live."""
+    result = await conn.execute(
+        table.update().where((table.c.id == token_id) & _live(table)).values(revoked_at=current_time())
+    )
+    return bool(result.rowcount)
