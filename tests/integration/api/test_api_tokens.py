@@ -214,3 +214,18 @@ async def test_a_write_route_refuses_a_read_token_with_403_and_takes_a_write_tok
     assert refused.status_code == 403
     assert "--scope write" in refused.json()["error"]
     assert done.status_code == 200
+
+
+def test_the_api_token_commands_of_the_contract_exist_on_both_services() -> None:
+    from enlist.cli import main  # noqa: PLC0415
+
+    def options(*path: str) -> set[str]:
+        group = main
+        for name in path:
+            group = group.get_command(None, name)  # type: ignore[arg-type, assignment, union-attr]
+        return {opt for param in group.params for opt in getattr(param, "opts", [])}
+
+    for service, extra in (("provisioning", set()), ("lms", {"--tenant"})):
+        assert {"--scope", "--expires", "--json"} | extra <= options(service, "api-token", "create")
+        assert {"--json"} | extra <= options(service, "api-token", "list")
+        assert extra <= options(service, "api-token", "revoke")
