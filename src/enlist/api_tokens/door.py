@@ -28,8 +28,8 @@ from enlist.api_tokens import store
 from enlist.api_tokens.model import LAST_USED_EVERY, ApiToken, Refusal, Scope
 from enlist.db.database import Database
 from enlist.db.rows import now as current_time
-from enlist.lms.domain import tokens as tk
 from enlist.metrics.instruments import TOKEN_FAILURES
+from enlist.web import tokens as tk
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 TenantCheck = Callable[[AsyncConnection, Request, ApiToken], Awaitable[Refusal | None]]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.api_tokens.model import ApiToken, Scope, TokenError
 from enlist.db.rows import now as current_time
-from enlist.lms.domain import tokens as tk
+from enlist.web import tokens as tk
 
 
 @dataclass(frozen=True, slots=True)

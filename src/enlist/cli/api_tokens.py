@@ -22,7 +22,7 @@ from enlist.api_tokens.model import SCOPES, Scope, TokenError, parse_expiry, par
 from enlist.cli.output import emit_json, fail
 from enlist.db.database import Database
 from enlist.db.rows import now
-from enlist.lms.domain.tokens import Pepper
+from enlist.web.tokens import Pepper
 
 T = TypeVar("T")
 

@@ -141,8 +141,8 @@ provisioning.add_command(admin_group(_service_database, "provisioning service", 
 
 @asynccontextmanager
 async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
-    from enlist.lms.secrets import load_peppers  # noqa: PLC0415 (only token commands need it)
     from enlist.provisioning.api_tokens import api_tokens  # noqa: PLC0415
+    from enlist.web.peppers import load_peppers  # noqa: PLC0415 (only token commands need it)
 
     del tenant  # the provisioning service has no tenants
     service = await open_service(load_settings())

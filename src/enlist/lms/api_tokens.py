@@ -12,10 +12,10 @@ from enlist.api_tokens.model import ApiToken, Refusal
 from enlist.api_tokens.tables import define
 from enlist.db.database import Database
 from enlist.lms.api.responses import scim_error_response
-from enlist.lms.domain.tokens import Pepper
 from enlist.lms.store.tables import metadata, tenants
 from enlist.lms.store.tenants import find_tenant
 from enlist.scim.errors import ScimError
+from enlist.web.tokens import Pepper
 
 api_tokens = define(metadata, tenants=tenants)
 

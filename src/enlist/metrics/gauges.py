@@ -1,4 +1,5 @@
-"""Gauges read when `/metrics` is scraped: the database pool, escrow and quarantine.
+"""Gauges read when `/metrics` is scraped: the database pool (each service adds its own, such as
+the provisioning service's escrow and quarantine counts, `enlist.provisioning.gauges`).
 
 They are counts of what is in the database (or the pool) right now, so each scrape asks; they
 are not kept between scrapes. In multiprocess mode the pool's figures are those of the worker
@@ -7,7 +8,6 @@ that answered the scrape.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -25,35 +25,3 @@ def pool_use(db: Database) -> list[Metric]:
         for state, count in figures.items():
             family.add_metric((engine, state), count)
     return [family]
-
-
-async def provisioning_state(db: Database) -> list[Metric]:
-    """Escrowed objects by object kind and whether they wait on a reference; applications by state
-    (quarantined among them)."""
-    from enlist.provisioning.store.tables import applications, escrows  # noqa: PLC0415
-
-    escrowed = GaugeMetricFamily(
-        "enlist_escrow_objects",
-        "Objects waiting in escrow for a retry, by object kind and whether a reference failed.",
-        labels=("object_kind", "reference"),
-    )
-    states = GaugeMetricFamily(
-        "enlist_applications", "Applications by state (quarantined, active, paused, ...).", labels=("state",)
-    )
-    quarantined = GaugeMetricFamily("enlist_quarantined_applications", "Applications in quarantine now.")
-    async with db.read() as conn:
-        escrow_rows = await conn.execute(
-            sa.select(escrows.c.kind, escrows.c.is_reference, sa.func.count()).group_by(
-                escrows.c.kind, escrows.c.is_reference
-            )
-        )
-        for kind, reference, count in escrow_rows:
-            escrowed.add_metric((str(kind), "true" if reference else "false"), count)
-        state_rows = await conn.execute(
-            sa.select(applications.c.state, sa.func.count()).group_by(applications.c.state)
-        )
-        by_state = {str(state): int(count) for state, count in state_rows}
-    for state, count in sorted(by_state.items()):
-        states.add_metric((state,), count)
-    quarantined.add_metric((), by_state.get("quarantined", 0))
-    return [escrowed, states, quarantined]

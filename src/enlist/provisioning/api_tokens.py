@@ -8,10 +8,10 @@ from starlette.responses import JSONResponse, Response
 from enlist.api_tokens.door import Door
 from enlist.api_tokens.tables import define
 from enlist.db.database import Database
-from enlist.lms.domain.tokens import Pepper
-from enlist.lms.secrets import load_peppers
 from enlist.provisioning.store.metadata import metadata
 from enlist.settings import Settings
+from enlist.web.peppers import load_peppers
+from enlist.web.tokens import Pepper
 
 api_tokens = define(metadata)
 

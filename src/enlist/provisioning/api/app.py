@@ -21,6 +21,7 @@ from enlist.metrics.middleware import layers as metrics_layers
 from enlist.provisioning import api_tokens
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
+from enlist.provisioning.gauges import provisioning_state
 from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
@@ -78,7 +79,7 @@ async def app_logs(request: Request) -> Response:
 async def provisioning_gauges(request: Request) -> list[Metric]:
     """What `/metrics` reads from the database when scraped."""
     db = service_of(request).db
-    return gauges.pool_use(db) + await gauges.provisioning_state(db)
+    return gauges.pool_use(db) + await provisioning_state(db)
 
 
 def create_app(settings: Settings, *, scheduler: bool = True, service: Service | None = None) -> Starlette:
