@@ -21,14 +21,21 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 from starlette.routing import Mount, Route
 
+from enlist.api_tokens import store as token_store
+from enlist.db.database import Database
 from enlist.lms.api.app import create_app as create_portal
 from enlist.lms.api.runtime import Portal
+from enlist.lms.api_tokens import api_tokens as lms_tokens
+from enlist.provisioning.api_tokens import api_tokens as provisioning_tokens
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
+from enlist.web.peppers import load_peppers
+from enlist.web.tokens import Pepper
 from tests.helpers import GROUP, USER, make_tenant
 from tests.security.route_fuzzer import SEED, Findings, Form, Fuzzer, required
 from tests.web.provisioning_fixtures import APP, load_directory
@@ -59,6 +66,13 @@ def test_the_query_names_are_found_in_the_source() -> None:
     found = set(query_names())
     expected = {"startIndex", "count", "filter", "limit", "before", "status", "since", "q", "after", "format"}
     assert expected <= found
+
+
+async def api_token(db: Database, table: sa.Table, pepper: Pepper) -> str:
+    """A whole-service read token, for `GET /metrics`."""
+    async with db.write() as conn:
+        minted = await token_store.create(conn, table, pepper, name="fuzz", scope="read", expires_at=None)
+    return minted.token
 
 
 async def fuzz(fuzzer: Fuzzer, csrf: str, *, bearer_prefixes: tuple[str, ...] = ()) -> Findings:
@@ -137,6 +151,7 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
     csrf = csrf_of(await portal_client.get("/admin/tenants"))
     scim_prefix = "/scim/v2/"
     bearer = {"Authorization": f"Bearer {tenant.token}"}
+    scraper = {"Authorization": f"Bearer {await api_token(portal.db, lms_tokens, portal.peppers.current)}"}
     fuzzer = Fuzzer(
         client=portal_client,
         routes=list(portal_client.app.routes),  # type: ignore[attr-defined]
@@ -146,7 +161,9 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
             "id": [users[0]["id"], group["id"], USER, GROUP],
             "rest": ["Nope"],
         },
-        headers_for=lambda path: bearer if path.startswith((scim_prefix, "/api/")) else {},
+        headers_for=lambda path: (
+            bearer if path.startswith((scim_prefix, "/api/")) else scraper if path == "/metrics" else {}
+        ),
         home="/admin/tenants",
     )
     check(await fuzz(fuzzer, csrf, bearer_prefixes=(scim_prefix,)), fuzzer)
@@ -187,12 +204,20 @@ async def test_every_provisioning_route_answers_below_500_to_hostile_input(
             for i in range(5)
         ]
         await log_store.write(conn, app.id, records)
+    pepper = load_peppers(service.settings).current
+    scraper = {"Authorization": f"Bearer {await api_token(service.db, provisioning_tokens, pepper)}"}
     fuzzer = Fuzzer(
         client=client,
         routes=list(client.app.routes),  # type: ignore[attr-defined]
         query_names=query_names(),
         path_values={"app": [APP], "name": [APP], "object": ["user", "group"]},
-        headers_for=lambda path: {"Accept": "application/json"} if path.startswith("/api/") else {},
+        headers_for=lambda path: (
+            {"Accept": "application/json"}
+            if path.startswith("/api/")
+            else scraper
+            if path == "/metrics"
+            else {}
+        ),
         home="/admin/apps",
     )
     findings = await fuzz(fuzzer, csrf)

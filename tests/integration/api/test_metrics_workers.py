@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,21 @@ def healthz_per_worker(directory: Path) -> dict[int, float]:
     return counts
 
 
+def settled(directory: Path, expected: float | None = None) -> dict[int, float]:
+    """The workers' counts once they add up to `expected` (a worker counts a request just after
+    answering it) or, without one, once two reads a moment apart agree."""
+    previous: dict[int, float] | None = None
+    for _ in range(200):
+        counts = healthz_per_worker(directory)
+        if (expected is not None and sum(counts.values()) == expected) or (
+            expected is None and counts == previous
+        ):
+            return counts
+        previous = counts
+        time.sleep(0.05)
+    raise AssertionError(f"the workers' counts {counts} never reached {expected}")
+
+
 @pytest.fixture
 def server(tmp_path: Path, postgres_cluster: PostgresCluster) -> Iterator[Server]:
     import anyio  # noqa: PLC0415
@@ -109,16 +125,19 @@ def test_a_scrape_of_any_worker_counts_the_requests_both_workers_served(server: 
     headers = {"Authorization": f"Bearer {token}"}
     directory = metrics_directory(server.process.pid)
 
+    baseline = sum(settled(directory).values())
+    sent = 0
     for _ in range(10):  # until both workers have served some (the kernel hands out connections)
         get_many(server.url, BATCH)
-        if len([n for n in healthz_per_worker(directory).values() if n > 0]) == 2:
+        sent += BATCH
+        per_worker = settled(directory, baseline + sent)
+        if len([n for n in per_worker.values() if n > 0]) == 2:
             break
-    per_worker = healthz_per_worker(directory)
     scrapes = [httpx2.get(server.url + "/metrics", headers=headers, timeout=30) for _ in range(4)]
 
     assert len([n for n in per_worker.values() if n > 0]) == 2, per_worker
     assert all(s.status_code == 200 for s in scrapes)
     # Each scrape (on a new connection, so any worker) sees the sum of every worker's count.
-    assert {healthz_count(s.text) for s in scrapes} == {sum(per_worker.values())}
+    assert {healthz_count(s.text) for s in scrapes} == {baseline + sent}
     server.stop()
     assert not directory.exists()  # the service removes its directory when it stops
