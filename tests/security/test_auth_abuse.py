@@ -30,10 +30,10 @@ from starlette.routing import Route
 from enlist.lms.api import throttle
 from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
-from enlist.lms.domain import tokens
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.tables import sync_log
 from enlist.settings import Settings
+from enlist.web import tokens
 from tests.helpers import SCIM, USER, ScimTenant, make_tenant
 from tests.integration.test_bad_input import assert_scim_error, state
 from tests.live import LivePortal

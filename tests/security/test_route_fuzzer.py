@@ -21,15 +21,22 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 from starlette.routing import Mount, Route
 
+from enlist.api_tokens import store as token_store
+from enlist.db.database import Database
 from enlist.lms.api.app import create_app as create_portal
 from enlist.lms.api.runtime import Portal
+from enlist.lms.api_tokens import api_tokens as lms_tokens
+from enlist.provisioning.api_tokens import api_tokens as provisioning_tokens
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources.push import operations as push_operations
 from enlist.provisioning.store import apps as app_store
+from enlist.web.peppers import load_peppers
+from enlist.web.tokens import Pepper
 from tests.helpers import GROUP, USER, make_tenant
 from tests.security.route_fuzzer import SEED, Findings, Form, Fuzzer, required
 from tests.web.provisioning_fixtures import APP, load_directory
@@ -60,6 +67,13 @@ def test_the_query_names_are_found_in_the_source() -> None:
     found = set(query_names())
     expected = {"startIndex", "count", "filter", "limit", "before", "status", "since", "q", "after", "format"}
     assert expected <= found
+
+
+async def api_token(db: Database, table: sa.Table, pepper: Pepper) -> str:
+    """A whole-service read token, for `GET /metrics`."""
+    async with db.write() as conn:
+        minted = await token_store.create(conn, table, pepper, name="fuzz", scope="read", expires_at=None)
+    return minted.token
 
 
 async def fuzz(fuzzer: Fuzzer, csrf: str, *, bearer_prefixes: tuple[str, ...] = ()) -> Findings:
@@ -138,6 +152,7 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
     csrf = csrf_of(await portal_client.get("/admin/tenants"))
     scim_prefix = "/scim/v2/"
     bearer = {"Authorization": f"Bearer {tenant.token}"}
+    scraper = {"Authorization": f"Bearer {await api_token(portal.db, lms_tokens, portal.peppers.current)}"}
     fuzzer = Fuzzer(
         client=portal_client,
         routes=list(portal_client.app.routes),  # type: ignore[attr-defined]
@@ -147,7 +162,9 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
             "id": [users[0]["id"], group["id"], USER, GROUP],
             "rest": ["Nope"],
         },
-        headers_for=lambda path: bearer if path.startswith((scim_prefix, "/api/")) else {},
+        headers_for=lambda path: (
+            bearer if path.startswith((scim_prefix, "/api/")) else scraper if path == "/metrics" else {}
+        ),
         home="/admin/tenants",
     )
     check(await fuzz(fuzzer, csrf, bearer_prefixes=(scim_prefix,)), fuzzer)
@@ -189,10 +206,14 @@ async def test_every_provisioning_route_answers_below_500_to_hostile_input(
         ]
         await log_store.write(conn, app.id, records)
     push = await push_operations.add(service, "hr")  # the push endpoint, fuzzed with its token
+    pepper = load_peppers(service.settings).current
+    scraper = {"Authorization": f"Bearer {await api_token(service.db, provisioning_tokens, pepper)}"}
 
     def headers_for(path: str) -> dict[str, str]:
         if path.startswith("/scim/"):
             return {"Authorization": f"Bearer {push['token']}"}
+        if path == "/metrics":
+            return scraper
         return {"Accept": "application/json"} if path.startswith("/api/") else {}
 
     fuzzer = Fuzzer(

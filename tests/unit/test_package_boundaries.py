@@ -16,6 +16,8 @@ FORBIDDEN = {
     "db": ("enlist.lms", "enlist.provisioning"),
     "web": ("enlist.lms", "enlist.provisioning"),
     "scim": ("enlist.lms", "enlist.provisioning"),
+    "api_tokens": ("enlist.lms", "enlist.provisioning"),
+    "metrics": ("enlist.lms", "enlist.provisioning"),
 }
 
 

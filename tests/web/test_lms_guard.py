@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from starlette.routing import Route
 
 from enlist.lms.api.runtime import Portal
+from enlist.lms.api_tokens import api_tokens
 from enlist.lms.store.tables import departments, secret_tokens, tenants
 from enlist.lms.web.site import build_site, routes
 from enlist.web.pages import LOGIN_PATH
@@ -32,7 +33,7 @@ def _admin_routes(method: str) -> list[str]:
 POSTS = _admin_routes("POST")
 PAGES = _admin_routes("GET")
 # A sample value for every path parameter: the page is refused before it is looked up.
-SAMPLE = {"tenant": "acme", "user_id": "u1", "group_id": "g1", "entry_id": "1"}
+SAMPLE = {"tenant": "acme", "user_id": "u1", "group_id": "g1", "entry_id": "1", "token_id": "1"}
 
 
 def concrete(path: str) -> str:
@@ -55,7 +56,7 @@ async def snapshot(site: Site) -> list[Any]:
     async with site.db.read() as conn:
         return [
             (await conn.execute(sa.select(table).order_by(*table.primary_key.columns))).all()
-            for table in (tenants, secret_tokens, departments, admin_sessions)
+            for table in (tenants, secret_tokens, departments, admin_sessions, api_tokens)
         ]
 
 

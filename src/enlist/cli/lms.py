@@ -11,6 +11,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.cli.admins import admin_group
+from enlist.cli.api_tokens import Realm, api_token_group
 from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail
 from enlist.db.database import Database
@@ -78,6 +79,9 @@ def serve(host: str, port: int, workers: int) -> None:
         f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)"
     )
     if workers > 1:
+        from enlist.metrics import multiprocess  # noqa: PLC0415
+
+        multiprocess.prepare()  # before the workers start: each adds its counts to the shared files
         app = "enlist.lms.api.app:app_from_environment"
         run_server(app, host=host, port=port, settings=settings, workers=workers)
         return
@@ -378,6 +382,28 @@ async def _tenant_slug(conn: AsyncConnection, name_or_slug: str) -> str:
 
 
 lms.add_command(admin_group(_portal_database, "learning portal", "the portal's address", _tenant_slug))
+
+
+@asynccontextmanager
+async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
+    from enlist.api_tokens.model import TokenError  # noqa: PLC0415 (only token commands need these)
+    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
+
+    portal = await open_portal(load_settings())
+    try:
+        tenant_id = None
+        if tenant is not None:
+            async with portal.db.read() as conn:
+                found = await tenant_store.find_tenant(conn, tenant)
+            if found is None:
+                raise TokenError(f"no tenant {tenant!r}; `enlist lms tenant list` shows them")
+            tenant_id = found.id
+        yield Realm(portal.db, api_tokens, portal.peppers.current, tenant_id)
+    finally:
+        await portal.db.dispose()
+
+
+lms.add_command(api_token_group(_token_realm, tenants=True))
 
 
 def _shown(value: object) -> str:

@@ -16,6 +16,7 @@ from enlist.cli import (
     provisioning_mappings,  # noqa: F401 (registers its commands on `app`)
 )
 from enlist.cli.admins import admin_group
+from enlist.cli.api_tokens import Realm, api_token_group
 from enlist.cli.output import emit_json
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
@@ -144,3 +145,19 @@ async def _service_database() -> AsyncIterator[Database]:
 
 
 provisioning.add_command(admin_group(_service_database, "provisioning service", "the service's address"))
+
+
+@asynccontextmanager
+async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
+    from enlist.provisioning.api_tokens import api_tokens  # noqa: PLC0415
+    from enlist.web.peppers import load_peppers  # noqa: PLC0415 (only token commands need it)
+
+    del tenant  # the provisioning service has no tenants
+    service = await open_service(load_settings())
+    try:
+        yield Realm(service.db, api_tokens, load_peppers(service.settings).current)
+    finally:
+        await service.db.dispose()
+
+
+provisioning.add_command(api_token_group(_token_realm, tenants=False))

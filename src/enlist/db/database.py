@@ -233,6 +233,23 @@ class Database:
                 await asyncio.sleep(0.01 * 2**attempt)
         raise AssertionError("unreachable")
 
+    def pool_use(self) -> dict[str, dict[str, int]]:
+        """Connections of this process's pools, per engine (`read`, and `write` when it is a
+        separate engine): `checked_out` (in a transaction now) and `idle` (pooled, free)."""
+        engines = (
+            {"read": self._reader}
+            if self._writer is self._reader
+            else {"read": self._reader, "write": self._writer}
+        )
+        use: dict[str, dict[str, int]] = {}
+        for name, engine in engines.items():
+            pool = engine.pool
+            checked_out = getattr(pool, "checkedout", None)
+            checked_in = getattr(pool, "checkedin", None)
+            if callable(checked_out) and callable(checked_in):
+                use[name] = {"checked_out": int(checked_out()), "idle": int(checked_in())}
+        return use
+
     async def dispose(self) -> None:
         for held in (self._held_readers, self._held_writer):
             if held is not None:

@@ -23,6 +23,7 @@ def register_tables() -> None:
         "enlist.provisioning.sources.tables",
         "enlist.provisioning.sources.push.tables",
         "enlist.provisioning.notify.tables",
+        "enlist.provisioning.api_tokens",
     ):
         importlib.import_module(module)
 

@@ -5,7 +5,8 @@ protected prefixes it looks the session cookie up in the database; without a liv
 request is sent to the sign-in form (303) and anything else gets 401. For every request that can
 change something (any method but GET/HEAD/OPTIONS) it also requires the session's CSRF token,
 either in the `X-CSRF-Token` header (htmx sends it on every request) or in the `csrf_token` field
-of a form.
+of a form. Under `token_paths` (the JSON API), a request with no session goes on to its route,
+which asks for an API token (`enlist.api_tokens.door`); it carries no session, so no CSRF token.
 
 The whole body of such a request is read here, before the page runs, and replayed to it
 unchanged: a page may open its write transaction before it parses the form, and a client that
@@ -63,6 +64,7 @@ class AdminGuard:
         login_path: str,
         max_body_bytes: int,
         session_cookie: str,
+        token_paths: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.db_of = db_of
@@ -71,6 +73,7 @@ class AdminGuard:
         self.login_path = login_path
         self.max_body_bytes = max_body_bytes
         self.session_cookie = session_cookie
+        self.token_paths = token_paths
 
     def _guards(self, path: str) -> bool:
         if any(path == p or path.startswith(p + "/") for p in self.public):
@@ -84,6 +87,9 @@ class AdminGuard:
         headers = Headers(scope=scope)
         session = await self._session(scope, headers)
         method = scope["method"]
+        if session is None and _under(scope["path"], self.token_paths):
+            await self.app(scope, receive, send)  # the route checks the API token (api_tokens.door)
+            return
         if session is None:
             await self._refuse_anonymous(scope, method, headers)(scope, receive, send)
             return
@@ -142,6 +148,10 @@ class AdminGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 class _ClientLeft(Exception):  # noqa: N818 - an event, not an error

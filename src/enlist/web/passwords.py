@@ -1,7 +1,7 @@
 """Admin passwords: argon2id, never stored or logged in the clear.
 
 Only admin sign-in pays for a slow hash (about 0.1 s); SCIM bearer tokens are HMAC'd with a
-pepper instead (`enlist.lms.domain.tokens`), because they are checked on every request.
+pepper instead (`enlist.web.tokens`), because they are checked on every request.
 """
 
 from __future__ import annotations

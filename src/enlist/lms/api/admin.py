@@ -3,8 +3,9 @@
 `GET /api/v1/tenants/{tenant}/sync-log` answers the tenant's sync log, newest first, filtered by
 `since`, `until` (ISO 8601), `status` (`success`, `failure` or an HTTP status), `resource_type`,
 `resource_id`, `q` (text), paged by `limit` and `before` (an entry id); `format=csv|jsonl`
-streams the whole filtered log as an export. It takes the tenant's Secret token, like SCIM,
-through the same door (`throttle.authenticated_tenant`: 401, then 429 past the failed-token limit).
+streams the whole filtered log as an export. It takes an API token of the tenant or of the whole
+portal (`enlist.api_tokens.door`), or the tenant's Secret token, like SCIM, through the same door
+(`throttle.authenticated_tenant`: 401, then 429 past the failed-token limit).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from enlist.api_tokens.door import api_token_of, requires
 from enlist.lms.api.responses import scim_error_response
-from enlist.lms.api.runtime import portal_of
+from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
+from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store import synclog
-from enlist.scim.errors import ScimError, invalid_value
+from enlist.lms.store.tenants import find_tenant
+from enlist.scim.errors import ScimError, invalid_value, not_found
 from enlist.web import params
 from enlist.web.download import Download
 from enlist.web.params import INT64_MAX, Choice, Integer, ParameterError, Text, Timestamp
@@ -75,10 +79,23 @@ def log_query(query: Mapping[str, str]) -> synclog.LogQuery:
         raise invalid_value(str(exc)) from None
 
 
+async def tenant_of(portal: Portal, request: Request) -> Tenant:
+    """The tenant at `{tenant}` when an API token opened the request (`api_tokens.door` checked
+    it may), else the one the bearer token opens as a Secret token."""
+    if api_token_of(request) is None:
+        return await authenticated_tenant(portal, request)
+    async with portal.db.read() as conn:
+        tenant = await find_tenant(conn, request.path_params["tenant"])
+    if tenant is None or tenant.slug != request.path_params["tenant"]:
+        raise not_found("no tenant has this slug")
+    return tenant
+
+
+@requires("read")
 async def sync_log(request: Request) -> Response:
     portal = portal_of(request)
     try:
-        tenant = await authenticated_tenant(portal, request)
+        tenant = await tenant_of(portal, request)
         query = log_query(request.query_params)
         export = params.read(request.query_params, "format", FORMAT)
     except ScimError as error:

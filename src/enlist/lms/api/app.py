@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client.metrics_core import Metric
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from enlist.lms import api_tokens
 from enlist.lms.api import admin, openapi, scim
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
@@ -22,6 +24,9 @@ from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
+from enlist.metrics import gauges
+from enlist.metrics.exposition import metrics_route
+from enlist.metrics.middleware import layers as metrics_layers
 from enlist.scim.errors import ScimError, not_found
 from enlist.settings import Settings
 from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
@@ -71,6 +76,12 @@ def scim_unavailable(detail: str) -> Response:
     return scim_error_response(ScimError(503, detail))
 
 
+async def lms_gauges(request: Request) -> list[Metric]:
+    """What `/metrics` reads when scraped: the database pool."""
+    portal: Portal = request.app.state.portal
+    return gauges.pool_use(portal.db)
+
+
 def app_from_environment() -> Starlette:
     """The factory `enlist lms serve --workers N` hands to uvicorn: each worker reads the
     settings itself."""
@@ -103,9 +114,12 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         *openapi.routes(),
         *scim.routes(),
         *admin.routes(),
+        metrics_route(lms_gauges),
         *admin_pages.routes(site),
     ]
+    measure, probe = metrics_layers("lms")
     middleware = [
+        measure,
         Middleware(
             RequestDeadline,
             seconds=settings.request_timeout_seconds,
@@ -122,6 +136,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
             max_body_bytes=settings.max_body_bytes,
             session_cookie=site.session_cookie,
         ),
+        probe,
     ]
     app = Starlette(
         routes=routes,
@@ -130,6 +145,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         exception_handlers={404: no_route, ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
+    app.state.api_door = api_tokens.door()
     app.state.failed_tokens = FailedTokens(settings.failed_token_limit, settings.failed_token_window_seconds)
     if portal is not None:
         app.state.portal = portal  # usable without a lifespan (in-process ASGI clients)

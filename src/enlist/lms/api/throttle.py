@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from enlist.lms.store.tenants import authenticate
+from enlist.metrics.instruments import TOKEN_FAILURES
+from enlist.metrics.middleware import SCIM_TENANT_KEY
 from enlist.scim.errors import too_many_requests, unauthorized
 from enlist.web.failure_windows import MAX_KEYS, Clock, FailureWindows
 
@@ -92,10 +94,13 @@ async def authenticated_tenant(portal: Portal, request: Request) -> Tenant:
         async with portal.db.read() as conn:
             tenant = await authenticate(conn, slug, token.strip(), portal.peppers.known)
     if tenant is not None:
+        setattr(request.state, SCIM_TENANT_KEY, tenant.slug)  # for enlist_scim_operations_total
         return tenant
     failures: FailedTokens = request.app.state.failed_tokens
     client = request.client.host if request.client else ""
     wait = failures.fail((client, slug[:100]))  # a slug is short; bound what a made-up one costs
+    reason = "throttled" if wait is not None else ("unknown" if token.strip() else "missing")
+    TOKEN_FAILURES.labels("lms", "secret", reason).inc()
     if wait is not None:
         raise too_many_requests(f"too many failed Secret token attempts; retry after {wait} s", wait)
     raise unauthorized()

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.api_tokens.pages import TokenPages
 from enlist.lms.api.runtime import portal_of
 from enlist.lms.store.admin_views import COUNT_CAP
+from enlist.lms.store.tables import tenants as tenant_table
 from enlist.lms.web import directory, log, sync, tenants, users
 from enlist.lms.web.common import tenant_page
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
@@ -25,7 +27,10 @@ TENANT = ADMIN_PREFIX + "/tenants/{tenant}"
 
 def _nav(request: Request) -> list[NavItem]:
     tenant = request.path_params.get("tenant")
-    items = [NavItem("Tenants", ADMIN_PREFIX + "/tenants")]
+    items = [
+        NavItem("Tenants", ADMIN_PREFIX + "/tenants"),
+        NavItem("API tokens", ADMIN_PREFIX + "/api-tokens"),
+    ]
     if tenant:
         base = f"{ADMIN_PREFIX}/tenants/{tenant}"
         items += [
@@ -57,11 +62,18 @@ async def tenant_home(request: Request) -> Response:
     return RedirectResponse(f"{ADMIN_PREFIX}/tenants/{request.path_params['tenant']}/sync", status_code=303)
 
 
+def _token_pages() -> TokenPages:
+    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415 (it imports the API, which imports this)
+
+    return TokenPages(api_tokens, "enlist lms api-token", tenants=tenant_table)
+
+
 def routes(site: Site) -> list[BaseRoute]:
     get, post = ["GET"], ["POST"]
     return [
         *site.routes(),
         Route(ADMIN_PREFIX, site.to_home, methods=get),
+        *_token_pages().routes(),
         Route(ADMIN_PREFIX + "/tenants", tenants.tenants_page, methods=get),
         Route(ADMIN_PREFIX + "/tenants", tenants.create_tenant, methods=post),
         Route(TENANT, tenant_home, methods=get),

@@ -7,14 +7,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client.metrics_core import Metric
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.api_tokens.door import requires
+from enlist.metrics import gauges
+from enlist.metrics.exposition import metrics_route
+from enlist.metrics.middleware import layers as metrics_layers
+from enlist.provisioning import api_tokens
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
+from enlist.provisioning.gauges import provisioning_state
 from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service, open_service
@@ -41,6 +48,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+@requires("read")
 async def apps(request: Request) -> Response:
     service = service_of(request)
     async with service.db.read() as conn:
@@ -48,6 +56,7 @@ async def apps(request: Request) -> Response:
     return JSONResponse([await app_status.describe(service, a) for a in found])
 
 
+@requires("read")
 async def app_detail(request: Request) -> Response:
     service = service_of(request)
     async with service.db.read() as conn:
@@ -57,6 +66,7 @@ async def app_detail(request: Request) -> Response:
     return JSONResponse(await app_status.status(service, found))
 
 
+@requires("read")
 async def app_logs(request: Request) -> Response:
     service = service_of(request)
     wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (web.bad_input)
@@ -66,6 +76,12 @@ async def app_logs(request: Request) -> Response:
             return JSONResponse({"error": "no such application"}, status_code=404)
         records = await log_store.read(conn, found.id, wanted)
     return JSONResponse(records)
+
+
+async def provisioning_gauges(request: Request) -> list[Metric]:
+    """What `/metrics` reads from the database when scraped."""
+    db = service_of(request).db
+    return gauges.pool_use(db) + await provisioning_state(db)
 
 
 def create_app(settings: Settings, *, scheduler: bool = True, service: Service | None = None) -> Starlette:
@@ -104,6 +120,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
         *push_routes.routes(),
+        metrics_route(provisioning_gauges),
     ]
     from enlist.provisioning.web import site as admin_pages  # noqa: PLC0415 (it imports this module)
 
@@ -117,7 +134,9 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         login_path=LOGIN_PATH,
         max_body_bytes=settings.max_body_bytes,
         session_cookie=site.session_cookie,
+        token_paths=("/api",),
     )
+    measure, probe = metrics_layers("provisioning")
     deadline = Middleware(
         RequestDeadline,
         seconds=settings.request_timeout_seconds,
@@ -126,10 +145,11 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[deadline, Middleware(UnstorablePaths), guard],
+        middleware=[measure, deadline, Middleware(UnstorablePaths), guard, probe],
         exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
+    app.state.api_door = api_tokens.door(settings)
     if service is not None:
         app.state.service = service
     return app

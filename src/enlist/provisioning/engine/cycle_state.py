@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enlist.db.database import Database
+from enlist.metrics.instruments import OBJECTS_PROCESSED
 from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.plan import Action, LinkState
 from enlist.provisioning.engine.ports import Source, Target
@@ -174,6 +175,8 @@ class CycleState:
                 await log_store.write(conn, app_id, records)
 
             await self.db.transaction(work)
+            for record in records:  # counted once written, as the provisioning log shows them
+                OBJECTS_PROCESSED.labels(record.object_kind, record.action, record.status).inc()
 
 
 def imported(obj: Any, kind: str) -> str:

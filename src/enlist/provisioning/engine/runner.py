@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from enlist.db.rows import now
+from enlist.metrics.instruments import CYCLE_DURATION, CYCLES
 from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine import quarantine as q
 from enlist.provisioning.engine.cycle import Cycle, Work
@@ -152,10 +154,15 @@ async def run_cycle(
             app = await app_store.get_app_by_id(conn, app.id)
         refuse_if_paused(app)  # read under the lease: a Pause pressed before this is seen here
         source = source or DirectorySource(service.db)
+        started = time.monotonic()
         if target is not None:
-            return await _run(service, app, source, target, progress, lost)
-        async with target_for(service, app) as fresh:
-            return await _run(service, app, source, fresh, progress, lost)
+            summary = await _run(service, app, source, target, progress, lost)
+        else:
+            async with target_for(service, app) as fresh:
+                summary = await _run(service, app, source, fresh, progress, lost)
+        CYCLES.labels(summary.kind, summary.status).inc()
+        CYCLE_DURATION.labels(summary.kind).observe(time.monotonic() - started)
+        return summary
     finally:
         renewal.cancel()
         with contextlib.suppress(asyncio.CancelledError):

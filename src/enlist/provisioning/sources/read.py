@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from enlist.db.rows import now
+from enlist.metrics.instruments import SOURCE_READ_DURATION, SOURCE_READS
 from enlist.provisioning.leases import owner_id
 from enlist.provisioning.notify import alerts
 from enlist.provisioning.secrets import SecretBox
@@ -126,6 +127,8 @@ async def read_source(
         reader = reader or open_reader(source, service.secrets)
         result = await _read(service, source, reader, settings, claim, full, allow_deletes, progress, started)
     except BaseException as exc:
+        SOURCE_READS.labels(source.kind, "failed").inc()
+        SOURCE_READ_DURATION.labels(source.kind).observe(time.monotonic() - started)
         await _failed(service, source, claim, time.monotonic() - started, exc)
         raise
     finally:
@@ -134,6 +137,8 @@ async def read_source(
             await heartbeat
         async with service.db.write() as conn:
             await source_store.release(conn, source.id, owner)
+    SOURCE_READS.labels(source.kind, "succeeded").inc()
+    SOURCE_READ_DURATION.labels(source.kind).observe(time.monotonic() - started)
     for conflict in result.report.conflicts:
         # Never merged: said in the read's result and here, for whoever watches the logs.
         logger.warning(

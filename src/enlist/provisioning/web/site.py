@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from enlist.api_tokens.pages import TokenPages
 from enlist.provisioning.api.app import service_of
 from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning, sources
 from enlist.provisioning.web.common import app_url
@@ -26,6 +27,7 @@ def _nav(request: Request) -> list[NavItem]:
         NavItem("Enterprise applications", ADMIN_PREFIX + "/apps"),
         NavItem("Directory", ADMIN_PREFIX + "/directory"),
         NavItem("Sources", ADMIN_PREFIX + "/sources"),
+        NavItem("API tokens", ADMIN_PREFIX + "/api-tokens"),
     ]
     name = request.path_params.get("app")
     if name:
@@ -54,8 +56,11 @@ stop_source_reads = sources.stop_reads
 
 
 def routes(site: Site) -> list[BaseRoute]:
+    from enlist.provisioning.api_tokens import api_tokens  # noqa: PLC0415 (keeps this module's imports light)
+
     return [
         *site.routes(),
+        *TokenPages(api_tokens, "enlist provisioning api-token").routes(),
         Route(ADMIN_PREFIX, site.to_home, methods=["GET"]),
         *apps.routes(),
         *overview.routes(),
