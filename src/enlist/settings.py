@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +132,14 @@ class Settings(BaseSettings):
         description=(
             "Open connections one client address may hold (per process); more are answered 429 and "
             "closed. Trusted proxies are exempt."
+        ),
+    )
+
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description=(
+            "How the serving commands write their log lines on stderr: json (one object a line), "
+            "text, or auto (text on a terminal, JSON otherwise). --log-format overrides it."
         ),
     )
 

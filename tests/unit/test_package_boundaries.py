@@ -16,6 +16,7 @@ FORBIDDEN = {
     "db": ("enlist.lms", "enlist.provisioning"),
     "web": ("enlist.lms", "enlist.provisioning"),
     "scim": ("enlist.lms", "enlist.provisioning"),
+    "logs": ("enlist.lms", "enlist.provisioning"),
 }
 
 

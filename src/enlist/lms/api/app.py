@@ -22,6 +22,7 @@ from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
+from enlist.logs.middleware import RequestLog
 from enlist.scim.errors import ScimError, not_found
 from enlist.settings import Settings
 from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
@@ -106,6 +107,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         *admin_pages.routes(site),
     ]
     middleware = [
+        Middleware(RequestLog),
         Middleware(
             RequestDeadline,
             seconds=settings.request_timeout_seconds,

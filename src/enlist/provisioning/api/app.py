@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enlist.logs.middleware import RequestLog
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
 from enlist.provisioning.logs import filters
@@ -111,7 +112,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[deadline, Middleware(UnstorablePaths), guard],
+        middleware=[Middleware(RequestLog), deadline, Middleware(UnstorablePaths), guard],
         exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site
