@@ -11,14 +11,16 @@ from starlette.types import Scope
 
 from enlist.lms.api.app import create_app as create_portal_app
 from enlist.lms.api.runtime import Portal
+from enlist.logs.middleware import RequestLog
 from enlist.web.deadline import RequestDeadline, tenant_of
 
 SCIM_ERROR = "application/scim+json"
 
 
 def outermost_deadline(app: Starlette) -> RequestDeadline:
-    """The first middleware of the app, built: it sees every request before any route."""
-    first = app.user_middleware[0]
+    """The first middleware of the app, built: it sees every request before any route (only the
+    request log, which logs what it answers too, comes before it)."""
+    first = next(m for m in app.user_middleware if m.cls is not RequestLog)
     assert first.cls is RequestDeadline, [m.cls for m in app.user_middleware]
     built = RequestDeadline(app.router, *first.args, **first.kwargs)
     assert isinstance(built, RequestDeadline)
