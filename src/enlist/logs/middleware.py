@@ -16,6 +16,7 @@ import logging
 import re
 import time
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlist.logs.context import bound, sane_request_id
@@ -26,10 +27,20 @@ UNMATCHED = "unmatched"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # a tenant slug's shape (lms.domain.tenants)
 
 
-def route_template(scope: Scope) -> str:
-    """The template of the route that answered (set by Starlette's router), or `unmatched`."""
-    path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+def route_of(scope: Scope) -> tuple[str, dict[str, object]]:
+    """The template and path parameters of the request's route: the one Starlette's router
+    matched, else (a middleware answered before the router: the admin guard's redirect, the
+    deadline's 503) the first route of the app whose template matches; `unmatched` when none."""
+    route = scope.get("route")
+    if route is None:
+        router = getattr(scope.get("app"), "router", None)
+        for candidate in getattr(router, "routes", ()):
+            match, child = candidate.matches(scope)
+            if match != Match.NONE:
+                return getattr(candidate, "path", UNMATCHED), child.get("path_params", {})
+        return UNMATCHED, {}
+    path = getattr(route, "path", None)
+    return (path if isinstance(path, str) else UNMATCHED), scope.get("path_params", {})
 
 
 class RequestLog:
@@ -63,11 +74,12 @@ class RequestLog:
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float, *, failed: bool) -> None:
-        tenant = scope.get("path_params", {}).get("tenant")
+        route, params = route_of(scope)
+        tenant = params.get("tenant")
         client = scope.get("client")
         fields: dict[str, object] = {
             "method": scope["method"],
-            "route": route_template(scope),
+            "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
             "client": client[0] if client else None,
