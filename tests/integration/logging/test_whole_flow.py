@@ -5,6 +5,7 @@ the scheduler's cycle traceable by one request id from the provisioning log to t
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,9 @@ async def test_a_whole_flow_logs_json_lines_without_secrets_and_correlates_the_c
     flow.cli("provisioning", "app", "start", APP)
     flow.start_both()
     answered = scim_writes(flow, tenant_url, token)
+    with socket.create_connection(("127.0.0.1", flow.lms_port), timeout=10) as raw:
+        raw.sendall(b"NOT HTTP AT ALL\r\n\r\n")  # uvicorn's own warning, through our formatter
+        raw.recv(1024)
 
     def cycle_done() -> bool:
         last = flow.cli_json("provisioning", "app", "status", APP, "--json").get("last_cycle") or {}
@@ -203,6 +207,7 @@ async def test_a_whole_flow_logs_json_lines_without_secrets_and_correlates_the_c
     leaks = {name for name, value in secrets.items() for line in lines if value.lower() in line.lower()}
     assert leaks == set()
 
+    assert any(o["logger"] == "uvicorn.error" for o in objects)  # uvicorn's lines are JSON too
     events = [o for o in objects if o["logger"] == "enlist.events"]
     names = {o["event"] for o in events}
     assert {"http.request", "scim.write", "cycle", "source.read"} <= names
