@@ -181,7 +181,12 @@ async def demo_main(
     servers = [
         uvicorn.Server(
             server_config(
-                create_portal(settings), host=host, port=lms_port, settings=settings, log_format=log_format
+                create_portal(settings),
+                host=host,
+                port=lms_port,
+                settings=settings,
+                log_format=log_format,
+                quiet=log_format is None,
             )
         ),
         uvicorn.Server(
@@ -191,6 +196,7 @@ async def demo_main(
                 port=provisioning_port,
                 settings=settings,
                 log_format=log_format,
+                quiet=log_format is None,
             )
         ),
     ]

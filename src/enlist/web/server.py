@@ -34,15 +34,24 @@ def http_limits(settings: Settings) -> HttpLimits:
 
 
 def server_config(
-    app: Any, *, host: str, port: int, settings: Settings, log_format: str | None = None, **options: Any
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    settings: Settings,
+    log_format: str | None = None,
+    quiet: bool = False,
+    **options: Any,
 ) -> LimitedConfig:
     """The uvicorn configuration of a service: `app` is an ASGI app or an import string (workers).
-    Its log lines are written in `log_format` (`json`, `text`; None: `settings.log_format`)."""
+    Its log lines are written in `log_format` (`json`, `text`; None: `settings.log_format`), from
+    level INFO, or WARNING when `quiet` (the demo's terminal)."""
     limits = http_limits(settings)
     return LimitedConfig(
         app,
         limits=limits,
         log_format=log_format or settings.log_format,
+        quiet=quiet,
         log_config=None,  # uvicorn's lines go through enlist.logs.setup's formatter instead
         host=host,
         port=port,
