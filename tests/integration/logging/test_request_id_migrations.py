@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from enlist.db.database import Database
 from enlist.db.migrate import alembic_config
@@ -18,14 +19,23 @@ from enlist.provisioning import service as provisioning_service
 from tests.databases import PostgresCluster
 
 CASES = {
-    "portal": (portal_runtime.MIGRATIONS, portal_runtime.VERSION_TABLE, "sync_log", "0003_admin_pages"),
+    "portal": (portal_runtime.MIGRATIONS, portal_runtime.VERSION_TABLE, "sync_log", "0006_request_ids"),
     "provisioning": (
         provisioning_service.MIGRATIONS,
         provisioning_service.VERSION_TABLE,
         "provisioning_log",
-        "0006_source_reads",
+        "0011_request_ids",
     ),
 }
+
+
+def before(folder: Path, version_table: str, revision: str) -> str:
+    """The revision the migration `revision` follows (whatever it is chained to on merge)."""
+    script = ScriptDirectory.from_config(alembic_config(folder, version_table)).get_revision(revision)
+    assert script is not None
+    down = script.down_revision
+    assert isinstance(down, str)
+    return down
 
 
 @pytest.fixture
@@ -63,7 +73,8 @@ async def columns(db: Database, table: str) -> set[str]:
 async def test_the_request_id_column_comes_with_the_migration_and_goes_with_its_downgrade(
     empty_db: Database, service: str
 ) -> None:
-    folder, version_table, table, previous = CASES[service]
+    folder, version_table, table, revision = CASES[service]
+    previous = before(folder, version_table, revision)
     await migrate(empty_db, folder, version_table, "heads")
     assert "request_id" in await columns(empty_db, table)
     await migrate(empty_db, folder, version_table, previous, down=True)
