@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     )
     smtp_from: str = Field(default="enlist@localhost", description="The From address of notification mails.")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Longest wait for the SMTP server.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description=(
+            "How the serving commands write their log lines on stderr: json (one object a line), "
+            "text, or auto (text on a terminal, JSON otherwise). --log-format overrides it."
+        ),
+    )
 
     @field_validator("target_networks_allow", "target_networks_deny")
     @classmethod

@@ -18,6 +18,7 @@ FORBIDDEN = {
     "scim": ("enlist.lms", "enlist.provisioning"),
     "api_tokens": ("enlist.lms", "enlist.provisioning"),
     "metrics": ("enlist.lms", "enlist.provisioning"),
+    "logs": ("enlist.lms", "enlist.provisioning"),
 }
 
 

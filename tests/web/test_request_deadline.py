@@ -11,6 +11,7 @@ from starlette.types import Scope
 
 from enlist.lms.api.app import create_app as create_portal_app
 from enlist.lms.api.runtime import Portal
+from enlist.logs.middleware import RequestLog
 from enlist.metrics.middleware import RequestMetrics
 from enlist.web.deadline import RequestDeadline, tenant_of
 
@@ -19,8 +20,9 @@ SCIM_ERROR = "application/scim+json"
 
 def outermost_deadline(app: Starlette) -> RequestDeadline:
     """The first middleware of the app, built: it sees every request before any route (only the
-    request metrics, which time and count what it answers too, come before it)."""
-    first = next(m for m in app.user_middleware if m.cls is not RequestMetrics)
+    request log and the request metrics, which log, time and count what it answers too, come
+    before it)."""
+    first = next(m for m in app.user_middleware if m.cls not in (RequestLog, RequestMetrics))
     assert first.cls is RequestDeadline, [m.cls for m in app.user_middleware]
     built = RequestDeadline(app.router, *first.args, **first.kwargs)
     assert isinstance(built, RequestDeadline)

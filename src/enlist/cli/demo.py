@@ -22,6 +22,7 @@ import httpx2
 import orjson
 import uvicorn
 
+from enlist.cli.output import log_format_option
 from enlist.db.rows import now
 from enlist.lms.api.app import create_app as create_portal
 from enlist.lms.api.runtime import open_portal
@@ -167,7 +168,9 @@ def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
+async def demo_main(
+    host: str, lms_port: int, provisioning_port: int, as_json: bool, log_format: str | None = None
+) -> None:
     settings = load_settings(
         lms_public_url=f"http://{_bracketed(host)}:{lms_port}",
         provisioning_public_url=f"http://{_bracketed(host)}:{provisioning_port}",
@@ -176,9 +179,25 @@ async def demo_main(host: str, lms_port: int, provisioning_port: int, as_json: b
     lms_socket, provisioning_socket = claim_ports(host, [lms_port, provisioning_port])
     tenant = await prepare_tenant(settings)
     servers = [
-        uvicorn.Server(server_config(create_portal(settings), host=host, port=lms_port, settings=settings)),
         uvicorn.Server(
-            server_config(create_provisioning(settings), host=host, port=provisioning_port, settings=settings)
+            server_config(
+                create_portal(settings),
+                host=host,
+                port=lms_port,
+                settings=settings,
+                log_format=log_format,
+                quiet=log_format is None,
+            )
+        ),
+        uvicorn.Server(
+            server_config(
+                create_provisioning(settings),
+                host=host,
+                port=provisioning_port,
+                settings=settings,
+                log_format=log_format,
+                quiet=log_format is None,
+            )
         ),
     ]
     serving = [
@@ -247,6 +266,7 @@ def _print_where_to_look(info: dict[str, Any], status: dict[str, Any]) -> None:
 @click.option("--lms-port", default=8000, show_default=True, type=int)
 @click.option("--provisioning-port", default=8001, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line once the initial cycle is done.")
-def demo(host: str, lms_port: int, provisioning_port: int, as_json: bool) -> None:
+@log_format_option
+def demo(host: str, lms_port: int, provisioning_port: int, as_json: bool, log_format: str | None) -> None:
     """The whole flow on this machine: portal, provisioning service, sample directory, initial cycle."""
-    asyncio.run(demo_main(host, lms_port, provisioning_port, as_json))
+    asyncio.run(demo_main(host, lms_port, provisioning_port, as_json, log_format))

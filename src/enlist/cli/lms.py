@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from enlist.cli.admins import admin_group
 from enlist.cli.api_tokens import Realm, api_token_group
 from enlist.cli.lms_departments import department
-from enlist.cli.output import emit_json, fail
+from enlist.cli.output import emit_json, fail, log_format_option
 from enlist.db.database import Database
 from enlist.lms import operations
 from enlist.lms.api.admin import log_query
@@ -69,7 +69,8 @@ def lms() -> None:
 @click.option(
     "--workers", default=1, show_default=True, type=int, help="Worker processes (more than one: PostgreSQL)."
 )
-def serve(host: str, port: int, workers: int) -> None:
+@log_format_option
+def serve(host: str, port: int, workers: int, log_format: str | None) -> None:
     """Serve the portal (SCIM endpoint, admin API, GET /healthz)."""
     from enlist.lms.api.app import create_app  # noqa: PLC0415 (only this command needs the server)
     from enlist.web.server import serve as run_server  # noqa: PLC0415
@@ -83,9 +84,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
         multiprocess.prepare()  # before the workers start: each adds its counts to the shared files
         app = "enlist.lms.api.app:app_from_environment"
-        run_server(app, host=host, port=port, settings=settings, workers=workers)
+        run_server(app, host=host, port=port, settings=settings, workers=workers, log_format=log_format)
         return
-    run_server(create_app(settings), host=host, port=port, settings=settings)
+    run_server(create_app(settings), host=host, port=port, settings=settings, log_format=log_format)
 
 
 @lms.group()

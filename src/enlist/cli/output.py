@@ -19,3 +19,12 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
     if hint:
         click.echo(f"hint: {hint}", err=True)
     sys.exit(1)
+
+
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default=None,
+    help="Log lines on stderr: one JSON object each, or text [default: ENLIST_LOG_FORMAT, else text on a "
+    "terminal and JSON otherwise].",
+)

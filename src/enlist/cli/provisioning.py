@@ -17,7 +17,7 @@ from enlist.cli import (
 )
 from enlist.cli.admins import admin_group
 from enlist.cli.api_tokens import Realm, api_token_group
-from enlist.cli.output import emit_json
+from enlist.cli.output import emit_json, log_format_option
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
 from enlist.cli.provisioning_logs import logs
@@ -39,14 +39,16 @@ def provisioning() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--no-scheduler", is_flag=True, help="Serve only; let other processes run the cycles.")
-def serve(host: str, port: int, no_scheduler: bool) -> None:
+@log_format_option
+def serve(host: str, port: int, no_scheduler: bool, log_format: str | None) -> None:
     """Serve the provisioning service (GET /healthz, JSON API) and run due cycles."""
     from enlist.provisioning.api.app import create_app  # noqa: PLC0415 (only this command needs it)
     from enlist.web.server import serve as run_server  # noqa: PLC0415
 
     settings = load_settings()
     click.echo(f"enlist provisioning service on http://{host}:{port}")
-    run_server(create_app(settings, scheduler=not no_scheduler), host=host, port=port, settings=settings)
+    app = create_app(settings, scheduler=not no_scheduler)
+    run_server(app, host=host, port=port, settings=settings, log_format=log_format)
 
 
 @provisioning.group()

@@ -61,7 +61,9 @@ def _sqlite_engine(url: str, begin: str, *, inline: bool, slow_lane: SlowLane) -
         registry.register(f"sqlite.{sqlite_inline.DRIVER}", sqlite_inline.__name__, "SQLiteDialectInline")
         url = make_url(url).set(drivername=f"sqlite+{sqlite_inline.DRIVER}").render_as_string()
         connect_args["slow_lane"] = slow_lane
-    engine = create_async_engine(url, connect_args=connect_args)
+    # hide_parameters: a database error's message names no parameter, so a user's attribute value
+    # or a token digest never reaches a log line through a logged exception (enlist.logs).
+    engine = create_async_engine(url, connect_args=connect_args, hide_parameters=True)
     # The inline driver waits for another process's lock with asyncio sleeps; SQLite's own busy
     # wait would block the event loop.
     busy_timeout_ms = 0 if inline else SQLITE_BUSY_TIMEOUT_MS
@@ -172,6 +174,7 @@ class Database:
                 pool_size=10,
                 max_overflow=20,
                 pool_recycle=1800,
+                hide_parameters=True,  # as for SQLite: no parameter in an error's message
                 connect_args={"server_settings": settings} if settings else {},
             )
             self._writer = self._reader

@@ -77,10 +77,22 @@ def is_trusted(host: str, networks: tuple[Network, ...]) -> bool:
 class LimitedConfig(Config):
     """uvicorn's `Config` carrying the `HttpLimits` its protocol enforces (pickled to workers)."""
 
-    def __init__(self, app: Any, *, limits: HttpLimits, **options: Any) -> None:
+    def __init__(
+        self, app: Any, *, limits: HttpLimits, log_format: str = "auto", quiet: bool = False, **options: Any
+    ) -> None:
+        # Read by configure_logging, which uvicorn's __init__ calls; quiet: warnings and errors only.
+        self.log_format, self.quiet = log_format, quiet
         super().__init__(app, http=LimitedHttpProtocol, **options)
         self.limits = limits
         self.trusted_networks = limits.networks()
+
+    def configure_logging(self) -> None:
+        """uvicorn's levels, then enlist's one formatter (`enlist.logs.setup`); called again in
+        each worker process, which inherits no handler."""
+        super().configure_logging()
+        from enlist.logs.setup import configure, default_format  # noqa: PLC0415 (serving only)
+
+        configure(default_format(self.log_format), logging.WARNING if self.quiet else logging.INFO)
 
     def load(self) -> None:
         super().load()

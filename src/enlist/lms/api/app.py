@@ -24,6 +24,7 @@ from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
 from enlist.lms.web.site import build_site
+from enlist.logs.middleware import RequestLog
 from enlist.metrics import gauges
 from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
@@ -119,6 +120,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
     ]
     measure, probe = metrics_layers("lms")
     middleware = [
+        Middleware(RequestLog),
         measure,
         Middleware(
             RequestDeadline,

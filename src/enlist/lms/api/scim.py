@@ -31,6 +31,7 @@ from enlist.lms.service.context import ListQuery, Projection, list_response, par
 from enlist.lms.service.context import Request as ScimRequest
 from enlist.lms.store import synclog
 from enlist.lms.store.synclog import SyncEntry
+from enlist.logs.events import event
 from enlist.scim import discovery
 from enlist.scim.errors import (
     ScimError,
@@ -76,11 +77,13 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
             base = f"{portal.public_url}/scim/v2/{tenant.slug}"
             return await handler(request, ScimRequest(portal.db, tenant, base, entry))
 
+        writes = request.method in WRITES and not search
         try:
-            return await _reconnecting(serve, retries)
+            response = await _reconnecting(serve, retries)
         except ScimError as error:
-            if tenant is not None and request.method in WRITES and not search:
+            if tenant is not None and writes:
                 await _log_failure(portal, tenant, entry, error)
+                _write_event(tenant, entry)
             return scim_error_response(error)
         except Exception as exc:
             if is_disconnect(exc):
@@ -89,11 +92,30 @@ def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitabl
             else:
                 logger.exception("SCIM request failed: %s %s", request.method, request.url.path)
                 failure = ScimError(500, "the portal could not complete the request; it has been logged")
-            if tenant is not None and request.method in WRITES and not search:
+            if tenant is not None and writes:
                 await _log_failure(portal, tenant, entry, failure)
+                _write_event(tenant, entry)
             return scim_error_response(failure)
+        if tenant is not None and writes:
+            entry.status = entry.status or response.status_code
+            _write_event(tenant, entry)
+        return response
 
     return endpoint
+
+
+def _write_event(tenant: Tenant, entry: SyncEntry) -> None:
+    """The `scim.write` log event: what the sync log entry says, without a name or a value."""
+    event(
+        "scim.write",
+        logging.INFO if entry.status < 500 else logging.ERROR,
+        tenant=tenant.slug,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        operation=entry.action,
+        status=entry.status,
+        duration_ms=round(entry.duration_ms, 3),
+    )
 
 
 def _unstorable(value: object) -> bool:
@@ -387,7 +409,9 @@ class CanonicalEndpoints:
             parts = scope["path"].split("/")
             if len(parts) > 4 and parts[4].lower() in ENDPOINTS and parts[4] != ENDPOINTS[parts[4].lower()]:
                 parts[4] = ENDPOINTS[parts[4].lower()]
-                scope = dict(scope, path="/".join(parts), raw_path="/".join(parts).encode())
+                # In place, not a copy: the router's route and path parameters must reach the
+                # middleware further out (enlist.logs.middleware logs the route template).
+                scope["path"], scope["raw_path"] = "/".join(parts), "/".join(parts).encode()
         await self.app(scope, receive, send)
 
 

@@ -21,6 +21,7 @@ CSV_COLUMNS = (
     "changes",
     "duration_ms",
     "error",
+    "request_id",
 )
 
 

@@ -22,6 +22,7 @@ from enlist.db.rows import now
 from enlist.lms.domain.changes import Change
 from enlist.lms.domain.synclog_export import CSV_COLUMNS
 from enlist.lms.store.tables import sync_log
+from enlist.logs.context import current_request_id
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class SyncEntry:
     changes: list[Change] = field(default_factory=list)
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    request_id: str | None = field(default_factory=current_request_id)  # the request's (enlist.logs)
 
     @property
     def duration_ms(self) -> float:
@@ -63,6 +65,7 @@ async def record(conn: AsyncConnection, tenant_id: int, entry: SyncEntry, at: da
         changes=[c.to_json() for c in entry.changes],
         duration_ms=round(entry.duration_ms, 3),
         error=entry.error,
+        request_id=entry.request_id,
     )
 
 
@@ -128,6 +131,7 @@ def _row(row: sa.Row[Any]) -> dict[str, Any]:
         "changes": m["changes"],
         "duration_ms": m["duration_ms"],
         "error": m["error"],
+        "request_id": m["request_id"],
     }
 
 

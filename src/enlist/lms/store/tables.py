@@ -148,6 +148,7 @@ sync_log = sa.Table(
     sa.Column("changes", Json, nullable=False),
     sa.Column("duration_ms", sa.Float, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),  # migration 0006; enlist.logs.context
     sa.Index(None, "tenant_id", "at"),
     sa.Index(None, "tenant_id", "resource_id", "at"),
     sa.Index(None, "tenant_id", "status", "at"),

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from enlist.api_tokens.door import requires
+from enlist.logs.middleware import RequestLog
 from enlist.metrics import gauges
 from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
@@ -145,7 +146,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[measure, deadline, Middleware(UnstorablePaths), guard, probe],
+        middleware=[Middleware(RequestLog), measure, deadline, Middleware(UnstorablePaths), guard, probe],
         exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
     )
     app.state.site = site

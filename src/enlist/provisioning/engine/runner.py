@@ -28,6 +28,7 @@ from enlist.metrics.instruments import CYCLE_DURATION, CYCLES
 from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine import quarantine as q
 from enlist.provisioning.engine.cycle import Cycle, Work
+from enlist.provisioning.engine.cycle_log import logged_cycle
 from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.ports import Source, SourceReadError
 from enlist.provisioning.engine.scope import Assignments
@@ -132,6 +133,7 @@ def target_for(service: Service, app: App, **overrides: Any) -> ScimTarget:
     )
 
 
+@logged_cycle(CycleBusyError, AppPausedError)
 async def run_cycle(
     service: Service,
     app: App,

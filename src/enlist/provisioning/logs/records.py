@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from enlist.logs.context import current_request_id
+
 LogAction = Literal["create", "update", "disable", "delete", "stagedDelete", "other"]
 LogStatus = Literal["success", "failure", "skipped", "warning"]
 StepType = Literal["import", "scoping", "matching", "processing", "referenceResolution", "export"]
@@ -66,6 +68,7 @@ class LogRecord:
     recommendation: str | None = None
     duration_ms: float = 0.0
     change_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str | None = field(default_factory=current_request_id)  # the request's or cycle's
 
     def step(self, name: str, kind: StepType, status: str, description: str, **details: Any) -> None:
         self.steps.append(Step(name, kind, status, description, details))
@@ -96,6 +99,7 @@ class LogRecord:
             "reason": self.reason,
             "recommendation": self.recommendation,
             "duration_ms": round(self.duration_ms, 3),
+            "request_id": self.request_id,
         }
 
 

@@ -37,6 +37,7 @@ CSV_COLUMNS = (
     "duration_ms",
     "modified",
     "steps",
+    "request_id",
 )
 
 

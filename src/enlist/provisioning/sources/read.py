@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from enlist.db.rows import now
+from enlist.logs.events import event
 from enlist.metrics.instruments import SOURCE_READ_DURATION, SOURCE_READS
 from enlist.provisioning.leases import owner_id
 from enlist.provisioning.notify import alerts
@@ -139,16 +140,20 @@ async def read_source(
             await source_store.release(conn, source.id, owner)
     SOURCE_READS.labels(source.kind, "succeeded").inc()
     SOURCE_READ_DURATION.labels(source.kind).observe(time.monotonic() - started)
-    for conflict in result.report.conflicts:
-        # Never merged: said in the read's result and here, for whoever watches the logs.
-        logger.warning(
-            "source %s: userPrincipalName %s (its id %s) belongs to %s; not applied",
-            source.name,
-            conflict["userPrincipalName"],
-            conflict["source_id"],
-            conflict["owner"],
-        )
-    logger.info("read of source %s: %s", source.name, result.to_json())
+    # Conflicts are never merged; the read's result names them. The log line counts them only:
+    # a userPrincipalName is a person's attribute, which no log line carries (docs/reference/logs.md).
+    event(
+        "source.read",
+        logging.WARNING if result.report.conflicts else logging.INFO,
+        source=source.name,
+        source_kind=source.kind,
+        outcome="succeeded",
+        read=result.kind,
+        counts=dict(result.report.counts),
+        conflicts=len(result.report.conflicts),
+        records=result.records,
+        duration_ms=round(result.duration_s * 1000, 3),
+    )
     return result
 
 
@@ -272,7 +277,15 @@ async def _failed(
         )
         if status == "failed":  # a held round waits for an admin; it is not a failing source
             await alerts.source_read_failed(conn, source.id, source.name, error, moment)
-    logger.warning("read of source %s %s: %s", source.name, status, exc)
+    event(
+        "source.read",
+        logging.WARNING,
+        source=source.name,
+        source_kind=source.kind,
+        outcome=status,
+        error=error,
+        duration_ms=round(duration * 1000, 3),
+    )
 
 
 __all__ = ["Claim", "ReadResult", "SourceBusyError", "SourceUnavailableError", "claim_read", "read_source"]

@@ -139,6 +139,7 @@ provisioning_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("recommendation", sa.Text, nullable=True),
     sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=True),  # migration 0011; enlist.logs.context
     sa.Index(None, "app_id", "at"),
     sa.Index(None, "app_id", "cycle_id"),
     sa.Index(None, "app_id", "status", "at"),

@@ -19,6 +19,8 @@ Rules a caller relies on:
 - The Secret token is sent as `Authorization: Bearer …` and appears in no log line, error or repr.
   One with a CR, LF or NUL inside is refused (`UnsafeHeaderError`, a `ValueError`): it would add
   header lines of its own to every request.
+- The current request id (`enlist.logs.context`: a scheduler's cycle's own, or the request's that
+  started the work) is sent as `X-Request-Id`, so the target's log of each request shows it.
 - `requests_sent` counts every attempt sent, `retries` the attempts that were retries, and
   `requests_by_method` the attempts per HTTP method.
 """
@@ -38,6 +40,7 @@ from urllib.parse import quote, urlencode
 import httpx2
 import orjson
 
+from enlist.logs.context import current_request_id
 from enlist.provisioning.target.connection import ConnectionCheck, failed_check, passed_check
 from enlist.provisioning.target.dialect import (
     AttributeChange,
@@ -287,6 +290,9 @@ class ScimTarget:
         action = f"{method} {path}"
         content = orjson.dumps(body) if body is not None else None
         headers = self._headers if content is None else {**self._headers, "Content-Type": SCIM_MEDIA_TYPE}
+        request_id = current_request_id()  # the cycle's or request's: the target logs the same id
+        if request_id is not None:
+            headers = {**headers, "X-Request-Id": request_id}
         limit = attempts or self.max_attempts
         attempt = 0
         honour_pause = True
