@@ -27,7 +27,6 @@ from enlist.lms.api.throttle import authenticated_tenant
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.service import groups as group_service
 from enlist.lms.service import users as user_service
-from enlist.lms.service.context import ListQuery, Projection, list_response, parse_list_query
 from enlist.lms.service.context import Request as ScimRequest
 from enlist.lms.store import synclog
 from enlist.lms.store.synclog import SyncEntry
@@ -42,6 +41,7 @@ from enlist.scim.errors import (
     unavailable,
     unsupported_media_type,
 )
+from enlist.scim.listing import ListQuery, Projection, list_response, parse_list_query
 
 logger = logging.getLogger(__name__)
 

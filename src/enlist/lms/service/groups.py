@@ -15,14 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from enlist.lms.domain.changes import diff, member_changes
 from enlist.lms.domain.members import displays_in_body, displays_in_ops
 from enlist.lms.domain.users import etag
-from enlist.lms.service.context import (
-    ListQuery,
-    Projection,
-    Request,
-    check_if_match,
-    list_response,
-    transaction,
-)
+from enlist.lms.service.context import Request, check_if_match, transaction
 from enlist.lms.store import departments as departments_store
 from enlist.lms.store import groups as store
 from enlist.lms.store import synclog
@@ -30,6 +23,7 @@ from enlist.lms.store.filter_sql import group_clause, unique_name_lookup
 from enlist.lms.store.groups import GroupRecord
 from enlist.lms.store.users import existing_user_ids
 from enlist.scim.errors import invalid_value, not_found, uniqueness
+from enlist.scim.listing import ListQuery, Projection, list_response
 from enlist.scim.patch import apply_group_patch, parse_patch
 from enlist.scim.projection import project
 from enlist.scim.resource import parse_group

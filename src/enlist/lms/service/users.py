@@ -16,14 +16,7 @@ from enlist.lms.domain.users import (
     split_user,
     with_pending_manager,
 )
-from enlist.lms.service.context import (
-    ListQuery,
-    Projection,
-    Request,
-    check_if_match,
-    list_response,
-    transaction,
-)
+from enlist.lms.service.context import Request, check_if_match, transaction
 from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
@@ -31,6 +24,7 @@ from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
 from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.users import UserRecord
 from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
+from enlist.scim.listing import ListQuery, Projection, list_response
 from enlist.scim.patch import apply_user_patch, parse_patch
 from enlist.scim.projection import project
 from enlist.scim.resource import parse_user

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from enlist.lms.service.context import list_response
 from enlist.provisioning.sources.push.bulk import Limits
 from enlist.provisioning.sources.push.writes import Push
 from enlist.scim import discovery
+from enlist.scim.listing import list_response
 
 
 def config(push: Push) -> dict[str, Any]:

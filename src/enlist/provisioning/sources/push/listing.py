@@ -14,13 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.service.context import ListQuery, list_response
 from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.sources.push import groups, users
 from enlist.provisioning.sources.push.tables import push_external_ids
 from enlist.provisioning.sources.push.writes import Push
 from enlist.scim.errors import invalid_filter
 from enlist.scim.filter_ast import Compare
+from enlist.scim.listing import ListQuery, list_response
 
 _NAMES = {"user": ("username", dir_users.c.upn_ci), "group": ("displayname", dir_groups.c.display_name_ci)}
 

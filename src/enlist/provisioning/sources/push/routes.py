@@ -21,8 +21,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from enlist.db.rows import now
-from enlist.lms.api.responses import ScimResponse, scim_error_response
-from enlist.lms.service.context import parse_list_query
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.push import bulk, groups, listing, tokens, users
@@ -38,6 +36,8 @@ from enlist.scim.errors import (
     unauthorized,
     unsupported_media_type,
 )
+from enlist.scim.listing import parse_list_query
+from enlist.web.scim_responses import ScimResponse, scim_error_response
 
 logger = logging.getLogger(__name__)
 ROOT = "/scim/v2/sources/{source}"

@@ -1,6 +1,6 @@
 """A push source's bearer tokens: minted, shown once, kept only as digests, rotated with overlap.
 
-The portal's Secret token scheme (`enlist.lms.domain.tokens`: `enl_<key id>_<secret>`, an
+The portal's Secret token scheme (`enlist.web.tokens`: `enl_<key id>_<secret>`, an
 HMAC-SHA256 digest compared in constant time) with a pepper of the source's own. Pepper and
 digests live in the source's sealed secrets (`sources.secrets`, Fernet under the service's key),
 so a copy of the database alone can neither check nor forge a token. A rotation mints a new
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from enlist.lms.domain import tokens as scheme
+from enlist.web import tokens as scheme
 
 PEPPER_KEY = "push_pepper"
 TOKENS_KEY = "push_tokens"
