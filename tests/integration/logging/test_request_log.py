@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,8 +25,7 @@ from tests.integration.logging.keys import BASE_KEYS, EVENT_KEYS
 def concrete(template: str) -> str:
     """A path the template matches: each parameter replaced by a value of its type."""
     path = template.replace("{tenant}", "acme").replace("{rest:path}", "x/y").replace("{id:path}", "x")
-    for name in ("entry_id:int", "record:int"):
-        path = path.replace("{" + name + "}", "7")
+    path = re.sub(r"\{[a-z_]+:int\}", "7", path)  # every integer parameter, whatever its name
     while "{" in path:
         start = path.index("{")
         path = path[:start] + "v" + path[path.index("}", start) + 1 :]
