@@ -43,6 +43,7 @@ from enlist.provisioning.sources.store import Source
 from tests.fakes.graph.app import FakeGraph
 from tests.fakes.graph.server import serve
 from tests.integration.push.server import serve as serve_provisioning
+from tests.ldap_servers.samba_world import ad_dirsync_world, ad_world
 from tests.ldap_servers.slapd_world import openldap_timestamp_world, openldap_world
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -315,6 +316,8 @@ KINDS: dict[str, Callable[[Service, Path], contextlib.AbstractAsyncContextManage
     "file": _file_world,
     "graph": graph_world,
     "scim-push": push_world,
+    "ad": ad_world,  # real Samba AD DC, uSNChanged deltas, tombstones
+    "ad-dirsync": ad_dirsync_world,  # real Samba AD DC, DirSync deltas
     "openldap": openldap_world,  # real slapd, syncrepl refreshOnly deltas
     "openldap-timestamp": openldap_timestamp_world,  # real slapd, entryCSN polling deltas
 }
@@ -585,7 +588,7 @@ async def test_a_read_cut_half_way_applies_nothing_and_keeps_the_cursor(world: W
     assert after.cursor == source.cursor
     assert after.last_status == "failed"
     await read(world)  # the next read converges
-    await assert_equals(service, source.name, tenant)
+    await assert_equals(service, source.name, tenant, ids=world.tenant_ids)
 
 
 async def test_a_replayed_page_applies_idempotently(world: World) -> None:
@@ -597,5 +600,5 @@ async def test_a_replayed_page_applies_idempotently(world: World) -> None:
     source = await world.source()
     replayed = ReplayReader(open_reader(source, service.secrets), pages=0)
     result = (await read_source(service, source, reader=replayed)).to_json()
-    await assert_equals(service, source.name, tenant)
+    await assert_equals(service, source.name, tenant, ids=world.tenant_ids)
     assert (result["users_created"], result["groups_created"], result["memberships_added"]) == (4, 3, 6)

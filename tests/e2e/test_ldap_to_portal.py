@@ -16,12 +16,12 @@ import pytest
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import operations
-from tests.e2e.engine_harness import Harness, assign_groups, harness
+from tests.e2e.engine_harness import assign_groups, harness
+from tests.e2e.source_portal import portal_state, read_and_cycle
 from tests.integration.ldap.helpers import group, modify, ou, person
 from tests.ldap_servers.slapd import READER_PASSWORD, Slapd
 from tests.ldap_servers.slapd_world import ldap_settings, shared_slapd
 
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 ASSIGNED = ("Engineering", "Sales")
 LOCKED = "000001010000Z"
 
@@ -58,26 +58,6 @@ def expected(conn: Any, branch: str) -> tuple[dict[str, str | None], dict[str, s
             boss = enabled[dn].get("manager")
             active[member] = mail(boss[0].decode()) if boss else None
     return active, groups
-
-
-async def portal_state(h: Harness) -> tuple[dict[str, str | None], dict[str, set[str]]]:
-    users = await h.portal_users()
-    name_of = {u["id"]: name for name, u in users.items()}
-    active: dict[str, str | None] = {}
-    for name, user in users.items():
-        if user["active"]:
-            manager = user.get(ENTERPRISE, {}).get("manager", {}).get("value")
-            active[name] = name_of.get(manager) if manager else None
-    return active, await h.portal_groups()
-
-
-async def read_and_cycle(service: Service, h: Harness | None, dialect: str) -> dict[str, Any]:
-    result = (await operations.sync(service, "corp", full=False)).to_json()
-    if h is not None:
-        summary, _ = await h.sync(dialect)
-        assert summary.status == "succeeded", summary
-        assert summary.counts["failed"] == 0
-    return result
 
 
 @pytest.fixture

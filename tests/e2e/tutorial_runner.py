@@ -1,7 +1,8 @@
 """Run a tutorial's commands as a reader would, and check what they print against the page.
 
 A tutorial is read as a list of steps, in order:
-- each non-empty line of a ```bash block is a command (comments skipped);
+- each non-empty line of a ```bash block is a command (comments skipped; a line ending in a backslash
+  goes on on the next one);
 - in a ```text block, a line starting with `$ ` is a command, and the lines after it (to the
   next `$ ` or the block's end) are what the page shows it printing.
 
@@ -52,6 +53,8 @@ def steps_of(markdown: str) -> list[Step]:
         fence = _FENCE.match(line)
         if fence:
             language = fence.group(1) if language is None else None
+        elif language == "bash" and steps and steps[-1].command.endswith("\\"):
+            steps[-1].command = steps[-1].command[:-1] + " " + line.strip()  # a continued line
         elif language == "bash" and line.strip() and not line.lstrip().startswith("#"):
             steps.append(Step(line.strip()))
         elif language == "text" and line.startswith("$ "):

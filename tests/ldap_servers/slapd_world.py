@@ -48,6 +48,7 @@ class SlapdWorld:
     """A `World` of the contract suite (see tests/contract/test_source_contract.py)."""
 
     reads_deltas = True
+    reads = True
 
     def __init__(
         self, service: Service, server: Slapd, base: str, name: str, *, deletes_in_deltas: bool
@@ -57,6 +58,7 @@ class SlapdWorld:
         self.held: Any = None
         self.dns: dict[str, str] = {}
         self.next_read_full = False
+        self.tenant_ids: dict[str, str] = {}  # entries carry the tenant's own ids (entryUUID)
 
     def _user_dn(self, upn: str) -> str:
         return f"uid={ldap.dn.escape_dn_chars(upn.split('@', maxsplit=1)[0])},ou=people,{self.base}"

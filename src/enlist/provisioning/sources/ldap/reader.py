@@ -134,6 +134,8 @@ class LdapReaderRound:
             )
             yield from inner.produce()
             self._cursor = inner.cursor
+        except ldap.LDAPError as error:  # a dialect's own search (AD's DirSync, ranges, tombstones)
+            raise failure_of(error, settings.base_dns[0], settings.user_filter) from None
         finally:
             _unbind(conn)
 
