@@ -8,7 +8,7 @@ constant per extra page; a statement per user, group or membership would add hun
 statement's shape is checked as well as the total, so a new per-object statement is named.
 
 Statements are counted, not timed (SQLAlchemy's `before_cursor_execute`, which an executemany
-fires once). The figures behind this bound are in the report of issue 11: PostgreSQL's planner,
+fires once). The figures behind this bound are in docs/performance.md: PostgreSQL's planner,
 which knows nothing yet of the rows a round has just staged, turned a set-based anti-join into
 a nested loop per object; the apply path now asks only index lookups of at most a chunk.
 """
