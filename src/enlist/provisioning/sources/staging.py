@@ -10,7 +10,7 @@ same records again and folds to the same object, so a replayed page changes noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,20 +178,43 @@ async def mark_counted(
         await conn.execute(source_staging.update().where(mine & s.object_id.in_(ids)).values(counted=True))
 
 
-def last_is_removal(source: int, round_id: str, kind: str) -> sa.ColumnElement[bool]:
-    """Rows of the round whose object's last record is a `Removal` (for counting before applying)."""
+async def listed_among(
+    conn: AsyncConnection, source: int, round_id: str, kind: str, object_ids: Sequence[str]
+) -> set[str]:
+    """Which of `object_ids` (at most `CHUNK`) the round has a record of, of any op: one
+    statement, served by the staging index whatever the planner knows of the table."""
+    if not object_ids:
+        return set()
     s = source_staging.c
-    later = source_staging.alias("later")
-    return (
-        (s.source == source)
-        & (s.round_id == round_id)
-        & (s.kind == kind)
-        & (s.op == "remove")
-        & ~sa.exists().where(
-            (later.c.source == s.source)
-            & (later.c.round_id == s.round_id)
-            & (later.c.kind == s.kind)
-            & (later.c.object_id == s.object_id)
-            & (later.c.seq > s.seq)
+    mine = (s.source == source) & (s.round_id == round_id) & (s.kind == kind)
+    rows = await conn.execute(sa.select(s.object_id).where(mine & s.object_id.in_(object_ids)).distinct())
+    return {r[0] for r in rows}
+
+
+async def removed_objects(
+    conn: AsyncConnection, source: int, round_id: str, kind: str
+) -> AsyncIterator[list[str]]:
+    """The round's objects whose last record is a `Removal` (for counting before applying), in
+    chunks of at most `CHUNK`, keyset-paged by the source's id: two statements a chunk."""
+    s = source_staging.c
+    mine = (s.source == source) & (s.round_id == round_id) & (s.kind == kind)
+    after: str | None = None
+    while True:
+        query = (
+            sa.select(s.object_id)
+            .where(mine & (s.op == "remove"))
+            .group_by(s.object_id)
+            .order_by(s.object_id)
+            .limit(CHUNK)
         )
-    )
+        if after is not None:
+            query = query.where(s.object_id > after)
+        ids = [r[0] for r in await conn.execute(query)]
+        if not ids:
+            return
+        rows = await conn.execute(
+            sa.select(s.object_id, s.op).where(mine & s.object_id.in_(ids)).order_by(s.object_id, s.seq)
+        )
+        last: dict[str, str] = {row.object_id: row.op for row in rows}  # seq order: the last record wins
+        yield [i for i in ids if last.get(i) == "remove"]
+        after = ids[-1]
