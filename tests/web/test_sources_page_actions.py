@@ -168,9 +168,11 @@ async def test_a_bad_setting_is_refused_with_its_message_and_changes_nothing(
     await file_source(service, tmp_path)
     before = await snapshot(site.db)
     for form, message in (
-        ({"interval_minutes": "0"}, "interval_minutes must be at least 1"),
+        ({"interval_minutes": "0"}, "interval_minutes must be from 1 to 527,040, not 0"),
+        ({"interval_minutes": "9" * 40}, "interval_minutes must be from 1 to 527,040"),
         ({"interval_minutes": "soon"}, "interval_minutes must be a whole number, not 'soon'"),
-        ({"deletion_threshold": "-1"}, "deletion_threshold must be at least 0"),
+        ({"deletion_threshold": "-1"}, "deletion_threshold must be from 0 to 2,147,483,647, not -1"),
+        ({"deletion_threshold": "9" * 40}, "deletion_threshold must be from 0"),
         ({"start_cycles_after_read": "maybe"}, "start_cycles_after_read must be true or false"),
         ({"other_value": "x"}, "give the setting's KEY"),
         (

@@ -24,6 +24,11 @@ _BOOLS = {
 }
 
 
+# A read at most every year (the scheduler adds the interval to a date: a larger one overflows it),
+# and a threshold a 32-bit column and any tenant can hold.
+_BOUNDS = {"interval_minutes": (1, 366 * 24 * 60), "deletion_threshold": (0, 2**31 - 1)}
+
+
 @dataclass(frozen=True, slots=True)
 class SourceSettings:
     deletion_threshold: int = 500  # a round removing more objects is held (0: no limit)
@@ -44,8 +49,9 @@ def parse_value(key: str, value: str) -> Any:
             number = int(value)
         except ValueError:
             raise ValueError(f"{key} must be a whole number, not {value!r}") from None
-        if number < (1 if key == "interval_minutes" else 0):
-            raise ValueError(f"{key} must be at least {1 if key == 'interval_minutes' else 0}")
+        low, high = _BOUNDS[key]
+        if not low <= number <= high:
+            raise ValueError(f"{key} must be from {low} to {high:,}, not {value}")
         return number
     if key == "start_cycles_after_read":
         if value.casefold() not in _BOOLS:
