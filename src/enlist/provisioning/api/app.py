@@ -19,6 +19,7 @@ from enlist.metrics import gauges
 from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
 from enlist.provisioning import api_tokens
+from enlist.provisioning.api import app_writes
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
 from enlist.provisioning.gauges import provisioning_state
@@ -119,6 +120,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
+        *app_writes.routes(),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),
     ]

@@ -1,0 +1,215 @@
+"""The API's application writes: create, connect, test connection, set, start, pause,
+restart and sync. Each route parses its JSON body, then calls the same `operations` function
+the `enlist provisioning app …` command calls, so the CLI and the API cannot drift apart.
+
+A sync runs in the background: `202 Accepted` with a status URL (also the `Location` header)
+that answers `running`, then the cycle's summary. The jobs live in this process (the API
+serves them from the worker that started them)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from enlist.api_tokens.door import requires
+from enlist.provisioning import operations
+from enlist.provisioning.api.errors import api_failure, bad_body, expected_failure, no_such_app
+from enlist.provisioning.engine import status as app_status
+from enlist.provisioning.engine.runner import run_cycle
+from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store.apps import App
+
+Handler = Callable[[Request, Service, App, dict[str, Any]], Awaitable[Response]]
+
+
+def _service(request: Request) -> Service:
+    service = request.app.state.service
+    assert isinstance(service, Service)
+    return service
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; an empty body is `{}`. ValueError for anything else."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as error:
+        raise ValueError(f"the body is not JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError("the body must be a JSON object")  # noqa: TRY004 (a bad request, as bad JSON)
+    return parsed
+
+
+def _required(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key!r} is required: a non-empty string")
+    return value
+
+
+def _optional(body: dict[str, Any], key: str) -> str | None:
+    return None if body.get(key) is None else _required(body, key)
+
+
+def _on_app(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Parse the body, find the application named in the path, run `handler`; an error an
+    admin can fix becomes the API's error shape, and nothing is changed."""
+
+    async def endpoint(request: Request) -> Response:
+        service = _service(request)
+        try:
+            body = await _body(request)
+        except ValueError as error:
+            return bad_body(str(error))
+        name = request.path_params["name"]
+        async with service.db.read() as conn:
+            found = await app_store.find_app(conn, name)
+        if found is None:
+            return no_such_app(name)
+        try:
+            return await handler(request, service, found, body)
+        except operations.EXPECTED as error:
+            return expected_failure(error)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
+
+
+@requires("write")
+async def create_app(request: Request) -> Response:
+    """Create an application: `{"name", "tenant_url"?, "secret_token"?}` → 201."""
+    service = _service(request)
+    try:
+        body = await _body(request)
+        name = _required(body, "name")
+        created = await operations.create_connected(
+            service,
+            name.strip(),
+            _optional(body, "tenant_url"),
+            _optional(body, "secret_token"),
+        )
+    except operations.EXPECTED as error:
+        return expected_failure(error)
+    return JSONResponse(await app_status.describe(service, created), status_code=201)
+
+
+async def _connect(_request: Request, service: Service, app: App, body: dict[str, Any]) -> Response:
+    """Save the Tenant URL and Secret token after a Test connection that passes."""
+    check = await operations.connect(
+        service, app, _required(body, "tenant_url"), _required(body, "secret_token")
+    )
+    if not check.ok:
+        return api_failure(
+            422,
+            "ConnectionFailed",
+            f"Test connection failed: {check.message}",
+            "nothing was saved; fix the Tenant URL or Secret token and retry",
+        )
+    return JSONResponse({"ok": True, "message": check.message})
+
+
+async def _test_connection(_request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
+    """Test connection with the saved Tenant URL and token: `{"ok", "code", "message"}`."""
+    return JSONResponse(await operations.check_saved_connection(service, app))
+
+
+async def _set(_request: Request, service: Service, app: App, body: dict[str, Any]) -> Response:
+    """Change settings: `{"KEY": "VALUE", …}`, validated as a whole before anything is saved."""
+    if not body or not all(isinstance(v, str) for v in body.values()):
+        raise ValueError('send the settings to change as a JSON object of strings, e.g. {"scope": "all"}')
+    updated = await operations.save_settings(service, app, dict(body))
+    return JSONResponse(updated.to_json())
+
+
+def _state(command: str) -> Handler:
+    async def change(_request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
+        return JSONResponse({"state": await operations.change_state(service, app, command)})
+
+    change.__name__ = command
+    change.__doc__ = f"`app {command}`: the new state."
+    return change
+
+
+def _jobs(request: Request) -> dict[str, asyncio.Task[dict[str, Any]]]:
+    """This process's syncs started through the API, by job id."""
+    state = request.app.state
+    if not hasattr(state, "sync_jobs"):
+        state.sync_jobs = {}
+    jobs: dict[str, asyncio.Task[dict[str, Any]]] = state.sync_jobs
+    return jobs
+
+
+async def _sync(request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
+    """Start one cycle now in the background: 202 and its status URL."""
+    if not app.connected:
+        return api_failure(
+            409,
+            "NotConnected",
+            f"{app.name} is not connected",
+            f"POST /api/v1/apps/{app.name}/connect with its tenant_url and secret_token first",
+        )
+    if app.state == "paused":
+        return api_failure(
+            409, "AppPaused", f"{app.name} is paused", f"POST /api/v1/apps/{app.name}/start first"
+        )
+
+    async def cycle() -> dict[str, Any]:
+        return (await run_cycle(service, app)).to_json()
+
+    job = secrets.token_urlsafe(12)
+    _jobs(request)[job] = asyncio.create_task(cycle())
+    url = f"/api/v1/apps/{app.name}/syncs/{job}"
+    return JSONResponse({"status": "running", "status_url": url}, status_code=202, headers={"Location": url})
+
+
+@requires("read")
+async def sync_status(request: Request) -> Response:
+    """A sync started by POST …/sync: `running`, `done` with the cycle summary, or `failed`."""
+    task = _jobs(request).get(request.path_params["job"])
+    if task is None:
+        return api_failure(
+            404,
+            "UnknownSync",
+            "no such sync in this process",
+            "POST /api/v1/apps/{name}/sync starts one; GET /api/v1/apps/{name}/logs shows past cycles",
+        )
+    if not task.done():
+        return JSONResponse({"status": "running"})
+    error = task.exception()
+    if error is not None:
+        return JSONResponse(
+            {"status": "failed", "error": {"code": type(error).__name__, "message": str(error)}}
+        )
+    return JSONResponse({"status": "done", "summary": task.result()})
+
+
+def routes() -> list[BaseRoute]:
+    """The write routes (and a sync's status), each declaring the scope it needs."""
+    on_app: list[tuple[str, Handler]] = [
+        ("connect", _connect),
+        ("test-connection", _test_connection),
+        ("start", _state("start")),
+        ("pause", _state("pause")),
+        ("restart", _state("restart")),
+        ("sync", _sync),
+    ]
+    return [
+        Route("/api/v1/apps", create_app, methods=["POST"]),
+        Route("/api/v1/apps/{name}/settings", requires("write")(_on_app(_set)), methods=["PATCH"]),
+        *(
+            Route(f"/api/v1/apps/{{name}}/{action}", requires("write")(_on_app(handler)), methods=["POST"])
+            for action, handler in on_app
+        ),
+        Route("/api/v1/apps/{name}/syncs/{job}", sync_status, methods=["GET"]),
+    ]
