@@ -116,6 +116,9 @@ async def test_an_application_is_created_connected_started_and_synced_with_a_sta
         paused_sync = await api.post("/api/v1/apps/HR/sync", headers=writer)
         started = await api.post("/api/v1/apps/HR/start", headers=writer)
         restarted = await api.post("/api/v1/apps/HR/restart", headers=writer)
+        nobody = await api.post(
+            "/api/v1/apps/HR/provision-on-demand", json={"user": "no@x.test"}, headers=writer
+        )
         accepted = await api.post("/api/v1/apps/HR/sync", headers=writer)
         status: dict[str, Any] = {"status": "running"}
         for _ in range(600):
@@ -136,6 +139,7 @@ async def test_an_application_is_created_connected_started_and_synced_with_a_sta
     assert assert_error_shape(paused_sync, 409)["code"] == "AppPaused"
     assert started.json() == {"state": "active"}
     assert restarted.status_code == 200, restarted.text
+    assert assert_error_shape(nobody, 404)["message"] == "no user 'no@x.test' in the directory"
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["status_url"] == accepted.headers["location"]
     assert status["status"] == "done", status

@@ -22,6 +22,7 @@ from enlist.api_tokens.door import requires
 from enlist.provisioning import operations
 from enlist.provisioning.api.errors import api_failure, bad_body, expected_failure, no_such_app
 from enlist.provisioning.engine import status as app_status
+from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import run_cycle
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
@@ -88,7 +89,21 @@ def _on_app(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 @requires("write")
 async def create_app(request: Request) -> Response:
-    """Create an application: `{"name", "tenant_url"?, "secret_token"?}` → 201."""
+    """`app create`: a non-gallery application, connected when both Tenant URL and token come.
+    ---
+    summary: Create an application (`app create`).
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [name]
+            properties: {name: {type: string}, tenant_url: {type: string}, secret_token: {type: string}}
+    responses:
+      "201": {description: The new application.}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
     service = _service(request)
     try:
         body = await _body(request)
@@ -105,7 +120,22 @@ async def create_app(request: Request) -> Response:
 
 
 async def _connect(_request: Request, service: Service, app: App, body: dict[str, Any]) -> Response:
-    """Save the Tenant URL and Secret token after a Test connection that passes."""
+    """Save the Tenant URL and Secret token after a Test connection that passes.
+    ---
+    summary: Connect (`app connect`); a failed Test connection saves nothing (422).
+    parameters: [{$ref: "#/components/parameters/name"}]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [tenant_url, secret_token]
+            properties: {tenant_url: {type: string}, secret_token: {type: string}}
+    responses:
+      "200": {description: "Connected: {ok, message}."}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
     check = await operations.connect(
         service, app, _required(body, "tenant_url"), _required(body, "secret_token")
     )
@@ -120,12 +150,31 @@ async def _connect(_request: Request, service: Service, app: App, body: dict[str
 
 
 async def _test_connection(_request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
-    """Test connection with the saved Tenant URL and token: `{"ok", "code", "message"}`."""
+    """Test connection with the saved Tenant URL and token.
+    ---
+    summary: Test connection (`app test-connection`) with the saved Tenant URL and token.
+    parameters: [{$ref: "#/components/parameters/name"}]
+    responses:
+      "200": {description: "{ok, code, message}; ok is false when the target refused."}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
     return JSONResponse(await operations.check_saved_connection(service, app))
 
 
 async def _set(_request: Request, service: Service, app: App, body: dict[str, Any]) -> Response:
-    """Change settings: `{"KEY": "VALUE", …}`, validated as a whole before anything is saved."""
+    """Change settings, validated as a whole before anything is saved.
+    ---
+    summary: Change settings (`app set NAME KEY=VALUE…`), all or nothing.
+    parameters: [{$ref: "#/components/parameters/name"}]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {type: object, additionalProperties: {type: string}, minProperties: 1}
+    responses:
+      "200": {description: Every setting after the change.}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
     if not body or not all(isinstance(v, str) for v in body.values()):
         raise ValueError('send the settings to change as a JSON object of strings, e.g. {"scope": "all"}')
     updated = await operations.save_settings(service, app, dict(body))
@@ -137,8 +186,47 @@ def _state(command: str) -> Handler:
         return JSONResponse({"state": await operations.change_state(service, app, command)})
 
     change.__name__ = command
-    change.__doc__ = f"`app {command}`: the new state."
+    change.__doc__ = f"""`app {command}`: the new state.
+    ---
+    summary: "`app {command}`: the application's new state."
+    parameters: [{{$ref: "#/components/parameters/name"}}]
+    responses:
+      "200": {{description: "{{state}}: the new state."}}
+      "4XX": {{$ref: "#/components/responses/Error"}}
+    """
     return change
+
+
+async def _on_demand(_request: Request, service: Service, app: App, body: dict[str, Any]) -> Response:
+    """Provision one user now and show each step.
+    ---
+    summary: Provision one user now (`app provision-on-demand --user UPN`), step by step.
+    parameters: [{$ref: "#/components/parameters/name"}]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [user]
+            properties: {user: {type: string, description: The user's userPrincipalName.}}
+    responses:
+      "200": {description: "{action, status, steps}, as the CLI's --json prints."}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
+    upn = _required(body, "user")
+    if not app.connected:
+        return _not_connected(app)
+    return JSONResponse(await provision_on_demand(service, app, upn))
+
+
+def _not_connected(app: App) -> Response:
+    return api_failure(
+        409,
+        "NotConnected",
+        f"{app.name} is not connected",
+        f"POST /api/v1/apps/{app.name}/connect with its tenant_url and secret_token first",
+    )
 
 
 def _jobs(request: Request) -> dict[str, asyncio.Task[dict[str, Any]]]:
@@ -151,14 +239,16 @@ def _jobs(request: Request) -> dict[str, asyncio.Task[dict[str, Any]]]:
 
 
 async def _sync(request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
-    """Start one cycle now in the background: 202 and its status URL."""
+    """Start one cycle now in the background: 202 and its status URL.
+    ---
+    summary: Run one cycle now (`app sync`) in the background.
+    parameters: [{$ref: "#/components/parameters/name"}]
+    responses:
+      "202": {description: "Started: {status, status_url}; Location is the status URL."}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
     if not app.connected:
-        return api_failure(
-            409,
-            "NotConnected",
-            f"{app.name} is not connected",
-            f"POST /api/v1/apps/{app.name}/connect with its tenant_url and secret_token first",
-        )
+        return _not_connected(app)
     if app.state == "paused":
         return api_failure(
             409, "AppPaused", f"{app.name} is paused", f"POST /api/v1/apps/{app.name}/start first"
@@ -175,7 +265,16 @@ async def _sync(request: Request, service: Service, app: App, _body: dict[str, A
 
 @requires("read")
 async def sync_status(request: Request) -> Response:
-    """A sync started by POST …/sync: `running`, `done` with the cycle summary, or `failed`."""
+    """A sync started by POST …/sync: `running`, `done` with the cycle summary, or `failed`.
+    ---
+    summary: The status of a sync started through the API.
+    parameters:
+      - {$ref: "#/components/parameters/name"}
+      - {name: job, in: path, required: true, schema: {type: string}}
+    responses:
+      "200": {description: "{status: running|done|failed, summary?, error?}"}
+      "404": {$ref: "#/components/responses/Error"}
+    """
     task = _jobs(request).get(request.path_params["job"])
     if task is None:
         return api_failure(
@@ -203,6 +302,7 @@ def routes() -> list[BaseRoute]:
         ("pause", _state("pause")),
         ("restart", _state("restart")),
         ("sync", _sync),
+        ("provision-on-demand", _on_demand),
     ]
     return [
         Route("/api/v1/apps", create_app, methods=["POST"]),
