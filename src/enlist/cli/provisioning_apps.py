@@ -120,31 +120,14 @@ def _assignment(command: str) -> Any:
             fail(f"nothing to {command}: give --user UPN or --group NAME")
 
         async def work(service: Service) -> dict[str, Any]:
-            from enlist.provisioning.directory import store as directory  # noqa: PLC0415
-
-            async with service.db.write() as conn:
+            async with service.db.read() as conn:
                 found = await app_store.get_app(conn, name)
-                user_ids, group_ids = [], []
-                for upn in users:
-                    user = await directory.get_user_by_upn(conn, upn)
-                    if user is None:
-                        fail(
-                            f"no user {upn!r} in the directory",
-                            "enlist provisioning directory import FILE loads them",
-                        )
-                    user_ids.append(user.id)
-                for group_name in groups:
-                    # By id first: sources may have two groups with one name (ADR 0018).
-                    group = (await directory.get_groups(conn, [group_name])).get(group_name)
-                    group = group or await directory.get_group_by_name(conn, group_name)
-                    if group is None:
-                        fail(f"no group {group_name!r} in the directory")
-                    group_ids.append(group.id)
-                act = app_store.assign if command == "assign" else app_store.unassign
-                return {
-                    "users": await act(conn, found, "user", user_ids),
-                    "groups": await act(conn, found, "group", group_ids),
-                }
+            try:
+                return await operations.change_assignments_by_name(
+                    service, found, list(users), list(groups), assign=command == "assign"
+                )
+            except LookupError as error:
+                fail(str(error), "enlist provisioning directory import FILE loads them")
 
         result = run(work)
         if as_json:

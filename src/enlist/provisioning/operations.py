@@ -248,3 +248,34 @@ async def check_saved_connection(service: Service, app: App) -> dict[str, Any]:
     async with target_for(service, app) as target:
         check = await target.test_connection()
     return {"ok": check.ok, "code": check.code, "message": check.message}
+
+
+async def change_assignments_by_name(
+    service: Service, app: App, upns: list[str], group_names: list[str], *, assign: bool
+) -> dict[str, int]:
+    """`app assign|unassign NAME --user UPN --group NAME`: users by userPrincipalName, groups by
+    id first, then displayName (sources may give two groups one name, ADR 0018). LookupError
+    for any name not in the directory, and then nothing changes."""
+    from enlist.provisioning.directory import store as directory  # noqa: PLC0415 (CLI start-up)
+
+    if not upns and not group_names:
+        raise ValueError(f"nothing to {'assign' if assign else 'unassign'}: give a user or a group")
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        user_ids, group_ids = [], []
+        for upn in upns:
+            user = await directory.get_user_by_upn(conn, upn)
+            if user is None:
+                raise LookupError(f"no user {upn!r} in the directory")
+            user_ids.append(user.id)
+        for group_name in group_names:
+            group = (await directory.get_groups(conn, [group_name])).get(group_name)
+            group = group or await directory.get_group_by_name(conn, group_name)
+            if group is None:
+                raise LookupError(f"no group {group_name!r} in the directory")
+            group_ids.append(group.id)
+        act = app_store.assign if assign else app_store.unassign
+        return {
+            "users": await act(conn, found, "user", user_ids),
+            "groups": await act(conn, found, "group", group_ids),
+        }

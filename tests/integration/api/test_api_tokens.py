@@ -13,7 +13,13 @@ from enlist.provisioning.service import Service
 from tests.integration.api.conftest import Side, create_token, enlist, expire
 
 CREATE_KEYS = {"name", "token", "scope", "expires_at"}
-PATH_VALUES = {"tenant": "acme", "name": "Portal", "job": "no-such-sync"}
+PATH_VALUES = {
+    "tenant": "acme",
+    "name": "Portal",
+    "job": "no-such-sync",
+    "object": "user",
+    "target": "displayName",
+}
 """A value for each path parameter the /api routes take (an existing tenant, application)."""
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
+import orjson
 import pytest
 import sqlalchemy as sa
 import uvicorn
@@ -19,7 +20,9 @@ from starlette.routing import Route
 from enlist.api_tokens.door import SCOPE_ATTRIBUTE
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.api.app import create_app
+from enlist.provisioning.directory.importer import import_directory, parse_directory_json
 from enlist.provisioning.service import Service
+from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.tables import applications as apps_table
 from tests.helpers import make_tenant
 from tests.integration.api.conftest import enlist
@@ -158,12 +161,13 @@ async def test_every_write_route_answers_a_bad_body_with_the_error_shape_and_cha
     before = await stored_apps(service)
 
     for method, path in walked_writes(service):
-        concrete = path.replace("{name}", "Portal")
+        concrete = path.replace("{name}", "Portal").replace("{object}", "user").replace("{target}", "title")
         for body in (b"{not json", b"[1, 2]"):
             answer = await api.request(method, concrete, content=body, headers=writer)
             assert_error_shape(answer, 400)
         if "{name}" in path:
-            unknown = await api.request(method, path.replace("{name}", "Nobody"), json={}, headers=writer)
+            elsewhere = concrete.replace("/Portal", "/Nobody")
+            unknown = await api.request(method, elsewhere, json={}, headers=writer)
             assert assert_error_shape(unknown, 404)["code"] == "UnknownApp", path
 
     assert await stored_apps(service) == before
@@ -177,9 +181,66 @@ async def test_a_read_token_gets_403_on_every_write_route_and_changes_nothing(
     before = await stored_apps(service)
 
     for method, path in walked_writes(service):
-        answer = await api.request(
-            method, path.replace("{name}", "Portal"), json={"name": "X"}, headers=reader
-        )
+        concrete = path.replace("{name}", "Portal").replace("{object}", "user").replace("{target}", "title")
+        answer = await api.request(method, concrete, json={"name": "X"}, headers=reader)
         assert answer.status_code == 403, (method, path, answer.text)
 
     assert await stored_apps(service) == before
+
+
+async def test_assignments_mappings_and_scoping_are_written_as_the_cli_writes_them(
+    service: Service, api: httpx2.AsyncClient
+) -> None:
+    writer = await token(service, "ci", "write")
+    data = parse_directory_json(
+        orjson.dumps(
+            {
+                "users": [
+                    {"userPrincipalName": "ada@contoso.com", "displayName": "Ada", "accountEnabled": True}
+                ],
+                "groups": [{"displayName": "Staff", "members": []}],
+            }
+        ).decode()
+    )
+    async with service.db.write() as conn:
+        await import_directory(conn, data, replace=False)
+    assert (await api.post("/api/v1/apps", json={"name": "HR"}, headers=writer)).status_code == 201
+    clause = {"attribute": "department", "operator": "EQUALS", "value": "Ops"}
+    scoping = [{"title": "Ops only", "clauses": [clause]}]
+
+    assigned = await api.post(
+        "/api/v1/apps/HR/assign", json={"users": ["ada@contoso.com"], "groups": ["Staff"]}, headers=writer
+    )
+    unknown = await api.post("/api/v1/apps/HR/assign", json={"users": ["ghost@contoso.com"]}, headers=writer)
+    mapped = await api.put(
+        "/api/v1/apps/HR/mappings/user/title", json={"kind": "constant", "source": "Staff"}, headers=writer
+    )
+    bad_expression = await api.put(
+        "/api/v1/apps/HR/mappings/user/nickName",
+        json={"kind": "expression", "source": "Join("},
+        headers=writer,
+    )
+    unmapped = await api.delete("/api/v1/apps/HR/mappings/user/title", headers=writer)
+    remapped = await api.put(
+        "/api/v1/apps/HR/mappings/user/title", json={"kind": "direct", "source": "jobTitle"}, headers=writer
+    )
+    scoped = await api.put("/api/v1/apps/HR/scoping", json={"filters": scoping}, headers=writer)
+    unassigned = await api.post("/api/v1/apps/HR/unassign", json={"groups": ["Staff"]}, headers=writer)
+
+    assert assigned.json() == {"users": 1, "groups": 1}
+    assert assert_error_shape(unknown, 404)["message"] == "no user 'ghost@contoso.com' in the directory"
+    assert mapped.status_code == 200, mapped.text
+    assert_error_shape(bad_expression, 400)
+    assert unmapped.status_code == 200, unmapped.text
+    assert remapped.status_code == 200, remapped.text
+    assert scoped.json() == {"filters": scoping}
+    assert unassigned.json() == {"users": 0, "groups": 1}
+    async with service.db.read() as conn:
+        app = await app_store.get_app(conn, "HR")
+        users = await app_store.assigned_ids(conn, app.id, "user")
+        groups = await app_store.assigned_ids(conn, app.id, "group")
+    title = [row for row in app.user_mapping["attributes"] if row["target"] == "title"]
+    assert (len(users), len(groups)) == (1, 0)
+    assert [r["source"] for r in title] == ["jobTitle"], title
+    assert app.scoping == scoping
+    assert not [r for r in app.user_mapping["attributes"] if r["target"] == "nickName"]

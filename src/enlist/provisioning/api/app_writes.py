@@ -51,7 +51,7 @@ async def _body(request: Request) -> dict[str, Any]:
     return parsed
 
 
-def _required(body: dict[str, Any], key: str) -> str:
+def required_text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{key!r} is required: a non-empty string")
@@ -59,10 +59,10 @@ def _required(body: dict[str, Any], key: str) -> str:
 
 
 def _optional(body: dict[str, Any], key: str) -> str | None:
-    return None if body.get(key) is None else _required(body, key)
+    return None if body.get(key) is None else required_text(body, key)
 
 
-def _on_app(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def on_app(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Parse the body, find the application named in the path, run `handler`; an error an
     admin can fix becomes the API's error shape, and nothing is changed."""
 
@@ -107,7 +107,7 @@ async def create_app(request: Request) -> Response:
     service = _service(request)
     try:
         body = await _body(request)
-        name = _required(body, "name")
+        name = required_text(body, "name")
         created = await operations.create_connected(
             service,
             name.strip(),
@@ -137,7 +137,7 @@ async def _connect(_request: Request, service: Service, app: App, body: dict[str
       "4XX": {$ref: "#/components/responses/Error"}
     """
     check = await operations.connect(
-        service, app, _required(body, "tenant_url"), _required(body, "secret_token")
+        service, app, required_text(body, "tenant_url"), required_text(body, "secret_token")
     )
     if not check.ok:
         return api_failure(
@@ -214,7 +214,7 @@ async def _on_demand(_request: Request, service: Service, app: App, body: dict[s
       "200": {description: "{action, status, steps}, as the CLI's --json prints."}
       "4XX": {$ref: "#/components/responses/Error"}
     """
-    upn = _required(body, "user")
+    upn = required_text(body, "user")
     if not app.connected:
         return _not_connected(app)
     return JSONResponse(await provision_on_demand(service, app, upn))
@@ -295,7 +295,7 @@ async def sync_status(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """The write routes (and a sync's status), each declaring the scope it needs."""
-    on_app: list[tuple[str, Handler]] = [
+    actions: list[tuple[str, Handler]] = [
         ("connect", _connect),
         ("test-connection", _test_connection),
         ("start", _state("start")),
@@ -306,10 +306,10 @@ def routes() -> list[BaseRoute]:
     ]
     return [
         Route("/api/v1/apps", create_app, methods=["POST"]),
-        Route("/api/v1/apps/{name}/settings", requires("write")(_on_app(_set)), methods=["PATCH"]),
+        Route("/api/v1/apps/{name}/settings", requires("write")(on_app(_set)), methods=["PATCH"]),
         *(
-            Route(f"/api/v1/apps/{{name}}/{action}", requires("write")(_on_app(handler)), methods=["POST"])
-            for action, handler in on_app
+            Route(f"/api/v1/apps/{{name}}/{action}", requires("write")(on_app(handler)), methods=["POST"])
+            for action, handler in actions
         ),
         Route("/api/v1/apps/{name}/syncs/{job}", sync_status, methods=["GET"]),
     ]
