@@ -19,6 +19,7 @@ PATH_VALUES = {
     "job": "no-such-sync",
     "object": "user",
     "target": "displayName",
+    "source": "no-such-source",
 }
 """A value for each path parameter the /api routes take (an existing tenant, application)."""
 

@@ -22,6 +22,7 @@ from enlist.lms.api.runtime import Portal
 from enlist.provisioning.api.app import create_app
 from enlist.provisioning.directory.importer import import_directory, parse_directory_json
 from enlist.provisioning.service import Service
+from enlist.provisioning.sources import operations as source_operations
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.tables import applications as apps_table
 from tests.helpers import make_tenant
@@ -244,3 +245,36 @@ async def test_assignments_mappings_and_scoping_are_written_as_the_cli_writes_th
     assert [r["source"] for r in title] == ["jobTitle"], title
     assert app.scoping == scoping
     assert not [r for r in app.user_mapping["attributes"] if r["target"] == "nickName"]
+
+
+async def test_a_source_is_set_paused_resumed_and_removed_as_the_cli_does(
+    service: Service, api: httpx2.AsyncClient
+) -> None:
+    writer = await token(service, "ci", "write")
+    settings = source_operations.graph_settings(
+        "contoso.onmicrosoft.com", "client", source_operations.GRAPH_URL, source_operations.LOGIN_URL
+    )
+    await source_operations.add(service, "Entra", "graph", settings, {"client_secret": "s3cret"})
+
+    paused = await api.post("/api/v1/sources/Entra/pause", headers=writer)
+    resumed = await api.post("/api/v1/sources/Entra/resume", headers=writer)
+    changed = await api.patch(
+        "/api/v1/sources/Entra/settings", json={"interval_minutes": "30"}, headers=writer
+    )
+    before = (await source_operations.get(service, "Entra")).to_json()
+    refused = await api.patch(
+        "/api/v1/sources/Entra/settings", json={"interval_minutes": "soon"}, headers=writer
+    )
+    after = (await source_operations.get(service, "Entra")).to_json()
+    removed = await api.delete("/api/v1/sources/Entra", headers=writer)
+    gone = await api.post("/api/v1/sources/Entra/pause", headers=writer)
+
+    assert paused.json() == {"state": "paused"}
+    assert resumed.json() == {"state": "active"}
+    assert changed.status_code == 200, changed.text
+    assert before["interval_minutes"] == 30
+    assert_error_shape(refused, 400)
+    assert after == before
+    assert removed.json() == {"handed_over": 0}
+    assert_error_shape(gone, 404)
+    assert await source_operations.list_all(service) == []

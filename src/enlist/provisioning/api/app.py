@@ -20,6 +20,7 @@ from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
 from enlist.provisioning import api_tokens
 from enlist.provisioning.api import app_writes, assignments
+from enlist.provisioning.api import sources as source_writes
 from enlist.provisioning.api.errors import no_such_app
 from enlist.provisioning.api.openapi import openapi_json
 from enlist.provisioning.engine import status as app_status
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps/{name}/logs", app_logs),
         *app_writes.routes(),
         *assignments.routes(),
+        *source_writes.routes(),
         Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),

@@ -37,7 +37,7 @@ def _service(request: Request) -> Service:
     return service
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def read_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; an empty body is `{}`. ValueError for anything else."""
     raw = await request.body()
     if not raw.strip():
@@ -69,7 +69,7 @@ def on_app(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         service = _service(request)
         try:
-            body = await _body(request)
+            body = await read_body(request)
         except ValueError as error:
             return bad_body(str(error))
         name = request.path_params["name"]
@@ -106,7 +106,7 @@ async def create_app(request: Request) -> Response:
     """
     service = _service(request)
     try:
-        body = await _body(request)
+        body = await read_body(request)
         name = required_text(body, "name")
         created = await operations.create_connected(
             service,
