@@ -14,7 +14,7 @@ from enlist.provisioning import operations
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.app_settings import AppSettings, field_of
 from enlist.provisioning.engine.on_demand import provision_on_demand
-from enlist.provisioning.engine.runner import AppPausedError, run_cycle, target_for
+from enlist.provisioning.engine.runner import AppPausedError, run_cycle
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 
@@ -50,12 +50,7 @@ def create(name: str, tenant_url: str | None, secret_token: str | None, as_json:
 
     async def work(service: Service) -> dict[str, Any]:
         token = read_secret(secret_token) if secret_token else None
-        created = await operations.create(service, name)
-        if tenant_url and token:
-            async with service.db.write() as conn:
-                await app_store.connect(conn, created, tenant_url.strip(), service.secrets.seal(token))
-        async with service.db.read() as conn:
-            created = await app_store.get_app(conn, name)
+        created = await operations.create_connected(service, name, tenant_url, token)
         return await app_status.describe(service, created)
 
     result = run(work)
@@ -103,15 +98,7 @@ def test_connection(name: str, as_json: bool) -> None:
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:
             found = await app_store.get_app(conn, name)
-        if not found.connected:
-            return {
-                "ok": False,
-                "code": "NotConfigured",
-                "message": f"{found.name} has no Tenant URL and Secret token yet",
-            }
-        async with target_for(service, found) as target:
-            check = await target.test_connection()
-        return {"ok": check.ok, "code": check.code, "message": check.message}
+        return await operations.check_saved_connection(service, found)
 
     result = run(work)
     if as_json:
@@ -133,31 +120,14 @@ def _assignment(command: str) -> Any:
             fail(f"nothing to {command}: give --user UPN or --group NAME")
 
         async def work(service: Service) -> dict[str, Any]:
-            from enlist.provisioning.directory import store as directory  # noqa: PLC0415
-
-            async with service.db.write() as conn:
+            async with service.db.read() as conn:
                 found = await app_store.get_app(conn, name)
-                user_ids, group_ids = [], []
-                for upn in users:
-                    user = await directory.get_user_by_upn(conn, upn)
-                    if user is None:
-                        fail(
-                            f"no user {upn!r} in the directory",
-                            "enlist provisioning directory import FILE loads them",
-                        )
-                    user_ids.append(user.id)
-                for group_name in groups:
-                    # By id first: sources may have two groups with one name (ADR 0018).
-                    group = (await directory.get_groups(conn, [group_name])).get(group_name)
-                    group = group or await directory.get_group_by_name(conn, group_name)
-                    if group is None:
-                        fail(f"no group {group_name!r} in the directory")
-                    group_ids.append(group.id)
-                act = app_store.assign if command == "assign" else app_store.unassign
-                return {
-                    "users": await act(conn, found, "user", user_ids),
-                    "groups": await act(conn, found, "group", group_ids),
-                }
+            try:
+                return await operations.change_assignments_by_name(
+                    service, found, list(users), list(groups), assign=command == "assign"
+                )
+            except LookupError as error:
+                fail(str(error), "enlist provisioning directory import FILE loads them")
 
         result = run(work)
         if as_json:

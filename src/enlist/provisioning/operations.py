@@ -15,7 +15,7 @@ from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
 from enlist.provisioning.engine.mapping_edits import Kind as MappingKind
 from enlist.provisioning.engine.mapping_edits import build_row, with_mapping, without_mapping
-from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError
+from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError, target_for
 from enlist.provisioning.mapping.errors import MappingPackageError
 from enlist.provisioning.mapping.mappings import (
     default_group_mapping,
@@ -217,4 +217,65 @@ async def change_assignments(
         return {
             "users": await act(conn, found, "user", users),
             "groups": await act(conn, found, "group", groups),
+        }
+
+
+async def create_connected(service: Service, name: str, tenant_url: str | None, token: str | None) -> App:
+    """`app create NAME [--tenant-url --secret-token]`: create, then save the connection as
+    given (both or neither: ValueError otherwise). Unlike `connect`, nothing is tested first,
+    as the CLI has always done: the first cycle or Test connection tells."""
+    if (tenant_url is None) != (token is None):
+        raise ValueError("give both the Tenant URL and the Secret token, or neither (connect later)")
+    if tenant_url is not None and token is not None and not (tenant_url.strip() and token.strip()):
+        raise ValueError("the Tenant URL and the Secret token must not be empty")
+    created = await create(service, name)
+    if tenant_url and token:
+        async with service.db.write() as conn:
+            await app_store.connect(conn, created, tenant_url.strip(), service.secrets.seal(token.strip()))
+    async with service.db.read() as conn:
+        return await app_store.get_app_by_id(conn, created.id)
+
+
+async def check_saved_connection(service: Service, app: App) -> dict[str, Any]:
+    """`app test-connection NAME`: Test connection with the saved Tenant URL and token;
+    `{"ok", "code", "message"}`, with code NotConfigured when nothing is saved yet."""
+    if not app.connected:
+        return {
+            "ok": False,
+            "code": "NotConfigured",
+            "message": f"{app.name} has no Tenant URL and Secret token yet",
+        }
+    async with target_for(service, app) as target:
+        check = await target.test_connection()
+    return {"ok": check.ok, "code": check.code, "message": check.message}
+
+
+async def change_assignments_by_name(
+    service: Service, app: App, upns: list[str], group_names: list[str], *, assign: bool
+) -> dict[str, int]:
+    """`app assign|unassign NAME --user UPN --group NAME`: users by userPrincipalName, groups by
+    id first, then displayName (sources may give two groups one name, ADR 0018). LookupError
+    for any name not in the directory, and then nothing changes."""
+    from enlist.provisioning.directory import store as directory  # noqa: PLC0415 (CLI start-up)
+
+    if not upns and not group_names:
+        raise ValueError(f"nothing to {'assign' if assign else 'unassign'}: give a user or a group")
+    async with service.db.write() as conn:
+        found = await app_store.get_app_by_id(conn, app.id)
+        user_ids, group_ids = [], []
+        for upn in upns:
+            user = await directory.get_user_by_upn(conn, upn)
+            if user is None:
+                raise LookupError(f"no user {upn!r} in the directory")
+            user_ids.append(user.id)
+        for group_name in group_names:
+            group = (await directory.get_groups(conn, [group_name])).get(group_name)
+            group = group or await directory.get_group_by_name(conn, group_name)
+            if group is None:
+                raise LookupError(f"no group {group_name!r} in the directory")
+            group_ids.append(group.id)
+        act = app_store.assign if assign else app_store.unassign
+        return {
+            "users": await act(conn, found, "user", user_ids),
+            "groups": await act(conn, found, "group", group_ids),
         }

@@ -13,7 +13,14 @@ from enlist.provisioning.service import Service
 from tests.integration.api.conftest import Side, create_token, enlist, expire
 
 CREATE_KEYS = {"name", "token", "scope", "expires_at"}
-PATH_VALUES = {"tenant": "acme", "name": "Portal"}
+PATH_VALUES = {
+    "tenant": "acme",
+    "name": "Portal",
+    "job": "no-such-sync",
+    "object": "user",
+    "target": "displayName",
+    "source": "no-such-source",
+}
 """A value for each path parameter the /api routes take (an existing tenant, application)."""
 
 
@@ -187,7 +194,10 @@ async def test_the_provisioning_api_still_opens_to_a_signed_in_admin(provisionin
     site = Site("provisioning", provisioning_side.client, provisioning_side.db, "/admin/apps", "x")
     await signed_in(site)
 
-    for route in api_routes(provisioning_side):
+    readable = [
+        r for r in api_routes(provisioning_side) if "GET" in (r.methods or {"GET"}) and "{job}" not in r.path
+    ]
+    for route in readable:
         assert (await provisioning_side.client.get(concrete(route))).status_code == 200, route.path
 
 

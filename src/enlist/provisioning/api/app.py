@@ -20,6 +20,10 @@ from enlist.metrics import gauges
 from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
 from enlist.provisioning import api_tokens
+from enlist.provisioning.api import app_writes, assignments
+from enlist.provisioning.api import sources as source_writes
+from enlist.provisioning.api.errors import no_such_app
+from enlist.provisioning.api.openapi import openapi_json
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
 from enlist.provisioning.gauges import provisioning_state
@@ -51,6 +55,11 @@ async def healthz(request: Request) -> Response:
 
 @requires("read")
 async def apps(request: Request) -> Response:
+    """---
+    summary: Every application, as `app list --json` shows it.
+    responses:
+      "200": {description: A list of applications.}
+    """
     service = service_of(request)
     async with service.db.read() as conn:
         found = await app_store.list_apps(conn)
@@ -59,22 +68,37 @@ async def apps(request: Request) -> Response:
 
 @requires("read")
 async def app_detail(request: Request) -> Response:
+    """---
+    summary: One application's status, as `app status NAME --json` shows it.
+    parameters: [{$ref: "#/components/parameters/name"}]
+    responses:
+      "200": {description: The application's status.}
+      "404": {$ref: "#/components/responses/Error"}
+    """
     service = service_of(request)
     async with service.db.read() as conn:
         found = await app_store.find_app(conn, request.path_params["name"])
     if found is None:
-        return JSONResponse({"error": "no such application"}, status_code=404)
+        return no_such_app(request.path_params["name"])
     return JSONResponse(await app_status.status(service, found))
 
 
 @requires("read")
 async def app_logs(request: Request) -> Response:
+    """---
+    summary: The provisioning log, filtered as `logs show` filters it (query parameters).
+    parameters: [{$ref: "#/components/parameters/name"}]
+    responses:
+      "200": {description: The matching log records.}
+      "400": {description: A query parameter that cannot be used.}
+      "404": {$ref: "#/components/responses/Error"}
+    """
     service = service_of(request)
     wanted = filters.log_filter(request.query_params)  # a bad parameter: 400 (web.bad_input)
     async with service.db.read() as conn:
         found = await app_store.find_app(conn, request.path_params["name"])
         if found is None:
-            return JSONResponse({"error": "no such application"}, status_code=404)
+            return no_such_app(request.path_params["name"])
         records = await log_store.read(conn, found.id, wanted)
     return JSONResponse(records)
 
@@ -120,6 +144,10 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
+        *app_writes.routes(),
+        *assignments.routes(),
+        *source_writes.routes(),
+        Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),
     ]
