@@ -19,7 +19,7 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "demo": Lazy(
         "enlist.cli.demo:demo",
-        "The whole flow on this machine: portal, provisioning, sample directory.",
+        "The whole flow on this machine: portal, provisioning service, sample directory, initial cycle.",
     ),
 }
 
