@@ -96,7 +96,8 @@ def command_paths(
 
 
 ALL = list(command_paths(main))
-GROUPS = [path for path, command in ALL if isinstance(command, click.Group)]
+# Every group, and every command `enlist --help` lists (`demo` is a command, not a group).
+GROUPS = [path for path, command in ALL if isinstance(command, click.Group) or len(path) == 1]
 
 
 def _group_param(path: tuple[str, ...]) -> object:
