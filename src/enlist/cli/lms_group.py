@@ -33,7 +33,7 @@ SUBCOMMANDS: dict[str, Lazy] = {
         "The tenant's sync log, newest first: every SCIM change with old and new values.",
     ),
     "department": Lazy(
-        "enlist.cli.lms_departments:department",
+        "enlist.cli.lms:department",  # via enlist.cli.lms: the two modules import each other
         "The tenant's departments: a tree under the root department, named after the tenant.",
     ),
     "admin": Lazy(
