@@ -34,6 +34,7 @@ from bench.scenarios import (
     s6_scale_out,
     s7_graph,
     s8_ldap,
+    s9_startup,
 )
 
 Scenario = Callable[[Context], Awaitable[list[Row]]]
@@ -84,6 +85,15 @@ SCENARIOS: dict[str, tuple[Scenario, float, list[tuple[str, str, str]]]] = {
             ("S8 initial read", "LDAP reader initial read (slapd)", "linear"),
             ("S8 memory", "LDAP reader peak memory", "<= 2x"),
             ("S8 delta", "LDAP reader syncrepl delta", "<= 2x, the same LDAP operations"),
+        ],
+    ),
+    "S9": (
+        s9_startup.run,
+        90,
+        [
+            ("S9 --help", "enlist --help, wall, vs python -c pass", "< 0.3 s"),
+            ("S9 tenant list", "enlist lms tenant list, CPU, vs python -c pass", "< 0.8 s CPU"),
+            ("S9 app status", "enlist provisioning app status, CPU, vs python -c pass", "< 0.8 s CPU"),
         ],
     ),
 }

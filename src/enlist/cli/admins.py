@@ -10,18 +10,19 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.cli.output import emit_json, fail
-from enlist.db.database import Database
-from enlist.web import accounts
-from enlist.web.passwords import WeakPasswordError
+
+if TYPE_CHECKING:  # `admin --help` loads neither SQLAlchemy nor the accounts' hashing
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from enlist.db.database import Database
 
 T = TypeVar("T")
-OpenDatabase = Callable[[], AbstractAsyncContextManager[Database]]
+OpenDatabase = Callable[[], AbstractAsyncContextManager["Database"]]
 
 
 def _read_password() -> str:
@@ -39,7 +40,7 @@ def _read_password() -> str:
     return line.rstrip("\r\n")
 
 
-def admin_group(
+def admin_group(  # noqa: PLR0915 (its commands are closures over its arguments, imports included)
     open_database: OpenDatabase,
     where: str,
     serve_hint: str,
@@ -49,6 +50,9 @@ def admin_group(
     `check_tenant`, `admin create --tenant SLUG` makes an admin who sees only that tenant."""
 
     def run(work: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
+        from enlist.web import accounts  # noqa: PLC0415 (only when a command runs)
+        from enlist.web.passwords import WeakPasswordError  # noqa: PLC0415
+
         async def main() -> T:
             async with open_database() as db:
                 if write:
@@ -68,6 +72,8 @@ def admin_group(
 
     def create(email: str, as_json: bool, tenant: str | None = None) -> None:
         """Create an admin who signs in with EMAIL and the password read from standard input."""
+        from enlist.web import accounts  # noqa: PLC0415 (only when a command runs)
+
         try:
             accounts.normalise_email(email)
         except ValueError as exc:
@@ -93,6 +99,8 @@ def admin_group(
     @click.argument("email")
     def set_password(email: str) -> None:
         """Give EMAIL the password read from standard input, and sign them out everywhere."""
+        from enlist.web import accounts  # noqa: PLC0415 (only when a command runs)
+
         password = _read_password()
         changed = run(lambda conn: accounts.set_password(conn, email, password), write=True)
         click.echo(f"Password of {changed.email} changed; their sessions have ended.")
@@ -101,6 +109,8 @@ def admin_group(
     @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
     def list_(as_json: bool) -> None:
         """List the admins."""
+        from enlist.web import accounts  # noqa: PLC0415 (only when a command runs)
+
         found = run(accounts.list_admins, write=False)
         if as_json:
             emit_json([{"email": a.email, "id": a.id, "tenant": a.tenant} for a in found])
@@ -114,6 +124,8 @@ def admin_group(
     @click.argument("email")
     def delete(email: str) -> None:
         """Remove an admin; their sessions end at once."""
+        from enlist.web import accounts  # noqa: PLC0415 (only when a command runs)
+
         removed = run(lambda conn: accounts.delete_admin(conn, email), write=True)
         if not removed:
             fail(f"there is no admin {email}")

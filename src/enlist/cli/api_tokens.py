@@ -11,18 +11,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.api_tokens import store
 from enlist.api_tokens.model import SCOPES, Scope, TokenError, parse_expiry, parse_name
 from enlist.cli.output import emit_json, fail
-from enlist.db.database import Database
-from enlist.db.rows import now
-from enlist.web.tokens import Pepper
+
+if TYPE_CHECKING:  # `api-token --help` loads no SQLAlchemy; the commands import the store when run
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from enlist.api_tokens import store
+    from enlist.db.database import Database
+    from enlist.web.tokens import Pepper
 
 T = TypeVar("T")
 
@@ -42,7 +44,7 @@ OpenRealm = Callable[[str | None], AbstractAsyncContextManager[Realm]]
 """Opens the service for `--tenant SLUG` (None: the whole service); raises `TokenError`."""
 
 
-def api_token_group(open_realm: OpenRealm, *, tenants: bool) -> click.Group:
+def api_token_group(open_realm: OpenRealm, *, tenants: bool) -> click.Group:  # noqa: PLR0915 (closures; imports counted)
     """The `api-token` group of one service; `tenants` adds `--tenant SLUG` to every command."""
 
     def run(tenant: str | None, work: Callable[[AsyncConnection, Realm], Awaitable[T]], *, write: bool) -> T:
@@ -81,6 +83,9 @@ def api_token_group(open_realm: OpenRealm, *, tenants: bool) -> click.Group:
         name: str, scope: Scope, expires: str | None, as_json: bool, tenant: str | None = None
     ) -> None:
         """Mint a token and print it once: it cannot be shown again."""
+        from enlist.api_tokens import store  # noqa: PLC0415 (only when the command runs)
+        from enlist.db.rows import now  # noqa: PLC0415
+
         try:
             checked = parse_name(name)
             expires_at = parse_expiry(expires, now())
@@ -114,6 +119,7 @@ def api_token_group(open_realm: OpenRealm, *, tenants: bool) -> click.Group:
     @per_tenant
     def list_command(as_json: bool, tenant: str | None = None) -> None:
         """Every token (live and revoked): name, scope, created, last used, expiry."""
+        from enlist.api_tokens import store  # noqa: PLC0415 (only when the command runs)
 
         async def work(conn: AsyncConnection, realm: Realm) -> list[dict[str, Any]]:
             return [store.to_json(t) for t in await store.list_tokens(conn, realm.table, realm.tenant_id)]
@@ -141,6 +147,7 @@ def api_token_group(open_realm: OpenRealm, *, tenants: bool) -> click.Group:
     @per_tenant
     def revoke(name: str, as_json: bool, tenant: str | None = None) -> None:
         """Revoke the live token NAME: it is refused from the next request on."""
+        from enlist.api_tokens import store  # noqa: PLC0415 (only when the command runs)
 
         async def work(conn: AsyncConnection, realm: Realm) -> dict[str, Any]:
             return store.to_json(await store.revoke(conn, realm.table, name, realm.tenant_id))

@@ -15,31 +15,16 @@ import asyncio
 import secrets
 import socket
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import httpx2
 import orjson
-import uvicorn
 
 from enlist.cli.output import log_format_option
-from enlist.db.rows import now
-from enlist.lms.api.app import create_app as create_portal
-from enlist.lms.api.runtime import open_portal
-from enlist.lms.store import tenants as tenant_store
-from enlist.provisioning.api.app import create_app as create_provisioning
-from enlist.provisioning.directory import store as directory
-from enlist.provisioning.directory.importer import import_directory
-from enlist.provisioning.directory.sample import sample_directory
-from enlist.provisioning.engine import status as app_status
-from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
-from enlist.provisioning.service import Service, open_service
-from enlist.provisioning.store import apps as app_store
-from enlist.provisioning.target.client import ScimTarget
-from enlist.provisioning.target.network import networks_of
-from enlist.settings import Settings, load_settings
-from enlist.web import accounts
-from enlist.web.server import server_config
+
+if TYPE_CHECKING:  # `demo --help` loads none of these; the demo imports them when it runs
+    from enlist.provisioning.service import Service
+    from enlist.settings import Settings
 
 DEMO_TENANT = "demo"
 DEMO_APP = "iSpring Learn (demo)"
@@ -47,6 +32,9 @@ ASSIGNED_SHARE = 10  # groups of the sample directory assigned to the app; the r
 
 
 async def prepare_tenant(settings: Settings) -> dict[str, str]:
+    from enlist.lms.api.runtime import open_portal  # noqa: PLC0415
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415
+
     portal = await open_portal(settings)
     try:
         async with portal.db.write() as conn:
@@ -64,6 +52,18 @@ async def prepare_tenant(settings: Settings) -> dict[str, str]:
 
 async def prepare_application(service: Service, tenant_url: str, token: str) -> int:
     """Directory, application, Test connection, assignments, Start provisioning; returns the app id."""
+    from enlist.provisioning.directory import store as directory  # noqa: PLC0415
+    from enlist.provisioning.directory.importer import import_directory  # noqa: PLC0415
+    from enlist.provisioning.directory.sample import sample_directory  # noqa: PLC0415
+    from enlist.provisioning.mapping.mappings import (  # noqa: PLC0415
+        default_group_mapping,
+        default_user_mapping,
+        mapping_to_json,
+    )
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+    from enlist.provisioning.target.client import ScimTarget  # noqa: PLC0415
+    from enlist.provisioning.target.network import networks_of  # noqa: PLC0415
+
     async with service.db.write() as conn:
         await import_directory(conn, sample_directory(), replace=False)
         app = await app_store.find_app(conn, DEMO_APP)
@@ -90,6 +90,9 @@ async def prepare_application(service: Service, tenant_url: str, token: str) -> 
 
 async def wait_for_cycle(service: Service, app_id: int, since: str, timeout_s: float = 600) -> dict[str, Any]:
     """The app's status once a cycle that started after `since` (ISO time) has finished."""
+    from enlist.provisioning.engine import status as app_status  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:
@@ -110,6 +113,9 @@ DEMO_ADMIN = "admin@demo.example"
 
 async def ensure_demo_admin(settings: Settings, service: Service) -> str:
     """The demo's admin in both services, with a password generated once into the data directory."""
+    from enlist.lms.api.runtime import open_portal  # noqa: PLC0415
+    from enlist.web import accounts  # noqa: PLC0415
+
     file = settings.data_dir / "demo-admin-password"
     if not file.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,6 +158,8 @@ def claim_ports(host: str, ports: list[int]) -> list[socket.socket]:
 
 def _holder(host: str, port: int, error: OSError) -> str:
     """What holds `port`, in words: another enlist (it answers /healthz) or another program."""
+    import httpx2  # noqa: PLC0415
+
     try:
         answer = httpx2.get(f"http://{_bracketed(host)}:{port}/healthz", timeout=2)
         ours = answer.status_code == 200 and answer.json() == {"status": "ok"}
@@ -171,6 +179,15 @@ def _bracketed(host: str) -> str:
 async def demo_main(
     host: str, lms_port: int, provisioning_port: int, as_json: bool, log_format: str | None = None
 ) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from enlist.db.rows import now  # noqa: PLC0415
+    from enlist.lms.api.app import create_app as create_portal  # noqa: PLC0415
+    from enlist.provisioning.api.app import create_app as create_provisioning  # noqa: PLC0415
+    from enlist.provisioning.service import open_service  # noqa: PLC0415
+    from enlist.settings import load_settings  # noqa: PLC0415
+    from enlist.web.server import server_config  # noqa: PLC0415
+
     settings = load_settings(
         lms_public_url=f"http://{_bracketed(host)}:{lms_port}",
         provisioning_public_url=f"http://{_bracketed(host)}:{provisioning_port}",

@@ -16,7 +16,6 @@ from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail, log_format_option
 from enlist.db.database import Database
 from enlist.lms import operations
-from enlist.lms.api.admin import log_query
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.domain.tenants import Tenant
@@ -337,6 +336,8 @@ def log(
     }
 
     async def work(portal: Portal) -> list[dict[str, Any]]:
+        from enlist.lms.api.admin import log_query  # noqa: PLC0415 (it loads the metrics; only `log` needs it)
+
         query = log_query(params)
         if prune:
             async with portal.db.write() as conn:

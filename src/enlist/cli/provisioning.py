@@ -7,30 +7,49 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from enlist.cli import (
-    provisioning_config,  # noqa: F401 (registers export/import on `app`)
-    provisioning_mappings,  # noqa: F401 (registers its commands on `app`)
-)
-from enlist.cli.admins import admin_group
-from enlist.cli.api_tokens import Realm, api_token_group
+from enlist.cli.lazy import Lazy, LazyGroup
 from enlist.cli.output import emit_json, log_format_option
-from enlist.cli.provisioning_apps import app
-from enlist.cli.provisioning_common import run
-from enlist.cli.provisioning_logs import logs
-from enlist.cli.provisioning_notify import notify
-from enlist.cli.provisioning_sources import source
-from enlist.db.database import Database
-from enlist.provisioning.service import Service, open_service
-from enlist.provisioning.sources import store as source_store
-from enlist.provisioning.store import apps as app_store
-from enlist.settings import load_settings
+
+if TYPE_CHECKING:
+    from enlist.cli.api_tokens import Realm
+    from enlist.db.database import Database
+    from enlist.provisioning.service import Service
+
+# Subcommands imported only when one of them runs: `provisioning --help` loads none of them.
+SUBCOMMANDS: dict[str, Lazy] = {
+    "app": Lazy(
+        "enlist.cli.provisioning_apps:app",
+        "Enterprise applications: create, connect, assign, start, pause, restart, sync.",
+        registers=("enlist.cli.provisioning_config", "enlist.cli.provisioning_mappings"),
+    ),
+    "logs": Lazy(
+        "enlist.cli.provisioning_logs:logs", "Provisioning log records of an application, newest first."
+    ),
+    "source": Lazy(
+        "enlist.cli.provisioning_sources:source",
+        "The directory's sources: where its users and groups come from.",
+    ),
+    "notify": Lazy(
+        "enlist.cli.provisioning_notify:notify",
+        "Notifications by email and webhook: test, send, list, seal-password.",
+    ),
+    "admin": Lazy(
+        "enlist.cli.provisioning:admin_commands",
+        "Accounts that sign in to the admin pages (passwords from standard input).",
+    ),
+    "api-token": Lazy(
+        "enlist.cli.provisioning:api_token_commands",
+        "API tokens for scripts and CI: sent as `Authorization: Bearer <token>` to the JSON API and "
+        "to GET /metrics.",
+    ),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=SUBCOMMANDS)
 def provisioning() -> None:
     """The provisioning service: applications, cycles, provisioning logs, its directory."""
 
@@ -43,6 +62,7 @@ def provisioning() -> None:
 def serve(host: str, port: int, no_scheduler: bool, log_format: str | None) -> None:
     """Serve the provisioning service (GET /healthz, JSON API) and run due cycles."""
     from enlist.provisioning.api.app import create_app  # noqa: PLC0415 (only this command needs it)
+    from enlist.settings import load_settings  # noqa: PLC0415
     from enlist.web.server import serve as run_server  # noqa: PLC0415
 
     settings = load_settings()
@@ -72,6 +92,8 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
             report = await import_directory(conn, data, replace=replace)
         return report.to_json()
 
+    from enlist.cli.provisioning_common import run  # noqa: PLC0415
+
     result = run(work)
     if as_json:
         emit_json(result)
@@ -97,18 +119,14 @@ def directory_export(file_format: str, output: Path | None) -> None:
         async with service.db.read() as conn:
             return await export_document(conn)
 
+    from enlist.cli.provisioning_common import run  # noqa: PLC0415
+
     document = run(work)
     text = users_csv(document["users"]) if file_format == "csv" else json.dumps(document, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-
-
-provisioning.add_command(app)
-provisioning.add_command(logs)
-provisioning.add_command(source)
-provisioning.add_command(notify)
 
 
 @provisioning.command("reseal-secrets")
@@ -119,6 +137,10 @@ def reseal_secrets(as_json: bool) -> None:
     Run it after adding a new key (the old one in ENLIST_PREVIOUS_SECRET_KEYS); then the old key
     can go. All or nothing: if one token opens with none of the keys, nothing is changed.
     """
+
+    from enlist.cli.provisioning_common import run  # noqa: PLC0415
+    from enlist.provisioning.sources import store as source_store  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> tuple[int, int]:
         async with service.db.write() as conn:  # targets' tokens and sources' secrets, or none
@@ -139,6 +161,9 @@ def reseal_secrets(as_json: bool) -> None:
 
 @asynccontextmanager
 async def _service_database() -> AsyncIterator[Database]:
+    from enlist.provisioning.service import open_service  # noqa: PLC0415
+    from enlist.settings import load_settings  # noqa: PLC0415
+
     service = await open_service(load_settings())
     try:
         yield service.db
@@ -146,12 +171,19 @@ async def _service_database() -> AsyncIterator[Database]:
         await service.db.dispose()
 
 
-provisioning.add_command(admin_group(_service_database, "provisioning service", "the service's address"))
+def admin_commands() -> click.Group:
+    """`provisioning admin`, built when it runs (admins.py loads SQLAlchemy and the web stack)."""
+    from enlist.cli.admins import admin_group  # noqa: PLC0415
+
+    return admin_group(_service_database, "provisioning service", "the service's address")
 
 
 @asynccontextmanager
 async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
+    from enlist.cli.api_tokens import Realm  # noqa: PLC0415
     from enlist.provisioning.api_tokens import api_tokens  # noqa: PLC0415
+    from enlist.provisioning.service import open_service  # noqa: PLC0415
+    from enlist.settings import load_settings  # noqa: PLC0415
     from enlist.web.peppers import load_peppers  # noqa: PLC0415 (only token commands need it)
 
     del tenant  # the provisioning service has no tenants
@@ -162,4 +194,8 @@ async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
         await service.db.dispose()
 
 
-provisioning.add_command(api_token_group(_token_realm, tenants=False))
+def api_token_commands() -> click.Group:
+    """`provisioning api-token`, built when it runs."""
+    from enlist.cli.api_tokens import api_token_group  # noqa: PLC0415
+
+    return api_token_group(_token_realm, tenants=False)

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_common import read_secret, run
-from enlist.provisioning import operations
-from enlist.provisioning.engine import status as app_status
-from enlist.provisioning.engine.app_settings import AppSettings, field_of
-from enlist.provisioning.engine.on_demand import provision_on_demand
-from enlist.provisioning.engine.runner import AppPausedError, run_cycle
-from enlist.provisioning.service import Service
-from enlist.provisioning.store import apps as app_store
+
+if TYPE_CHECKING:
+    from enlist.provisioning.engine.runner import AppPausedError
+    from enlist.provisioning.service import Service
 
 
 @click.group()
@@ -45,6 +42,9 @@ def settings_pairs(items: tuple[str, ...]) -> dict[str, str]:
 def create(name: str, tenant_url: str | None, secret_token: str | None, as_json: bool) -> None:
     """Create an application (non-gallery), with Entra's default mappings; connect it when the
     Tenant URL and Secret token are given."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.engine import status as app_status  # noqa: PLC0415
+
     if (tenant_url is None) != (secret_token is None):
         fail("give both --tenant-url and --secret-token, or neither (connect later with `app connect`)")
 
@@ -70,6 +70,8 @@ def create(name: str, tenant_url: str | None, secret_token: str | None, as_json:
 def connect(name: str, tenant_url: str, secret_token: str, as_json: bool) -> None:
     """Save the Tenant URL and Secret token after a Test connection that passes (as Entra's
     Create button requires)."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         token = read_secret(secret_token)
@@ -94,6 +96,8 @@ def connect(name: str, tenant_url: str, secret_token: str, as_json: bool) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def test_connection(name: str, as_json: bool) -> None:
     """Query the target for a random user, as Entra's Test connection does."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:
@@ -116,6 +120,9 @@ def _assignment(command: str) -> Any:
     @click.option("--group", "groups", multiple=True, help="A group's displayName or id (repeatable).")
     @click.option("--json", "as_json", is_flag=True)
     def change(name: str, users: tuple[str, ...], groups: tuple[str, ...], as_json: bool) -> None:
+        from enlist.provisioning import operations  # noqa: PLC0415
+        from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
         if not users and not groups:
             fail(f"nothing to {command}: give --user UPN or --group NAME")
 
@@ -147,6 +154,9 @@ def _state_command(command: str, doc: str) -> None:
     @app.command(command, help=doc)
     @click.argument("name")
     def change(name: str) -> None:
+        from enlist.provisioning import operations  # noqa: PLC0415
+        from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
         async def work(service: Service) -> str:
             async with service.db.read() as conn:
                 found = await app_store.get_app(conn, name)
@@ -171,6 +181,10 @@ def set_settings(name: str, items: tuple[str, ...]) -> None:
     notify.quarantine, notify.staged_deletions, notify.cycle_failures, notify.source_failing (on or
     off), notify.quiet_minutes, notify.failure_percent, notify.source_failures, webhook_url,
     webhook_secret (`-` reads it from stdin)."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.engine.app_settings import AppSettings, field_of  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
     changes = settings_pairs(items)
     if changes.get("webhook_secret") == "-":
         changes["webhook_secret"] = read_secret("-")
@@ -195,6 +209,8 @@ def set_settings(name: str, items: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def show(name: str, as_json: bool) -> None:
     """Show an application: connection, settings, state (never the Secret token)."""
+    from enlist.provisioning.engine import status as app_status  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:
@@ -214,6 +230,8 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_apps(as_json: bool) -> None:
     """List the applications."""
+    from enlist.provisioning.engine import status as app_status  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> list[dict[str, Any]]:
         async with service.db.read() as conn:
@@ -233,6 +251,8 @@ def list_apps(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status(name: str, as_json: bool) -> None:
     """The Overview: state, quarantine, current cycle progress, last cycle, next cycle."""
+    from enlist.provisioning.engine import status as app_status  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:
@@ -262,6 +282,9 @@ def refuse_paused(error: AppPausedError, *, as_json: bool) -> NoReturn:
 def sync(name: str, as_json: bool) -> None:
     """Run one cycle now, in the foreground, and print its summary. A paused application is
     refused (exit 1, nothing sent): start it first."""
+    from enlist.provisioning.engine.runner import AppPausedError, run_cycle  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
     show_bar = sys.stderr.isatty() and not as_json
 
     async def work(service: Service) -> dict[str, Any]:
@@ -302,6 +325,9 @@ def sync(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def on_demand(name: str, upn: str, as_json: bool) -> None:
     """Provision one user now and show each step."""
+    from enlist.provisioning.engine.on_demand import provision_on_demand  # noqa: PLC0415
+    from enlist.provisioning.engine.runner import AppPausedError  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from enlist.cli.output import fail
-from enlist.provisioning.operations import EXPECTED
-from enlist.provisioning.service import Service, open_service
-from enlist.settings import load_settings
+
+if TYPE_CHECKING:
+    from enlist.provisioning.service import Service
 
 T = TypeVar("T")
 
@@ -18,6 +18,9 @@ T = TypeVar("T")
 def run(work: Callable[[Service], Awaitable[T]]) -> T:
     """Open the provisioning database (migrating it), run `work`, close it; expected errors are
     printed as one line on stderr with exit code 1."""
+
+    from enlist.provisioning.service import open_service  # noqa: PLC0415 (not for `--help`)
+    from enlist.settings import load_settings  # noqa: PLC0415
 
     async def main() -> T:
         service = await open_service(load_settings())
@@ -28,8 +31,14 @@ def run(work: Callable[[Service], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except EXPECTED as exc:
-        fail(str(exc))
+    except Exception as exc:
+        # Imported only on failure: the operations module loads the whole engine (HTTP client,
+        # metrics), which a command that reads the database does not need.
+        from enlist.provisioning.operations import EXPECTED  # noqa: PLC0415
+
+        if isinstance(exc, EXPECTED):
+            fail(str(exc))
+        raise
 
 
 def read_secret(value: str) -> str:

@@ -6,7 +6,7 @@ Front end only: the documents and their checks live in `enlist.provisioning.conf
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,7 +14,9 @@ from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import read_secret, run
 from enlist.document_shape import FORMATS, DocumentError, dump, load
-from enlist.provisioning.service import Service
+
+if TYPE_CHECKING:
+    from enlist.provisioning.service import Service
 
 
 def _read_file(file: Path) -> Any:
@@ -33,6 +35,7 @@ def _read_file(file: Path) -> Any:
 def export(name: str, fmt: str, output: Path | None) -> None:
     """Write the whole application as one document: connection (never the Secret token),
     provisioning status, settings, scoping filters, mappings, assignments by name."""
+
     from enlist.provisioning.config_doc.operations import export_app  # noqa: PLC0415
 
     async def work(service: Service) -> str:
@@ -72,6 +75,7 @@ def _print_changes(result: dict[str, Any]) -> None:
 def import_(file: Path, dry_run: bool, secret_token: str | None, as_json: bool) -> None:
     """Create or update an application from a document `app export` wrote (JSON or YAML):
     show the difference, then apply it in one transaction. A bad document changes nothing."""
+
     from enlist.provisioning.config_doc.document import read_document  # noqa: PLC0415
     from enlist.provisioning.config_doc.operations import import_app  # noqa: PLC0415
 
@@ -101,6 +105,7 @@ def import_entra_schema(name: str, file: Path, dry_run: bool, as_json: bool) -> 
     """Read Entra's exported provisioning configuration (its synchronizationSchema JSON) into
     application NAME: attribute mappings, scoping filters, object mappings' enabled flags. What
     does not map onto enlist is listed, with why."""
+
     from enlist.provisioning.config_doc.entra_import import import_entra_schema as apply  # noqa: PLC0415
 
     data = _read_file(file)

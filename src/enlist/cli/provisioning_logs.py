@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from enlist.cli.output import fail
 from enlist.cli.provisioning_common import run
-from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import ACTIONS, STATUSES
-from enlist.provisioning.service import Service
-from enlist.provisioning.store import apps as app_store
+
+if TYPE_CHECKING:
+    from enlist.provisioning.service import Service
 
 
 def _time(text: str | None) -> datetime | None:
@@ -47,6 +47,9 @@ def logs(
     fmt: str,
 ) -> None:
     """Provisioning log records of an application, newest first."""
+    from enlist.provisioning.logs import store as log_store  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
     query = log_store.LogFilter(
         since=_time(since),
         until=_time(until),

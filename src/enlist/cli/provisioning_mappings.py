@@ -4,7 +4,7 @@ attributes become target attributes, and which objects are in scope."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -12,17 +12,10 @@ import orjson
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_apps import app
 from enlist.cli.provisioning_common import run
-from enlist.provisioning import operations
-from enlist.provisioning.directory import store as directory
-from enlist.provisioning.engine.mapping_edits import (
-    build_row,
-    describe,
-    try_expression,
-)
 from enlist.provisioning.mapping.errors import MappingPackageError
-from enlist.provisioning.mapping.mappings import mapping_from_json
-from enlist.provisioning.service import Service
-from enlist.provisioning.store import apps as app_store
+
+if TYPE_CHECKING:
+    from enlist.provisioning.service import Service
 
 OBJECT = click.option(
     "--object", "object_kind", type=click.Choice(["user", "group"]), default="user", show_default=True
@@ -39,6 +32,9 @@ def _column(object_kind: str) -> str:
 @click.option("--json", "as_json", is_flag=True)
 def mappings(name: str, object_kind: str, as_json: bool) -> None:
     """List the attribute mappings (target ← source, kind, when applied, matching precedence)."""
+    from enlist.provisioning.engine.mapping_edits import describe  # noqa: PLC0415
+    from enlist.provisioning.mapping.mappings import mapping_from_json  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> list[dict[str, Any]]:
         async with service.db.read() as conn:
@@ -77,6 +73,10 @@ def map_attribute(
     default: str | None,
 ) -> None:
     """Add or replace the mapping of TARGET; a bad expression is refused with its position."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.engine.mapping_edits import build_row  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
     given = [
         (k, v)
         for k, v in (("direct", direct), ("constant", constant), ("expression", expression))
@@ -117,6 +117,8 @@ def map_attribute(
 @OBJECT
 def unmap(name: str, target: str, object_kind: str) -> None:
     """Remove the mapping of TARGET."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> None:
         async with service.db.read() as conn:
@@ -140,6 +142,8 @@ def unmap(name: str, target: str, object_kind: str) -> None:
 def scoping(name: str, path: Path | None, clear: bool, as_json: bool) -> None:
     """Show or set the scoping filters: [{"title": …, "clauses": [{"attribute", "operator", "value"}]}].
     Clauses of a filter must all hold; any filter may admit the user."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     try:
         document = orjson.loads(path.read_bytes()) if path else []
@@ -166,6 +170,9 @@ def scoping(name: str, path: Path | None, clear: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def test_expression(name: str, expression: str, upn: str | None, as_json: bool) -> None:
     """Parse an expression and show what it gives for a user, without saving anything."""
+    from enlist.provisioning.directory import store as directory  # noqa: PLC0415
+    from enlist.provisioning.engine.mapping_edits import try_expression  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         async with service.db.read() as conn:

@@ -4,14 +4,15 @@ sent with every attempt, seal the SMTP password."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from enlist.cli.output import emit_json
 from enlist.cli.provisioning_common import run
-from enlist.provisioning.service import Service
-from enlist.provisioning.store import apps as app_store
+
+if TYPE_CHECKING:
+    from enlist.provisioning.service import Service
 
 
 @click.group()
@@ -25,6 +26,7 @@ def notify() -> None:
 def test(name: str, as_json: bool) -> None:
     """Send a test notification now to application NAME's email and webhook."""
     from enlist.provisioning.notify.operations import send_test  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> list[dict[str, Any]]:
         async with service.db.read() as conn:
@@ -63,6 +65,7 @@ def send(as_json: bool) -> None:
 def list_notifications(name: str, as_json: bool) -> None:
     """Application NAME's latest notifications, newest first, with every delivery attempt."""
     from enlist.provisioning.notify.operations import history  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     async def work(service: Service) -> list[dict[str, Any]]:
         async with service.db.read() as conn:

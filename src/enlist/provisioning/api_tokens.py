@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from typing import TYPE_CHECKING
 
-from enlist.api_tokens.door import Door
 from enlist.api_tokens.tables import define
-from enlist.db.database import Database
 from enlist.provisioning.store.metadata import metadata
-from enlist.settings import Settings
-from enlist.web.peppers import load_peppers
-from enlist.web.tokens import Pepper
+
+if TYPE_CHECKING:  # the table is all a CLI command needs; the door loads Starlette and the metrics
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from enlist.api_tokens.door import Door
+    from enlist.db.database import Database
+    from enlist.settings import Settings
+    from enlist.web.tokens import Pepper
 
 api_tokens = define(metadata)
 
 
 def api_error(status: int, message: str) -> Response:
     """The provisioning API's error shape: `{"error": message}`."""
+    from starlette.responses import JSONResponse  # noqa: PLC0415 (see the imports)
+
     headers = {"WWW-Authenticate": 'Bearer realm="enlist"'} if status == 401 else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def door(settings: Settings) -> Door:
     """An admin session (the pages) or an API token of this service opens the API."""
+    from enlist.api_tokens.door import Door  # noqa: PLC0415 (see the imports)
+    from enlist.web.peppers import load_peppers  # noqa: PLC0415
+
     peppers = load_peppers(settings).known
 
     def runtime_of(request: Request) -> tuple[Database, dict[str, Pepper]]:

@@ -23,10 +23,10 @@ from starlette.staticfiles import StaticFiles
 from enlist.db.database import Database
 from enlist.web.accounts import SESSION_LIFETIME, check_credentials, close_session, open_session
 from enlist.web.guard import CSRF_FIELD, cookie_value
+from enlist.web.paths import ADMIN_PREFIX as ADMIN_PREFIX  # noqa: PLC0414 (re-exported for the sites)
 from enlist.web.signin_throttle import SignInThrottle
 
 HERE = Path(__file__).resolve().parent
-ADMIN_PREFIX = "/admin"
 LOGIN_PATH = ADMIN_PREFIX + "/login"
 
 SECURITY_HEADERS = {

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from starlette.requests import Request
+from typing import TYPE_CHECKING
 
 from enlist.db.database import Database
 from enlist.db.migrate import upgrade
 from enlist.lms.secrets import Peppers, load_peppers
 from enlist.settings import Settings
+
+if TYPE_CHECKING:  # the CLI opens the portal without the web stack
+    from starlette.requests import Request
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "store" / "migrations"
 VERSION_TABLE = "lms_alembic_version"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import cycles, escrows, links, staged_deletions
-from enlist.web.pages import ADMIN_PREFIX
+from enlist.web.paths import ADMIN_PREFIX
 
 STATE_LABELS = {
     "not_configured": "Not configured: connect the application (Tenant URL, Secret token)",
