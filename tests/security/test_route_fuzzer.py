@@ -69,10 +69,10 @@ def test_the_query_names_are_found_in_the_source() -> None:
     assert expected <= found
 
 
-async def api_token(db: Database, table: sa.Table, pepper: Pepper) -> str:
-    """A whole-service read token, for `GET /metrics`."""
+async def api_token(db: Database, table: sa.Table, pepper: Pepper, scope: str = "read") -> str:
+    """A whole-service token: read for `GET /metrics`, write for the JSON API's write routes."""
     async with db.write() as conn:
-        minted = await token_store.create(conn, table, pepper, name="fuzz", scope="read", expires_at=None)
+        minted = await token_store.create(conn, table, pepper, name="fuzz", scope=scope, expires_at=None)
     return minted.token
 
 
@@ -81,6 +81,7 @@ async def fuzz(fuzzer: Fuzzer, csrf: str, *, bearer_prefixes: tuple[str, ...] = 
     may revoke the token); static files; the forms; sign-in; logout last."""
     rng = random.Random(SEED)
     await fuzzer.crawl()
+    deletes: list[str] = []  # sent after every other bearer request: one may delete what they use
     for route in fuzzer.routes:
         if isinstance(route, Mount):
             for name in ("app.css", "..%2F..%2Fetc%2Fpasswd", "%00", "x" * 300):
@@ -94,8 +95,9 @@ async def fuzz(fuzzer: Fuzzer, csrf: str, *, bearer_prefixes: tuple[str, ...] = 
             for method in sorted(methods & {"POST", "PUT", "PATCH"}):
                 await fuzzer.fuzz_bodies(route, method, rng)
             if "DELETE" in methods:
-                for path in fuzzer.concrete_paths(route, rng):
-                    await fuzzer.send("DELETE", path)
+                deletes.extend(fuzzer.concrete_paths(route, rng))
+    for path in deletes:
+        await fuzzer.send("DELETE", path)
     posted = set()
     for form in fuzzer.forms:
         template = fuzzer.route_of(httpx2.URL(form.action).path)
@@ -207,22 +209,33 @@ async def test_every_provisioning_route_answers_below_500_to_hostile_input(
         await log_store.write(conn, app.id, records)
     push = await push_operations.add(service, "hr")  # the push endpoint, fuzzed with its token
     pepper = load_peppers(service.settings).current
-    scraper = {"Authorization": f"Bearer {await api_token(service.db, provisioning_tokens, pepper)}"}
+    writer = await api_token(service.db, provisioning_tokens, pepper, scope="write")
+    scraper = {"Authorization": f"Bearer {writer}"}
 
     def headers_for(path: str) -> dict[str, str]:
         if path.startswith("/scim/"):
             return {"Authorization": f"Bearer {push['token']}"}
         if path == "/metrics":
             return scraper
-        return {"Accept": "application/json"} if path.startswith("/api/") else {}
+        if path.startswith("/api/"):  # the JSON API's writes, with a write token (and, since the
+            # fuzzer's client also holds the admin session, that session's CSRF token)
+            return {"Accept": "application/json", "Authorization": f"Bearer {writer}", "X-CSRF-Token": csrf}
+        return {}
 
     fuzzer = Fuzzer(
         client=client,
         routes=list(client.app.routes),  # type: ignore[attr-defined]
         query_names=query_names(),
-        path_values={"app": [APP], "name": [APP], "object": ["user", "group"], "source": ["hr"]},
+        path_values={
+            "app": [APP],
+            "name": [APP],
+            "object": ["user", "group"],
+            "source": ["hr"],
+            "target": ["displayName", "userName"],
+            "job": ["unknown"],
+        },
         headers_for=headers_for,
         home="/admin/apps",
     )
-    findings = await fuzz(fuzzer, csrf, bearer_prefixes=("/scim/v2/sources/",))
+    findings = await fuzz(fuzzer, csrf, bearer_prefixes=("/scim/v2/sources/", "/api/"))
     check(findings, fuzzer)

@@ -247,7 +247,8 @@ def _apply_whole(container: dict[str, Any], op: str, attribute: Attribute, value
             ]
         _set_or_clear(container, name, "add", items)
     elif attribute.type == "complex" and isinstance(value, dict):
-        merged = dict(container.get(name) or {})
+        stored = container.get(name)
+        merged: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}  # else replaced
         for key, item in value.items():
             sub = attribute.sub(key)
             if sub is not None and sub.mutability != "readOnly":

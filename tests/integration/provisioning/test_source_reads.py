@@ -143,11 +143,11 @@ async def test_a_read_that_changed_something_brings_the_next_cycle_forward(
         assert (await conn.execute(sa.select(applications.c.next_run_at))).scalar_one() == later
 
 
-async def test_a_kind_without_a_reader_is_stored_and_says_so_when_read(service: Service) -> None:
+async def test_a_push_source_is_stored_and_says_it_is_never_read(service: Service) -> None:
     await operations.add(
         service, "okta", "scim-push", {}, {"client_secret": "s3cr3t"}
-    )  # graph has its reader now; scim-push has none yet
-    with pytest.raises(NoReaderError, match="no reader"):
+    )  # every kind has its reader now; a push source is written into, never read
+    with pytest.raises(NoReaderError, match="push source: there is nothing to read"):
         await operations.sync(service, "okta", full=False)
     stored: Any = await operations.get(service, "okta")
     assert "s3cr3t" not in json.dumps(stored.to_json())
