@@ -20,6 +20,7 @@ from bench import procs
 from bench.client import Connection
 from bench.context import Context
 from bench.report import Row
+from bench.scenarios.reader_rows import reader_rows
 from enlist.provisioning.sources.graph import GraphSettings, graph_reader
 from enlist.provisioning.sources.model import SourceReader
 
@@ -31,46 +32,15 @@ async def run(ctx: Context) -> list[Row]:
     small_n, large_n = ctx.sizes.s7_users
     small = await _tenant(ctx, small_n)
     large = await _tenant(ctx, large_n)
-    initial = Row(
-        "S7 initial read",
-        f"Graph reader initial read, {large_n:,} vs {small_n:,} users",
-        large["initial_s"],
-        small["initial_s"],
-        "s",
-        large["initial_s"] / small["initial_s"],
-        f"<= {large_n / small_n * 1.5:.0f}x",
-        large["initial_s"] / small["initial_s"] <= large_n / small_n * 1.5,
-        note=(
-            f"requests {large['initial_requests']} vs {small['initial_requests']}; peak reader memory "
-            f"{large['initial_peak_mib']:.1f} MiB vs {small['initial_peak_mib']:.1f} MiB"
-        ),
-        details={"small": small, "large": large},
+    return reader_rows(
+        "S7",
+        "Graph reader",
+        f"delta round, {ctx.sizes.s7_changes} changes",
+        ("requests", "requests"),
+        (small_n, large_n),
+        small,
+        large,
     )
-    memory_ratio = large["initial_peak_mib"] / small["initial_peak_mib"]
-    memory = Row(
-        "S7 memory",
-        f"Graph reader peak memory, initial read of {large_n:,} vs {small_n:,} users",
-        large["initial_peak_mib"],
-        small["initial_peak_mib"],
-        "MiB",
-        memory_ratio,
-        "<= 2x (bounded by a page)",
-        memory_ratio <= 2,
-    )
-    same = large["delta_requests"] == small["delta_requests"]
-    delta = Row(
-        "S7 delta",
-        f"Graph reader delta round, {ctx.sizes.s7_changes} changes, {large_n:,} vs {small_n:,} users",
-        large["delta_s"],
-        small["delta_s"],
-        "s",
-        large["delta_s"] / small["delta_s"],
-        "<= 2x, the same requests",
-        same and large["delta_s"] / small["delta_s"] <= 2,
-        note=f"requests {large['delta_requests']} vs {small['delta_requests']}"
-        + ("" if same else ": NOT the same"),
-    )
-    return [initial, memory, delta]
 
 
 async def _read(reader: SourceReader, cursor: str | None) -> tuple[str | None, int, int]:

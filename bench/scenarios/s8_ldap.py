@@ -24,6 +24,7 @@ from tests.ldap_servers.slapd import READER_DN, READER_PASSWORD, SUFFIX, Slapd
 
 from bench.context import Context
 from bench.report import Row
+from bench.scenarios.reader_rows import reader_rows
 from enlist.provisioning.sources.ldap.reader import LdapReader
 from enlist.provisioning.sources.ldap.settings import LdapSettings
 
@@ -41,48 +42,15 @@ async def run(ctx: Context) -> list[Row]:
         for server in servers:
             server.stop()
     small_r, large_r = measured
-    ratio = large_r["initial_s"] / small_r["initial_s"]
-    initial = Row(
-        "S8 initial read",
-        f"LDAP reader initial read, {large_n:,} vs {small_n:,} users",
-        large_r["initial_s"],
-        small_r["initial_s"],
-        "s",
-        ratio,
-        f"<= {large_n / small_n * 1.5:.0f}x",
-        ratio <= large_n / small_n * 1.5,
-        note=(
-            f"LDAP operations {large_r['initial_operations']} vs {small_r['initial_operations']}; "
-            f"peak reader memory {large_r['initial_peak_mib']:.1f} MiB "
-            f"vs {small_r['initial_peak_mib']:.1f} MiB"
-        ),
-        details={"small": small_r, "large": large_r},
+    return reader_rows(
+        "S8",
+        "LDAP reader",
+        f"syncrepl delta, {ctx.sizes.s8_changes} changes",
+        ("operations", "LDAP operations"),
+        (small_n, large_n),
+        small_r,
+        large_r,
     )
-    memory_ratio = large_r["initial_peak_mib"] / small_r["initial_peak_mib"]
-    memory = Row(
-        "S8 memory",
-        f"LDAP reader peak memory, initial read of {large_n:,} vs {small_n:,} users",
-        large_r["initial_peak_mib"],
-        small_r["initial_peak_mib"],
-        "MiB",
-        memory_ratio,
-        "<= 2x (bounded by a page)",
-        memory_ratio <= 2,
-    )
-    same = large_r["delta_operations"] == small_r["delta_operations"]
-    delta = Row(
-        "S8 delta",
-        f"LDAP reader syncrepl delta, {ctx.sizes.s8_changes} changes, {large_n:,} vs {small_n:,} users",
-        large_r["delta_s"],
-        small_r["delta_s"],
-        "s",
-        large_r["delta_s"] / small_r["delta_s"],
-        "<= 2x, the same LDAP operations",
-        same and large_r["delta_s"] / small_r["delta_s"] <= 2,
-        note=f"LDAP operations {large_r['delta_operations']} vs {small_r['delta_operations']}"
-        + ("" if same else ": NOT the same"),
-    )
-    return [initial, memory, delta]
 
 
 def tree_ldif(users: int, per_group: int) -> str:
