@@ -19,9 +19,12 @@ KINDS: dict[str, str] = {
     "staged_deletions": "deletions reached the accidental-deletion threshold and wait for an admin",
     "cycle_failures": "a cycle's failed objects exceeded notify_failure_percent of those it processed",
     "source_failing": "a source's reads failed notify_source_failures times in a row",
+    "token_expiry": (
+        "the Secret token expires within notify_token_expiry_days (its secret_token_expires_at "
+        "setting, else the exp claim of a JWT token)"
+    ),
 }
-"""Every alert kind, with what raises it. A Secret token's expiry is not among them: the
-provisioning model stores no expiry for a target's Secret token (ADR 0025)."""
+"""Every alert kind, with what raises it."""
 
 
 @dataclass(frozen=True, slots=True)
