@@ -87,7 +87,9 @@ async def check_app(conn: AsyncConnection, app: App, token: str | None, moment: 
     current = fingerprint(token) if token is not None else None
     prefix = f"{app.id}:{KIND}:"
     table = notification_conditions
-    keys = (await conn.execute(sa.select(table.c.key).where(table.c.key.startswith(prefix)))).scalars()
+    keys = (
+        await conn.execute(sa.select(table.c.key).where(table.c.key.startswith(prefix, autoescape=True)))
+    ).scalars()
     for key in list(keys):
         subject = key.removeprefix(prefix)
         if subject != current:
