@@ -5,31 +5,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.cli.admins import admin_group
 from enlist.cli.api_tokens import Realm, api_token_group
 from enlist.cli.lms_departments import department
 from enlist.cli.output import emit_json, fail, log_format_option
-from enlist.db.database import Database
-from enlist.lms import operations
-from enlist.lms.api.runtime import Portal, open_portal
-from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
-from enlist.lms.domain.tenants import Tenant
-from enlist.lms.store import synclog
-from enlist.lms.store import tenants as tenant_store
-from enlist.lms.store.department_tree import DepartmentError
-from enlist.scim.errors import ScimError
-from enlist.settings import load_settings
+
+if TYPE_CHECKING:  # `--help` loads no SQLAlchemy or portal: each command imports what it runs
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from enlist.db.database import Database
+    from enlist.lms.api.runtime import Portal
+    from enlist.lms.domain.tenants import Tenant
 
 T = TypeVar("T")
 
 
 def run(work: Callable[[Portal], Awaitable[T]]) -> T:
     """Open the portal's database (migrating it), run `work`, close it."""
+    from enlist.lms import operations  # noqa: PLC0415 (the portal, only when a command runs)
+    from enlist.lms.api.runtime import open_portal  # noqa: PLC0415
+    from enlist.lms.store.department_tree import DepartmentError  # noqa: PLC0415
+    from enlist.scim.errors import ScimError  # noqa: PLC0415
+    from enlist.settings import load_settings  # noqa: PLC0415
 
     async def main() -> T:
         portal = await open_portal(load_settings())
@@ -72,6 +73,7 @@ def lms() -> None:
 def serve(host: str, port: int, workers: int, log_format: str | None) -> None:
     """Serve the portal (SCIM endpoint, admin API, GET /healthz)."""
     from enlist.lms.api.app import create_app  # noqa: PLC0415 (only this command needs the server)
+    from enlist.settings import load_settings  # noqa: PLC0415
     from enlist.web.server import serve as run_server  # noqa: PLC0415
 
     settings = load_settings()
@@ -98,6 +100,7 @@ def tenant() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the Tenant URL and Secret token as JSON.")
 def tenant_create(name: str, as_json: bool) -> None:
     """Create a tenant and mint its first Secret token (shown once)."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
@@ -127,6 +130,8 @@ def tenant_create(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
     """Mint a new Secret token; the old ones keep working for the overlap window."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
@@ -154,6 +159,8 @@ def tenant_rotate(name: str, overlap: float | None, as_json: bool) -> None:
 @click.argument("name")
 def tenant_revoke(name: str) -> None:
     """Revoke every Secret token of the tenant at once (mint a new one with rotate-token)."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> int:
         async with portal.db.write() as conn:
@@ -170,6 +177,9 @@ def tenant_revoke(name: str) -> None:
 def tenant_set(name: str, settings: tuple[str, ...]) -> None:
     """Change tenant policies: group_mode, placement, tie_break, delete_policy, seat_limit,
     required_fields, token_overlap_hours, log_retention_days, unknown_managers (KEY=VALUE …)."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
+
     changes: dict[str, str] = {}
     for item in settings:
         key, sep, value = item.partition("=")
@@ -194,6 +204,7 @@ def tenant_set(name: str, settings: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tenant_show(name: str, as_json: bool) -> None:
     """Show a tenant: Tenant URL, policies, tokens (never the tokens themselves)."""
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.read() as conn:
@@ -218,6 +229,7 @@ def tenant_show(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tenant_list(as_json: bool) -> None:
     """List the tenants."""
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> list[dict[str, Any]]:
         async with portal.db.read() as conn:
@@ -239,6 +251,7 @@ def tenant_export(name: str, fmt: str, output: str | None) -> None:
     """Write the tenant's policies as one document (configuration as code)."""
     from enlist.document_shape import dump  # noqa: PLC0415 (only these commands need it)
     from enlist.lms.policy_document import document_of  # noqa: PLC0415
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> str:
         async with portal.db.read() as conn:
@@ -321,6 +334,10 @@ def log(
     prune: bool,
 ) -> None:
     """The tenant's sync log, newest first: every SCIM change with old and new values."""
+    from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row  # noqa: PLC0415
+    from enlist.lms.store import synclog  # noqa: PLC0415
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
+
     params = {
         k: v
         for k, v in {
@@ -372,6 +389,9 @@ lms.add_command(department)
 
 @asynccontextmanager
 async def _portal_database() -> AsyncIterator[Database]:
+    from enlist.lms.api.runtime import open_portal  # noqa: PLC0415 (see run)
+    from enlist.settings import load_settings  # noqa: PLC0415
+
     portal = await open_portal(load_settings())
     try:
         yield portal.db
@@ -380,6 +400,8 @@ async def _portal_database() -> AsyncIterator[Database]:
 
 
 async def _tenant_slug(conn: AsyncConnection, name_or_slug: str) -> str:
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
+
     return (await tenant_store.get_tenant(conn, name_or_slug)).slug
 
 
@@ -389,7 +411,10 @@ lms.add_command(admin_group(_portal_database, "learning portal", "the portal's a
 @asynccontextmanager
 async def _token_realm(tenant: str | None) -> AsyncIterator[Realm]:
     from enlist.api_tokens.model import TokenError  # noqa: PLC0415 (only token commands need these)
+    from enlist.lms.api.runtime import open_portal  # noqa: PLC0415
     from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415
+    from enlist.settings import load_settings  # noqa: PLC0415
 
     portal = await open_portal(load_settings())
     try:

@@ -6,7 +6,7 @@ A department is named by its id or its name (case-insensitive); `list` shows bot
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,19 +14,21 @@ import click
 # still loading, so its names are looked up when a command runs.
 import enlist.cli.lms as lms_cli
 from enlist.cli.output import emit_json, fail
-from enlist.lms import operations
-from enlist.lms.api.runtime import Portal
-from enlist.lms.store import department_tree as store
-from enlist.lms.store import tenants as tenant_store
+
+if TYPE_CHECKING:  # `department --help` loads no SQLAlchemy: each command imports what it runs
+    from enlist.lms.api.runtime import Portal
+    from enlist.lms.store import department_tree as store
 
 T = TypeVar("T")
 
 
 def run_department(tenant: str, work: Callable[[Portal], Awaitable[T]]) -> T:
     """`lms.run`, and a refused department change as an error with what to look at."""
+    from enlist.lms.store.department_tree import DepartmentError  # noqa: PLC0415 (only when run)
+
     try:
         return lms_cli.run(work)
-    except store.DepartmentError as exc:
+    except DepartmentError as exc:
         fail(str(exc), f"`enlist lms department list {tenant}` shows the departments and their ids")
 
 
@@ -40,6 +42,8 @@ def department() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the tree as nested JSON.")
 def department_list(tenant: str, as_json: bool) -> None:
     """Show the department tree with the people in each department."""
+    from enlist.lms.store import department_tree as store  # noqa: PLC0415 (see run_department)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415
 
     async def work(portal: Portal) -> list[store.DepartmentNode]:
         async with portal.db.read() as conn:
@@ -67,6 +71,8 @@ def _echo_tree(node: store.DepartmentNode, depth: int) -> None:
 @click.option("--under", "parent", help="Parent department (id or name); the root when omitted.")
 def department_create(tenant: str, name: str, parent: str | None) -> None:
     """Create a department."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run_department)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.write() as conn:
@@ -84,6 +90,8 @@ def department_create(tenant: str, name: str, parent: str | None) -> None:
 @click.option("--under", "parent", required=True, help="The new parent department (id or name).")
 def department_move(tenant: str, name: str, parent: str) -> None:
     """Move a department, with everything below it, under another department."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run_department)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415
 
     async def work(portal: Portal) -> tuple[str, str]:
         async with portal.db.write() as conn:

@@ -7,25 +7,32 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_apps import settings_pairs
 from enlist.cli.provisioning_common import read_secret, run
-from enlist.provisioning.service import Service
-from enlist.provisioning.sources import operations
-from enlist.provisioning.sources.apply import RoundHeldError
-from enlist.provisioning.sources.model import SourceUnavailableError
-from enlist.provisioning.sources.push import operations as push_operations
-from enlist.provisioning.sources.read import SourceBusyError
+
+if TYPE_CHECKING:  # `source --help` loads no engine: each command imports the operations it runs
+    from enlist.provisioning.service import Service
 
 T = TypeVar("T")
+
+# The options' defaults, here so that `--help` shows them without importing the operations;
+# tests/cli/test_startup_imports.py checks they are the operations' own.
+GRAPH_URL = "https://graph.microsoft.com"
+LOGIN_URL = "https://login.microsoftonline.com"
+DEFAULT_OVERLAP_MINUTES = 60
 
 
 def _run(work: Callable[[Service], Awaitable[T]]) -> T:
     """`run`, with a source's expected failures printed as one line too (exit 1)."""
+    from enlist.provisioning.sources.apply import RoundHeldError  # noqa: PLC0415 (only when run)
+    from enlist.provisioning.sources.model import SourceUnavailableError  # noqa: PLC0415
+    from enlist.provisioning.sources.read import SourceBusyError  # noqa: PLC0415
+
     try:
         return run(work)
     except (SourceUnavailableError, RoundHeldError, SourceBusyError) as exc:
@@ -51,8 +58,8 @@ def source() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="graph: a PEM file with the certificate and its private key (instead of a secret).",
 )
-@click.option("--graph-url", default=operations.GRAPH_URL, show_default=True)
-@click.option("--login-url", default=operations.LOGIN_URL, show_default=True)
+@click.option("--graph-url", default=GRAPH_URL, show_default=True)
+@click.option("--login-url", default=LOGIN_URL, show_default=True)
 @click.option(
     "--url", "urls", multiple=True, help="ldap: ldap://HOST[:PORT] or ldaps://…; repeat for fallbacks."
 )
@@ -108,6 +115,8 @@ def add(
     as_json: bool,
 ) -> None:
     """Add a source; it is read on its interval (5 minutes) from now."""
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+
     try:
         if kind == "ldap":
             secrets_ldap: dict[str, str] = {}
@@ -158,6 +167,8 @@ def add(
 
 
 def _add_push(name: str, as_json: bool) -> None:
+    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
+
     async def work(service: Service) -> dict[str, str]:
         return await push_operations.add(service, name)
 
@@ -173,7 +184,7 @@ def _add_push(name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option(
     "--overlap-minutes",
-    default=push_operations.DEFAULT_OVERLAP_MINUTES,
+    default=DEFAULT_OVERLAP_MINUTES,
     show_default=True,
     type=click.IntRange(min=0),
     help="How long the previous token(s) keep working (0: stop at once).",
@@ -181,6 +192,8 @@ def _add_push(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def rotate_token(name: str, overlap_minutes: int, as_json: bool) -> None:
     """Mint a new bearer token for a push source (shown once); the old one works for the overlap."""
+
+    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> dict[str, Any]:
         try:
@@ -202,6 +215,8 @@ def rotate_token(name: str, overlap_minutes: int, as_json: bool) -> None:
 def list_sources(as_json: bool) -> None:
     """Every source, its state and its last read."""
 
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+
     async def work(service: Service) -> list[dict[str, Any]]:
         return await operations.describe_all(service)
 
@@ -220,6 +235,8 @@ def list_sources(as_json: bool) -> None:
 def show(name: str, as_json: bool) -> None:
     """A source's settings (never its secrets), state, last read and next read."""
 
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+
     async def work(service: Service) -> dict[str, Any]:
         return await operations.describe(service, name)
 
@@ -236,6 +253,9 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def test(name: str, as_json: bool) -> None:
     """Reach the source with its credentials, and say exactly what is wrong (exit 1 if anything)."""
+
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> dict[str, Any]:
         found = await operations.get(service, name)
@@ -263,6 +283,9 @@ def test(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
     """One read of the source now; the directory changes only if the whole read succeeds."""
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
+
     show_bar = sys.stderr.isatty() and not as_json
 
     def progress(count: int) -> None:
@@ -306,6 +329,8 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
 def set_settings(name: str, items: tuple[str, ...], as_json: bool) -> None:
     """Change settings: interval_minutes, deletion_threshold, start_cycles_after_read, path,
     filters, client_secret (- reads stdin), … (KEY=VALUE)."""
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+
     changes = settings_pairs(items)
     for key in ("client_secret", "certificate", "bind_password"):
         if changes.get(key) == "-":
@@ -323,6 +348,8 @@ def _state_command(command: str, doc: str) -> None:
     @click.argument("name")
     @click.option("--json", "as_json", is_flag=True)
     def change(name: str, as_json: bool) -> None:
+        from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+
         async def work(service: Service) -> str:
             return await operations.change_state(service, name, command)
 
@@ -339,6 +366,8 @@ _state_command("resume", "Read the source on its interval again, starting now.")
 @click.option("--json", "as_json", is_flag=True)
 def remove(name: str, as_json: bool) -> None:
     """Remove the source. Its users and groups stay in the directory, managed by hand from now on."""
+
+    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> int:
         return await operations.remove(service, name)

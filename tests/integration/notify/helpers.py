@@ -8,8 +8,8 @@ import hmac
 import json
 from typing import Any
 
+from enlist.notify.delivery import DELIVERY_HEADER, SIGNATURE_HEADER
 from enlist.provisioning import operations
-from enlist.provisioning.notify.delivery import DELIVERY_HEADER, SIGNATURE_HEADER
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from tests.integration.notify.conftest import WEBHOOK_SECRET, Mailbox, WebhookReceiver

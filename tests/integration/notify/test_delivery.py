@@ -17,12 +17,13 @@ import sqlalchemy as sa
 
 from enlist.db.database import Database
 from enlist.db.rows import now
+from enlist.notify import rule
 from enlist.provisioning import operations as app_operations
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
 from enlist.provisioning.engine.scheduler import housekeeping
-from enlist.provisioning.notify import rule
 from enlist.provisioning.notify.operations import NoChannelError, history, send_test
 from enlist.provisioning.notify.outbox import enqueue
+from enlist.provisioning.notify.rule import KINDS
 from enlist.provisioning.notify.sender import MAX_ATTEMPTS, retry_after, send_due
 from enlist.provisioning.notify.tables import notification_outbox
 from enlist.provisioning.service import Service
@@ -167,7 +168,7 @@ def test_the_cli_sends_a_test_to_every_channel_and_reports_it_as_json(
     assert [len(r["attempts"]) for r in listed] == [1, 1]
 
 
-@pytest.mark.parametrize("kind", sorted(rule.KINDS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_is_turned_on_and_off_by_its_notify_key(kind: str) -> None:
     off = AppSettings().with_changes({f"notify.{kind}": "off"})
     assert getattr(off, f"notify_{kind}") is False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 Dialect = Literal["rfc", "entra"]
@@ -43,6 +44,9 @@ class AppSettings:
     notify_quiet_minutes: float = 60.0
     notify_failure_percent: float = 10.0
     notify_source_failures: int = 3
+    notify_token_expiry: bool = True
+    notify_token_expiry_days: int = 14
+    secret_token_expires_at: str = ""  # ISO 8601; else a JWT token's exp (notify.token_expiry)
     webhook_url: str = ""
     webhook_secret: str = ""  # sealed (enlist.provisioning.secrets) by operations.save_settings
 
@@ -70,6 +74,7 @@ _BOOLS = {
     "notify_staged_deletions",
     "notify_cycle_failures",
     "notify_source_failing",
+    "notify_token_expiry",
 }
 # (type, minimum, maximum): the maximum keeps a value finite and within what the scheduler's
 # time arithmetic and the databases hold (NaN once passed `value < minimum`: a 500 on PostgreSQL).
@@ -83,6 +88,7 @@ _NUMBERS: dict[str, tuple[type[int | float], float, float]] = {
     "notify_quiet_minutes": (float, 0.0, 525_600),
     "notify_failure_percent": (float, 0.0, 100.0),
     "notify_source_failures": (int, 1, 1000),
+    "notify_token_expiry_days": (int, 1, 3650),
 }
 
 
@@ -123,5 +129,19 @@ def _parse(key: str, text: str) -> Any:
         return text
     if key == "webhook_secret":
         return text
+    if key == "secret_token_expires_at":
+        return _expires_at(text)
     known = ", ".join(f.name for f in dataclasses.fields(AppSettings))
     raise SettingError(f"unknown setting {key!r}; the settings are {known}")
+
+
+def _expires_at(text: str) -> str:
+    """An ISO 8601 date or date-time, kept as the admin typed it; empty clears it."""
+    if not text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"secret_token_expires_at must be an ISO 8601 date or date-time (2027-03-31), not {text!r}"
+        raise SettingError(msg) from None
+    return moment.isoformat() if len(text) > len("2027-03-31") else text

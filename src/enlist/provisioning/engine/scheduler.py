@@ -16,6 +16,7 @@ from enlist.db.rows import now
 from enlist.provisioning.directory.lifecycle import purge_deleted
 from enlist.provisioning.engine.runner import AppPausedError, CycleBusyError, run_cycle
 from enlist.provisioning.logs import store as log_store
+from enlist.provisioning.notify import token_expiry
 from enlist.provisioning.notify.outbox import prune as prune_notifications
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import get_app_by_id, list_apps
@@ -61,15 +62,16 @@ HOUSEKEEPING_EVERY_S = 3600.0
 
 async def housekeeping(service: Service) -> dict[str, int]:
     """Hard-delete directory objects soft-deleted more than 30 days ago (the engine then sends
-    their DELETE), and drop provisioning log records and delivered notifications past each app's
-    retention."""
+    their DELETE), drop provisioning log records and delivered notifications past each app's
+    retention, and raise or clear each app's "Secret token about to expire" alert."""
     async with service.db.write() as conn:
         purged = await purge_deleted(conn, now())
         pruned = notifications = 0
         for app in await list_apps(conn):
             pruned += await log_store.prune(conn, app.id, app.settings.log_retention_days)
             notifications += await prune_notifications(conn, app.id, app.settings.log_retention_days, now())
-    return {"purged": purged, "pruned": pruned, "notifications": notifications}
+        expiring = await token_expiry.check_all(conn, service.secrets.open, now())
+    return {"purged": purged, "pruned": pruned, "notifications": notifications, "token_expiry": expiring}
 
 
 async def read_due_sources(service: Service) -> int:

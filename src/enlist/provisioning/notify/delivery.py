@@ -1,4 +1,6 @@
-"""Delivering one notification: a mail over SMTP (aiosmtplib) or a signed JSON POST.
+"""Delivering one provisioning notification: its mail composed, the webhook held to the target
+networks, the SMTP password opened; the attempt itself is the shared core's
+(`enlist.notify.delivery`, ADR 0033).
 
 Each function makes one attempt and returns what the other end said, or raises
 `DeliveryError` with it. Neither retries: the sender decides when to try again (ADR 0025).
@@ -6,70 +8,28 @@ Each function makes one attempt and returns what the other end said, or raises
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-import aiosmtplib
 import httpx2
 
+from enlist.notify import delivery as core
+from enlist.notify.delivery import DeliveryError, Notification, SmtpServer
 from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.target.network import TargetNetworks, guarded_transport, networks_of
 from enlist.settings import Settings
 
-SIGNATURE_HEADER = "X-Enlist-Signature"
-DELIVERY_HEADER = "X-Enlist-Delivery"
 SEALED_PREFIX = "sealed:"
 WEBHOOK_TIMEOUT_S = 30.0
-
-
-class DeliveryError(RuntimeError):
-    """This attempt failed; the message says what the server answered or why none did."""
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """One outbox row, as the sender hands it over."""
-
-    channel: str
-    destination: str
-    message_id: str
-    payload: dict[str, Any]
-    secret: str | None = None
-
-
-def body_of(notification: Notification) -> bytes:
-    """The webhook's body: the payload with its delivery id, as compact sorted JSON."""
-    document = {"id": notification.message_id, **notification.payload}
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-
-
-def signature(secret: str, body: bytes) -> str:
-    """`sha256=` and the hex HMAC-SHA256 of the exact body bytes under the webhook's secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 async def post_webhook(notification: Notification, timeout_s: float, networks: TargetNetworks) -> str:
     """POST the notification; the webhook's host is held to the target networks
     (`ENLIST_TARGET_NETWORKS_ALLOW`/`_DENY`, ADR 0014) like a Tenant URL: an admin types both."""
-    body = body_of(notification)
     transport = guarded_transport(httpx2.URL(notification.destination), networks)
-    headers = {"Content-Type": "application/json", DELIVERY_HEADER: notification.message_id}
-    if notification.secret:
-        headers[SIGNATURE_HEADER] = signature(notification.secret, body)
-    try:
-        async with httpx2.AsyncClient(timeout=timeout_s, transport=transport) as client:
-            response = await client.post(notification.destination, content=body, headers=headers)
-    except httpx2.HTTPError as exc:
-        raise DeliveryError(f"no answer from the webhook: {type(exc).__name__}: {exc}") from exc
-    if not 200 <= response.status_code < 300:
-        raise DeliveryError(f"the webhook answered {response.status_code}")
-    return f"the webhook answered {response.status_code}"
+    return await core.post_webhook(notification, timeout_s, transport)
 
 
 def subject_of(payload: dict[str, Any]) -> str:
@@ -109,21 +69,15 @@ def smtp_password(settings: Settings, secrets: SecretBox) -> str | None:
 async def send_mail(notification: Notification, settings: Settings, secrets: SecretBox) -> str:
     if not settings.smtp_host:
         raise DeliveryError("no SMTP server is configured (ENLIST_SMTP_HOST)")
-    mail = mail_of(notification, settings.smtp_from)
-    try:
-        _, answer = await aiosmtplib.send(
-            mail,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_user or None,
-            password=smtp_password(settings, secrets) if settings.smtp_user else None,
-            use_tls=settings.smtp_security == "tls",
-            start_tls=settings.smtp_security == "starttls",
-            timeout=settings.smtp_timeout_seconds,
-        )
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"the SMTP server did not accept the mail: {exc}") from exc
-    return f"the SMTP server accepted it: {answer}"
+    server = SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        timeout_s=settings.smtp_timeout_seconds,
+        user=settings.smtp_user or None,
+        password=smtp_password(settings, secrets) if settings.smtp_user else None,
+    )
+    return await core.send_mail(mail_of(notification, settings.smtp_from), server)
 
 
 async def deliver(notification: Notification, settings: Settings, secrets: SecretBox) -> str:

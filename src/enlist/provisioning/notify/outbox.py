@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.provisioning.notify import rule
+from enlist.notify import rule
 from enlist.provisioning.notify.tables import notification_conditions, notification_outbox
 from enlist.provisioning.store.apps import App
 

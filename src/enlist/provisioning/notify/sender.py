@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from enlist.db.rows import now
+from enlist.notify.delivery import DeliveryError, Notification
 from enlist.provisioning.leases import holder_is_dead, owner_id
-from enlist.provisioning.notify.delivery import DeliveryError, Notification, deliver
+from enlist.provisioning.notify.delivery import deliver
 from enlist.provisioning.notify.tables import notification_attempts, notification_outbox
 from enlist.provisioning.service import Service
 

@@ -48,6 +48,7 @@ BOOLEANS = (
     "notify_staged_deletions",
     "notify_cycle_failures",
     "notify_source_failing",
+    "notify_token_expiry",
 )
 MAPPING_KINDS = ("direct", "constant", "expression", "none")
 
