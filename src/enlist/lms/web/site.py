@@ -59,6 +59,7 @@ def build_site() -> Site:
     site.env.globals["readable"] = values.readable
     site.env.globals["attribute_parts"] = values.attribute_parts
     site.env.globals["short_attribute"] = values.short_attribute
+    site.env.globals["members_by_name"] = values.members_by_name
     site.env.globals["plural"] = plural
     return site
 

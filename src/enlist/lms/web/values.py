@@ -17,8 +17,8 @@ from typing import Any
 
 # The sub-attributes of RFC 7643 §4.1.2 `addresses`, in the order an address is written.
 ADDRESS_PARTS = ("streetAddress", "locality", "region", "postalCode", "country")
-# What qualifies a multi-valued item (RFC 7643 §2.4) rather than being its value.
-QUALIFIERS = ("type", "primary", "display")
+# The sub-attributes a typed value's line is made of; `$ref` is the URL of the `value` itself.
+_TYPED_KNOWN = frozenset({"value", "display", "displayName", "type", "primary", "$ref"})
 _BREAK_AFTER = re.compile(r"(?<=[:.])")
 
 
@@ -78,15 +78,27 @@ def _qualifiers(item: Mapping[str, Any]) -> list[str]:
 
 def _address(item: Mapping[str, Any]) -> str:
     """An address as it is written on an envelope, on one line: the parts the client sent, else
-    its `formatted` text (the parts win: `formatted` is often stale or a copy of them)."""
+    its `formatted` text (the parts first; `formatted` too when it says something else)."""
     street = ", ".join(str(item.get("streetAddress") or "").splitlines())
     region = " ".join(str(item.get(k) or "") for k in ("region", "postalCode")).strip()
-    parts = [
+    parts = ", ".join(
         p for p in (street, str(item.get("locality") or ""), region, str(item.get("country") or "")) if p
-    ]
-    if parts:
-        return ", ".join(parts)
-    return ", ".join(str(item.get("formatted") or "").splitlines())
+    )
+    formatted = ", ".join(
+        line.strip() for line in str(item.get("formatted") or "").splitlines() if line.strip()
+    )
+    if parts and formatted and _letters(formatted) != _letters(parts):
+        return f"{parts} — {formatted}"  # the two disagree: show both rather than choose
+    return parts or formatted
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def members_by_name(ids: list[str], people: Mapping[str, str]) -> list[str]:
+    """Member ids in the order of their names (case-insensitive), ids no user has any more last."""
+    return sorted(ids, key=lambda i: (i not in people, people.get(i, "").casefold(), i))
 
 
 def short_attribute(name: str) -> str:
