@@ -2,7 +2,7 @@
 
 `LAYOUT_PROBLEMS` is a JavaScript function returning a list of sentences, one per problem found:
 the document wider than the viewport, a visible control (link, button, field, summary) reaching
-outside it, an attribute name (`code.attr`) broken inside a word, a table row whose cells do not
+outside it, an attribute name (`code.attr`) or a department name broken inside a word, a table row whose cells do not
 start on one line, two columns of a table saying the same thing in every row, a table with no
 column marked as its sort (`aria-sort`), and a text field whose placeholder is cut off.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 LAYOUT_PROBLEMS = r"""
 () => {
   const problems = [];
+  const WHOLE_WORDS = 'code.attr, .tree a, td.department a';
   const width = document.documentElement.clientWidth;
   const where = (el) => {
     const id = el.id ? '#' + el.id : '';
@@ -35,15 +36,22 @@ LAYOUT_PROBLEMS = r"""
       problems.push(`${where(el)} reaches ${Math.round(box.left)}..${Math.round(box.right)} px, outside the ${width} px viewport`);
     }
   }
-  for (const code of document.querySelectorAll('code.attr')) {
-    if (!shown(code)) continue;
-    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+  // Names a person reads whole: attribute names (broken only between their parts, which are
+  // the text nodes), department names (only between words).
+  for (const holder of document.querySelectorAll(WHOLE_WORDS)) {
+    if (!shown(holder)) continue;
+    const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      if (!node.textContent) continue;
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-      if (lines.size > 1) problems.push(`the attribute name part "${node.textContent}" breaks across lines`);
+      const pieces = holder.matches('code.attr') ? [[0, node.textContent.length]] :
+        [...node.textContent.matchAll(/\S+/g)].map((m) => [m.index, m.index + m[0].length]);
+      for (const [start, end] of pieces) {
+        if (end <= start) continue;
+        const range = document.createRange();
+        range.setStart(node, start);
+        range.setEnd(node, end);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) problems.push(`"${node.textContent.slice(start, end)}" breaks inside a word`);
+      }
     }
   }
   for (const table of document.querySelectorAll('table')) {

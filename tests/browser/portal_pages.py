@@ -88,6 +88,15 @@ def seed_tenant(live: LivePortal) -> SeededTenant:
         "--under",
         "Sales Operations and Enablement EMEA",
     )
+    live.cli(
+        "lms",
+        "department",
+        "create",
+        TENANT,
+        "Vertriebsinnendienstkoordination",
+        "--under",
+        "Northern Europe",
+    )
     headers = {"Authorization": f"Bearer {token}", "Content-Type": SCIM}
     with httpx2.Client(base_url=tenant_url, timeout=30) as http:
         people = []
