@@ -24,6 +24,7 @@ from enlist.db.database import is_disconnect
 from enlist.lms.api.responses import ScimResponse, scim_error_response
 from enlist.lms.api.runtime import Portal, portal_of
 from enlist.lms.api.throttle import authenticated_tenant
+from enlist.lms.domain.clients import client_of
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.service import groups as group_service
 from enlist.lms.service import users as user_service
@@ -63,7 +64,9 @@ def scim_route(path: str, handler: Handler, *, search: bool = False) -> list[Rou
 def _endpoint(handler: Handler, *, search: bool) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         portal = portal_of(request)
-        entry = SyncEntry(method=request.method, path=request.url.path)
+        entry = SyncEntry(
+            method=request.method, path=request.url.path, client=client_of(request.headers.get("user-agent"))
+        )
         tenant: Tenant | None = None
         # A read that lost its database connection is run once more on a new one; a write is
         # retried inside its transaction (Database.transaction).

@@ -22,6 +22,7 @@ CSV_COLUMNS = (
     "duration_ms",
     "error",
     "request_id",
+    "client",
 )
 
 

@@ -313,6 +313,7 @@ async def _resolve_waiting(conn: AsyncConnection, req: Request, record: UserReco
         entry = SyncEntry(
             method=req.entry.method,
             path=req.entry.path,
+            client=req.entry.client,
             status=200,
             action="resolve manager",
             resource_type="User",

@@ -11,7 +11,7 @@ select the same entries.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.lms.store import synclog
-from enlist.lms.store.tables import sync_log
+from enlist.lms.store.tables import sync_log, users
 from enlist.web.paging import PAGE_SIZE, CursorKey, Page, page_of
 
 EXPORT_BATCH = 1000
@@ -87,3 +87,34 @@ async def export_entries(
         if len(rows) < EXPORT_BATCH:
             return
         position = (rows[-1].at, rows[-1].id)
+
+
+NAMES_BATCH = 500  # ids per IN list: well under SQLite's and PostgreSQL's bound-parameter limits
+
+
+def member_ids(entries: Iterable[dict[str, Any]]) -> set[str]:
+    """The user ids that the `members` changes of these entries name (who joined, who left)."""
+    found: set[str] = set()
+    for entry in entries:
+        for change in entry.get("changes") or []:
+            if change.get("attribute") != "members":
+                continue
+            for side in (change.get("old"), change.get("new")):
+                if isinstance(side, list):
+                    found.update(i for i in side if isinstance(i, str))
+    return found
+
+
+async def user_names(conn: AsyncConnection, tenant_id: int, ids: Iterable[str]) -> dict[str, str]:
+    """id → the name a person knows (display name, else login) of this tenant's users among
+    `ids`; an id of an erased user (or another tenant's) is simply absent."""
+    wanted = sorted(set(ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), NAMES_BATCH):
+        rows = await conn.execute(
+            sa.select(users.c.id, users.c.display_name, users.c.user_name).where(
+                users.c.tenant_id == tenant_id, users.c.id.in_(wanted[start : start + NAMES_BATCH])
+            )
+        )
+        names.update({r.id: r.display_name or r.user_name for r in rows})
+    return names

@@ -40,6 +40,7 @@ class SyncEntry:
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     request_id: str | None = field(default_factory=current_request_id)  # the request's (enlist.logs)
+    client: str | None = None  # who sent it: enlist.lms.domain.clients.client_of(User-Agent)
 
     @property
     def duration_ms(self) -> float:
@@ -66,6 +67,7 @@ async def record(conn: AsyncConnection, tenant_id: int, entry: SyncEntry, at: da
         duration_ms=round(entry.duration_ms, 3),
         error=entry.error,
         request_id=entry.request_id,
+        client=entry.client,
     )
 
 
@@ -132,6 +134,7 @@ def _row(row: sa.Row[Any]) -> dict[str, Any]:
         "duration_ms": m["duration_ms"],
         "error": m["error"],
         "request_id": m["request_id"],
+        "client": m["client"],
     }
 
 

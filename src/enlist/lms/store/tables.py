@@ -149,6 +149,7 @@ sync_log = sa.Table(
     sa.Column("duration_ms", sa.Float, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("request_id", sa.String(128), nullable=True),  # migration 0006; enlist.logs.context
+    sa.Column("client", sa.String(64), nullable=True),  # migration 0009; enlist.lms.domain.clients
     sa.Index(None, "tenant_id", "at"),
     sa.Index(None, "tenant_id", "resource_id", "at"),
     sa.Index(None, "tenant_id", "status", "at"),

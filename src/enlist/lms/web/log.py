@@ -11,7 +11,7 @@ from starlette.responses import Response
 from enlist.lms.api.admin import log_query
 from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row
 from enlist.lms.store import synclog
-from enlist.lms.store.log_views import export_entries, log_entry, log_page
+from enlist.lms.store.log_views import export_entries, log_entry, log_page, member_ids, user_names
 from enlist.lms.web.common import TenantContext, not_found, query_params
 from enlist.scim.errors import ScimError
 from enlist.web.download import Download
@@ -54,7 +54,10 @@ async def log_detail(ctx: TenantContext) -> Response:
     entry = await log_entry(ctx.conn, ctx.tenant.id, entry_id)
     if entry is None:
         return not_found(ctx.request, "This sync log entry")
-    return ctx.render("log_entry.html", page_title=f"Sync log entry {entry['id']}", entry=entry)
+    people = await user_names(ctx.conn, ctx.tenant.id, member_ids([entry]))
+    return ctx.render(
+        "log_entry.html", page_title=f"Sync log entry {entry['id']}", entry=entry, people=people
+    )
 
 
 async def log_export(ctx: TenantContext) -> Response:

@@ -17,9 +17,10 @@ from enlist.api_tokens.pages import TokenPages
 from enlist.lms.api.runtime import portal_of
 from enlist.lms.store.admin_views import COUNT_CAP
 from enlist.lms.store.tables import tenants as tenant_table
-from enlist.lms.web import directory, log, sync, tenants, users
+from enlist.lms.web import directory, log, sync, tenants, users, values
 from enlist.lms.web.common import tenant_page
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
+from enlist.web.words import plural
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TENANT = ADMIN_PREFIX + "/tenants/{tenant}"
@@ -54,7 +55,12 @@ def build_site() -> Site:
         cookie_prefix="enlist_lms",
     )
     site.env.globals["count_cap"] = COUNT_CAP
-    site.env.globals["shown"] = users.shown
+    site.env.globals["shown"] = values.shown
+    site.env.globals["readable"] = values.readable
+    site.env.globals["attribute_parts"] = values.attribute_parts
+    site.env.globals["short_attribute"] = values.short_attribute
+    site.env.globals["members_by_name"] = values.members_by_name
+    site.env.globals["plural"] = plural
     return site
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import sqlalchemy as sa
 from starlette.responses import Response
 
@@ -12,22 +9,14 @@ from enlist.lms.domain.changes import flatten
 from enlist.lms.domain.users import STATUSES, pending_manager
 from enlist.lms.store import synclog
 from enlist.lms.store.admin_views import UserFilter, user_detail, users_page
-from enlist.lms.store.log_views import log_page
+from enlist.lms.store.log_views import log_page, member_ids, user_names
 from enlist.lms.store.tables import departments
 from enlist.lms.store.users import groups_of
 from enlist.lms.web.common import TenantContext, not_found, query_params
+from enlist.lms.web.values import readable
 from enlist.web.paging import decode_cursor
 
 HISTORY_SHOWN = 20
-
-
-def shown(value: Any) -> str:
-    """An attribute value as a person reads it: text as is, anything else as compact JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
 
 
 async def users_list(ctx: TenantContext) -> Response:
@@ -70,7 +59,7 @@ async def user_page(ctx: TenantContext) -> Response:
         ctx.conn, ctx.tenant.id, synclog.LogQuery(resource_id=user.id), None, size=HISTORY_SHOWN
     )
     # A pending manager is shown once, as unresolved, not also among the profile's attributes.
-    profile = [(a, shown(v)) for a, v in sorted(flatten(user.doc).items()) if a != "manager"]
+    profile = [(a, readable(v)) for a, v in sorted(flatten(user.doc).items()) if a != "manager"]
     return ctx.render(
         "user.html",
         page_title=user.user_name,
@@ -79,4 +68,5 @@ async def user_page(ctx: TenantContext) -> Response:
         profile=profile,
         groups=member_of,
         history=history,
+        people=await user_names(ctx.conn, ctx.tenant.id, member_ids(history.items)),
     )
