@@ -21,7 +21,6 @@ from enlist.lms.api.app import create_app
 from enlist.lms.api.runtime import Portal
 from enlist.lms.api_tokens import api_tokens
 from enlist.lms.domain.tenants import Tenant
-from enlist.lms.store import tenants as tenant_store
 from tests.live import portal_on_loopback
 
 PATH_VALUES = {"tenant": "acme", "name": "no-such-token", "department": "acme"}
@@ -68,7 +67,9 @@ async def expire(portal: Portal, name: str) -> None:
     """Move a token's expiry into the past (a test cannot wait 90 days)."""
     async with portal.db.write() as conn:
         await conn.execute(
-            api_tokens.update().where(api_tokens.c.name == name).values(expires_at=now() - timedelta(seconds=1))
+            api_tokens.update()
+            .where(api_tokens.c.name == name)
+            .values(expires_at=now() - timedelta(seconds=1))
         )
 
 

@@ -31,18 +31,20 @@ DESCRIPTION = "/api/openapi.json"
 
 def walked(api: PortalApi) -> list[tuple[str, str, str, bool]]:
     """(method, path, scope needed, per tenant) of every /api route."""
-    found = []
+    found: list[tuple[str, str, str, bool]] = []
     for route in api.routes:
         needed = getattr(route.endpoint, SCOPE_ATTRIBUTE, None)
         assert needed in ("read", "write"), f"{route.path} does not go through the door"
-        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
-            found.append((method, concrete(route.path), needed, "{tenant}" in route.path))
+        methods = sorted((route.methods or {"GET"}) - {"HEAD"})
+        found.extend((method, concrete(route.path), needed, "{tenant}" in route.path) for method in methods)
     assert len(found) >= 20, found  # every write the CLI has
     return found
 
 
-async def test_every_api_route_refuses_each_kind_of_wrong_token_in_the_one_error_shape(api: PortalApi) -> None:
-    """The class: every route × (no token, a bad one, revoked, expired, read on a write, a
+async def test_every_api_route_refuses_each_kind_of_wrong_token_in_the_one_error_shape(
+    api: PortalApi,
+) -> None:
+    """The class: every route by (no token, a bad one, revoked, expired, read on a write, a
     token of another tenant): 401, 401, 401, 401, 403, 403, each in the one shape."""
     real = api.tokens["portal-write"]
     cases = {
@@ -99,7 +101,9 @@ async def test_a_tenant_token_is_refused_on_every_portal_wide_route_and_sees_no_
         if not per_tenant and path != DESCRIPTION
     }
     for slug in ("globex", "no-such-tenant"):
-        refused["GET", f"/api/v1/tenants/{slug}"] = (await api.call("GET", f"/api/v1/tenants/{slug}", acme)).status_code
+        refused["GET", f"/api/v1/tenants/{slug}"] = (
+            await api.call("GET", f"/api/v1/tenants/{slug}", acme)
+        ).status_code
 
     own = (await api.call("GET", "/api/v1/tenants/acme/api-tokens", acme)).json()
 
@@ -141,7 +145,9 @@ async def test_answers_before_any_route_are_in_the_one_error_shape(api: PortalAp
         assert_error_shape(answer)
 
 
-async def test_the_description_lists_every_api_route_and_no_other_and_is_valid_openapi(api: PortalApi) -> None:
+async def test_the_description_lists_every_api_route_and_no_other_and_is_valid_openapi(
+    api: PortalApi,
+) -> None:
     answer = await api.call("GET", "/api/openapi.json", api.tokens["acme-read"])
 
     assert answer.status_code == 200, answer.text
@@ -158,4 +164,8 @@ async def test_the_description_lists_every_api_route_and_no_other_and_is_valid_o
         if status.startswith("4")
     }
     assert errors == {"#/components/responses/Error"}
-    assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == ["code", "message", "hint"]
+    assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == [
+        "code",
+        "message",
+        "hint",
+    ]

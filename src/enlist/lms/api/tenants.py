@@ -102,7 +102,7 @@ async def list_secret_tokens(call: Call) -> Response:
     summary: The tenant's Secret tokens' state (key id, created, expiry, revoked, usable).
     parameters: [{$ref: "#/components/parameters/tenant"}]
     responses:
-      "200": {description: A list of token states, newest first.}
+      "200": {description: "A list of token states, newest first."}
       "4XX": {$ref: "#/components/responses/Error"}
     """
     return JSONResponse(await tenant_store.token_status(call.conn, call.the_tenant))

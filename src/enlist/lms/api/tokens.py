@@ -44,7 +44,7 @@ summary: Revoke the live API token NAME (`api-token revoke`{tenant}).
 parameters:
 {parameters}  - {{$ref: "#/components/parameters/name"}}
 responses:
-  "200": {{description: The token, revoked.}}
+  "200": {{description: "The token, revoked."}}
   "4XX": {{$ref: "#/components/responses/Error"}}
 """
 _TENANT_PARAMETER = '  - {$ref: "#/components/parameters/tenant"}\n'
