@@ -79,3 +79,16 @@ async def make_tenant(portal: Portal, http: httpx2.AsyncClient, name: str = "acm
         tenant = await tenant_store.create_tenant(conn, name)
         token = await tenant_store.add_token(conn, tenant, portal.peppers.current)
     return ScimTenant(tenant, token, http)
+
+
+def assert_api_error(response: httpx2.Response, status: int, *words: str) -> dict[str, str]:
+    """`status` in the JSON APIs' one error shape (`{"error": {"code", "message", "hint"}}`),
+    every part a sentence, `words` in the message."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "hint"}
+    assert all(isinstance(v, str) and v.strip() for v in error.values()), error
+    for word in words:
+        assert word in error["message"], (word, error)
+    return dict(error)

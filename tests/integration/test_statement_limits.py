@@ -24,7 +24,7 @@ from enlist.db.database import Database
 from enlist.lms.api.runtime import Portal
 from enlist.lms.store.filter_sql import MAX_SUBSTRING_OPERAND
 from enlist.lms.store.synclog import MAX_TEXT_LENGTH
-from tests.helpers import GROUP, USER, make_tenant
+from tests.helpers import GROUP, USER, assert_api_error, make_tenant
 from tests.integration.test_bad_input import assert_scim_error
 
 SUBSTRING_FILTERS = [
@@ -62,7 +62,7 @@ async def test_a_sync_log_search_over_the_limit_is_400_naming_the_limit(
     at_limit = await http.get(path, params={"q": "x" * MAX_TEXT_LENGTH}, headers=headers)
     assert at_limit.status_code == 200, at_limit.text
     over = await http.get(path, params={"q": "x" * (MAX_TEXT_LENGTH + 1)}, headers=headers)
-    assert_scim_error(over, 400, "q", str(MAX_TEXT_LENGTH))
+    assert_api_error(over, 400, "q", str(MAX_TEXT_LENGTH))
 
 
 @pytest.mark.parametrize("database_kind", ["sqlite"])

@@ -31,14 +31,19 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def assert_unauthorized(response: httpx2.Response, token: str | None = None) -> None:
-    """401, a Bearer challenge, a SCIM error body, and no echo of the token that was sent."""
+    """401, a Bearer challenge, an error body (SCIM's under /scim/, the JSON API's one shape
+    under /api/, ADR 0031), and no echo of the token that was sent."""
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert response.headers["content-type"].startswith(SCIM)
     body = response.json()
-    assert body["schemas"] == [ERROR]
-    assert body["status"] == "401"
-    assert "token" in body["detail"].lower()
+    if response.url.path.startswith("/api/"):
+        assert body["error"]["code"] == "Unauthorized"
+        assert "token" in (body["error"]["message"] + body["error"]["hint"]).lower()
+    else:
+        assert response.headers["content-type"].startswith(SCIM)
+        assert body["schemas"] == [ERROR]
+        assert body["status"] == "401"
+        assert "token" in body["detail"].lower()
     if token:
         assert token not in response.text
 

@@ -154,7 +154,10 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
     csrf = csrf_of(await portal_client.get("/admin/tenants"))
     scim_prefix = "/scim/v2/"
     bearer = {"Authorization": f"Bearer {tenant.token}"}
-    scraper = {"Authorization": f"Bearer {await api_token(portal.db, lms_tokens, portal.peppers.current)}"}
+    # One whole-portal write token: `GET /metrics` and every JSON API route, its writes included.
+    writer = {
+        "Authorization": f"Bearer {await api_token(portal.db, lms_tokens, portal.peppers.current, 'write')}"
+    }
     fuzzer = Fuzzer(
         client=portal_client,
         routes=list(portal_client.app.routes),  # type: ignore[attr-defined]
@@ -163,13 +166,19 @@ async def test_every_portal_route_answers_below_500_to_hostile_input(
             "tenant": [tenant.tenant.slug],
             "id": [users[0]["id"], group["id"], USER, GROUP],
             "rest": ["Nope"],
+            "department": [tenant.tenant.slug, "nowhere"],
+            "name": ["nobody"],  # not "fuzz": revoking its own token would refuse the rest
         },
         headers_for=lambda path: (
-            bearer if path.startswith((scim_prefix, "/api/")) else scraper if path == "/metrics" else {}
+            bearer
+            if path.startswith(scim_prefix)
+            else writer
+            if path.startswith("/api/") or path == "/metrics"
+            else {}
         ),
         home="/admin/tenants",
     )
-    check(await fuzz(fuzzer, csrf, bearer_prefixes=(scim_prefix,)), fuzzer)
+    check(await fuzz(fuzzer, csrf, bearer_prefixes=(scim_prefix, "/api/")), fuzzer)
 
 
 @pytest.fixture

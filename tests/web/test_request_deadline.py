@@ -44,7 +44,7 @@ def concrete(path: str) -> str:
 
 
 def expected_type(service: str, path: str) -> str:
-    if path.startswith("/scim/") or (service == "portal" and path.startswith("/api/")):
+    if path.startswith("/scim/"):
         return SCIM_ERROR
     if path.startswith(("/api/", "/openapi")) or path == "/healthz":
         return "application/json"

@@ -9,7 +9,8 @@ A request is let in by one of:
   as a tenant's Secret token (the sync-log API took those first).
 
 A refusal is answered in the API's own error shape: 401 for a missing, unknown, revoked or
-expired token (and a portal token limited to another tenant), 403 for a read token on a write.
+expired token, 403 for a read token on a write and for a portal token limited to another tenant
+(it is a valid token that may not do this: the same answer whether that tenant exists or not).
 Every refusal counts in `enlist_token_failures_total{kind="api"}`.
 """
 
@@ -97,7 +98,7 @@ class Door:
 
     def _refused(self, reason: Refusal) -> Response:
         TOKEN_FAILURES.labels(self.service, "api", reason).inc()
-        return self.refuse(403 if reason == "scope" else 401, _MESSAGES[reason])
+        return self.refuse(403 if reason in ("scope", "tenant") else 401, _MESSAGES[reason])
 
 
 def _as_secret_token(found: store.Found | None) -> tk.StoredToken | None:

@@ -50,12 +50,11 @@ def run(work: Callable[[Portal], Awaitable[T]]) -> T:
 
 
 def describe(tenant: Tenant, portal: Portal) -> dict[str, Any]:
-    return {
-        "tenant": tenant.slug,
-        "name": tenant.name,
-        "tenant_url": tenant.tenant_url(portal.public_url),
-        "policy": tenant.policy.to_json(),
-    }
+    """The tenant as every front end shows it (`operations.describe_tenant`)."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
+
+    described: dict[str, Any] = operations.describe_tenant(tenant, portal.public_url)
+    return described
 
 
 @click.group()
@@ -204,13 +203,13 @@ def tenant_set(name: str, settings: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tenant_show(name: str, as_json: bool) -> None:
     """Show a tenant: Tenant URL, policies, tokens (never the tokens themselves)."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
     from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> dict[str, Any]:
         async with portal.db.read() as conn:
             found = await tenant_store.get_tenant(conn, name)
-            tokens = await tenant_store.token_status(conn, found)
-        return {**describe(found, portal), "tokens": tokens}
+            return await operations.tenant_details(conn, found, portal.public_url)
 
     result = run(work)
     if as_json:
@@ -249,14 +248,13 @@ def tenant_list(as_json: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write here, not to stdout.")
 def tenant_export(name: str, fmt: str, output: str | None) -> None:
     """Write the tenant's policies as one document (configuration as code)."""
-    from enlist.document_shape import dump  # noqa: PLC0415 (only these commands need it)
-    from enlist.lms.policy_document import document_of  # noqa: PLC0415
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
     from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
 
     async def work(portal: Portal) -> str:
         async with portal.db.read() as conn:
             found = await tenant_store.get_tenant(conn, name)
-        return dump(document_of(found).to_data(), "json" if fmt == "json" else "yaml")
+        return operations.export_policies(found, fmt)
 
     written = run(work)
     if output is None:
@@ -274,17 +272,17 @@ def tenant_import(file: Any, dry_run: bool, as_json: bool) -> None:
     """Create a tenant or bring its policies to a document `tenant export` wrote: show the
     difference, then apply it in one transaction. A bad document changes nothing."""
     from enlist.document_shape import DocumentError, load  # noqa: PLC0415 (only this command)
-    from enlist.lms.policy_document import import_policy_document, read_policy_document  # noqa: PLC0415
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
 
     try:
-        document = read_policy_document(load(file.read()))
+        data = load(file.read())
     except DocumentError as exc:
         fail(f"{file.name}: {exc}", "nothing was changed")
 
     async def work(portal: Portal) -> dict[str, Any]:
         try:
             async with portal.db.read() if dry_run else portal.db.write() as conn:
-                done = await import_policy_document(conn, document, portal.peppers.current, dry_run=dry_run)
+                done = await operations.import_policies(conn, data, portal.peppers.current, dry_run=dry_run)
         except DocumentError as exc:
             fail(f"{file.name}: {exc}", "nothing was changed")
         return done.to_json()
@@ -334,6 +332,7 @@ def log(
     prune: bool,
 ) -> None:
     """The tenant's sync log, newest first: every SCIM change with old and new values."""
+    from enlist.lms import operations  # noqa: PLC0415 (see run)
     from enlist.lms.domain.synclog_export import csv_header, csv_row, jsonl_row  # noqa: PLC0415
     from enlist.lms.store import synclog  # noqa: PLC0415
     from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (see run)
@@ -358,8 +357,7 @@ def log(
         query = log_query(params)
         if prune:
             async with portal.db.write() as conn:
-                found = await tenant_store.get_tenant(conn, name)
-                await synclog.prune(conn, found.id, found.policy.log_retention_days)
+                await operations.prune_sync_log(conn, await tenant_store.get_tenant(conn, name))
         async with portal.db.read() as conn:
             found = await tenant_store.get_tenant(conn, name)
             if export:

@@ -11,25 +11,27 @@ from enlist.api_tokens.door import Door
 from enlist.api_tokens.model import ApiToken, Refusal
 from enlist.api_tokens.tables import define
 from enlist.db.database import Database
-from enlist.lms.api.responses import scim_error_response
+from enlist.lms.api.errors import refused
 from enlist.lms.store.tables import metadata, tenants
 from enlist.lms.store.tenants import find_tenant
-from enlist.scim.errors import ScimError
 from enlist.web.tokens import Pepper
 
 api_tokens = define(metadata, tenants=tenants)
 
 
 def api_error(status: int, message: str) -> Response:
-    """The portal API's error shape: a SCIM Error body, as its Secret token door answers."""
-    headers = {"WWW-Authenticate": 'Bearer realm="enlist"'} if status == 401 else {}
-    return scim_error_response(ScimError(status, message, headers=headers))
+    """The portal API's one error shape (`enlist.lms.api.errors`), which the API's routes answer too."""
+    return refused(status, message)
+
+
+NO_TENANT_DATA = frozenset({"/api/openapi.json"})
+"""Routes that show nothing of any tenant: every token of the portal may read them."""
 
 
 async def same_tenant(conn: AsyncConnection, request: Request, token: ApiToken) -> Refusal | None:
-    """A token limited to one tenant opens only that tenant's routes (and not `/metrics`, which
-    shows every tenant)."""
-    if token.tenant_id is None:
+    """A token limited to one tenant opens only that tenant's routes (not the portal's routes,
+    which act on every tenant, nor `/metrics`, which shows every tenant), and `NO_TENANT_DATA`."""
+    if token.tenant_id is None or request.url.path in NO_TENANT_DATA:
         return None
     slug = request.path_params.get("tenant")
     tenant = await find_tenant(conn, slug) if isinstance(slug, str) else None

@@ -1,6 +1,7 @@
-"""What an admin does to a tenant, whichever front end they use: the `enlist lms tenant …` and
-`enlist lms department …` commands and the admin pages' forms all call these functions, so
-the two cannot drift apart and give the same errors with the same messages.
+"""What an admin does to a tenant, whichever front end they use: the `enlist lms tenant …`,
+`enlist lms department …` and `enlist lms log` commands, the admin pages' forms and the
+portal's JSON API (`enlist.lms.api`) all call these functions, so they cannot drift apart and
+give the same errors with the same messages.
 
 Each operation works in the caller's transaction (`conn`): a page runs it inside the write
 transaction its tenant lookup opened, a command inside the one it opens. An operation that
@@ -14,15 +15,23 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.api_tokens.model import TokenError
+from enlist.document_shape import DocumentError
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.departments import place_everyone
+
+if TYPE_CHECKING:  # loaded by the few operations that need them (the CLI imports this module)
+    from enlist.api_tokens.model import Scope
+    from enlist.api_tokens.store import Minted as MintedApiToken
+    from enlist.lms.policy_document import PolicyImport
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
 EXPECTED = (
@@ -31,6 +40,8 @@ EXPECTED = (
     TenantNameError,
     PolicyError,
     tree_store.DepartmentError,
+    DocumentError,
+    TokenError,
 )
 
 PLACEMENT_KEYS = ("group_mode", "placement", "tie_break")
@@ -119,3 +130,90 @@ async def move_department(
     under = await tree_store.find_department(conn, tenant, parent)
     await tree_store.move_department(conn, tenant, moving.id, under.id)
     return moving, under
+
+
+def describe_tenant(tenant: Tenant, public_url: str) -> dict[str, Any]:
+    """A tenant as `tenant list --json` and `GET /api/v1/tenants` show it (no token)."""
+    return {
+        "tenant": tenant.slug,
+        "name": tenant.name,
+        "tenant_url": tenant.tenant_url(public_url),
+        "policy": tenant.policy.to_json(),
+    }
+
+
+async def tenant_details(conn: AsyncConnection, tenant: Tenant, public_url: str) -> dict[str, Any]:
+    """`tenant show --json` / `GET /api/v1/tenants/{tenant}`: the tenant and its Secret tokens'
+    state (key id, created, expiry, usable), never the tokens themselves."""
+    return {**describe_tenant(tenant, public_url), "tokens": await tenant_store.token_status(conn, tenant)}
+
+
+async def prune_sync_log(conn: AsyncConnection, tenant: Tenant) -> int:
+    """`log --prune` / `POST …/sync-log/prune`: drop the entries older than the tenant's
+    `log_retention_days` now; how many went."""
+    from enlist.lms.store import synclog  # noqa: PLC0415 (only the sync log operations load it)
+
+    return await synclog.prune(conn, tenant.id, tenant.policy.log_retention_days)
+
+
+def export_policies(tenant: Tenant, fmt: str) -> str:
+    """`tenant export` / `GET …/policy-document`: the tenant's policy document as JSON or YAML."""
+    from enlist.document_shape import dump  # noqa: PLC0415 (YAML: only the document operations)
+    from enlist.lms.policy_document import document_of  # noqa: PLC0415 (it imports this module)
+
+    return dump(document_of(tenant).to_data(), "json" if fmt == "json" else "yaml")
+
+
+async def import_policies(
+    conn: AsyncConnection, data: Any, pepper: tk.Pepper, *, dry_run: bool
+) -> PolicyImport:
+    """`tenant import [--dry-run]` / `PUT …/policy-document`: check the parsed document `data`
+    (`DocumentError` names the key at fault), then create the tenant or bring its policies to
+    it; the difference comes back either way, and a dry run writes nothing."""
+    from enlist.lms.policy_document import import_policy_document, read_policy_document  # noqa: PLC0415
+
+    document = read_policy_document(data)
+    return await import_policy_document(conn, document, pepper, dry_run=dry_run)
+
+
+async def create_api_token(
+    conn: AsyncConnection,
+    tenant: Tenant | None,
+    pepper: tk.Pepper,
+    *,
+    name: str,
+    scope: Scope,
+    expires: str | None,
+) -> MintedApiToken:
+    """`api-token create [--tenant]` / `POST …/api-tokens`: a token limited to `tenant` (None:
+    the whole portal), shown once; `TokenError` for a bad name or expiry, or a live namesake."""
+    from enlist.api_tokens import store  # noqa: PLC0415 (only the token operations load it)
+    from enlist.api_tokens.model import parse_expiry, parse_name  # noqa: PLC0415
+    from enlist.db.rows import now  # noqa: PLC0415
+    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
+
+    checked = parse_name(name)
+    expires_at = parse_expiry(expires, now())
+    tenant_id = tenant.id if tenant else None
+    return await store.create(
+        conn, api_tokens, pepper, name=checked, scope=scope, expires_at=expires_at, tenant_id=tenant_id
+    )
+
+
+async def list_api_tokens(conn: AsyncConnection, tenant: Tenant | None) -> list[dict[str, Any]]:
+    """`api-token list [--tenant]` / `GET …/api-tokens`: the realm's tokens, live and revoked."""
+    from enlist.api_tokens import store  # noqa: PLC0415
+    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
+
+    return [
+        store.to_json(t) for t in await store.list_tokens(conn, api_tokens, tenant.id if tenant else None)
+    ]
+
+
+async def revoke_api_token(conn: AsyncConnection, tenant: Tenant | None, name: str) -> dict[str, Any]:
+    """`api-token revoke NAME [--tenant]` / `DELETE …/api-tokens/{name}`: refused from the next
+    request on; `TokenError` when the realm has no live token of that name."""
+    from enlist.api_tokens import store  # noqa: PLC0415
+    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
+
+    return store.to_json(await store.revoke(conn, api_tokens, name, tenant.id if tenant else None))

@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 
 from prometheus_client.metrics_core import Metric
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from enlist.lms import api_tokens
-from enlist.lms.api import admin, openapi, scim
+from enlist.lms.api import admin, departments, openapi, scim, tenants, tokens
+from enlist.lms.api.errors import api_failure_of_status
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.api.throttle import FailedTokens
@@ -30,6 +32,7 @@ from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
 from enlist.scim.errors import ScimError, not_found
 from enlist.settings import Settings
+from enlist.web.api_errors import is_api_path
 from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
 from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
@@ -66,15 +69,46 @@ async def _prune_forever(portal: Portal) -> None:
 
 
 async def no_route(request: Request, _exc: Exception) -> Response:
-    """A path no route matches: a SCIM error under /scim/ (a client parses it), plain text elsewhere."""
+    """A path no route matches: a SCIM error under /scim/ (a client parses it), the API's error
+    under /api/, plain text elsewhere."""
     if request.url.path.startswith("/scim/"):
         return scim_error_response(not_found("no SCIM endpoint has this path"))
+    if is_api_path(request.url.path):
+        return api_failure_of_status(404, "no API route has this path")
     return PlainTextResponse("Not Found", status_code=404)
 
 
+async def no_method(request: Request, exc: Exception) -> Response:
+    """A method the route does not take: the API's error under /api/, Starlette's elsewhere."""
+    if is_api_path(request.url.path):
+        return api_failure_of_status(405, f"{request.method} is not a method of this route")
+    assert isinstance(exc, HTTPException)
+    return PlainTextResponse(exc.detail, status_code=405, headers=exc.headers)
+
+
+async def refused_input(request: Request, exc: Exception) -> Response:
+    """A bad query parameter (400) or a body over the limit (413): the API's error under /api/,
+    the shared answer (a page, or JSON) elsewhere."""
+    if is_api_path(request.url.path):
+        return api_failure_of_status(413 if isinstance(exc, BodyTooLargeError) else 400, str(exc))
+    return await (body_too_large if isinstance(exc, BodyTooLargeError) else bad_parameter)(request, exc)
+
+
+async def server_error(request: Request, _exc: Exception) -> Response:
+    """An unexpected failure: the API's error under /api/ (the traceback is logged), else text."""
+    if is_api_path(request.url.path):
+        return api_failure_of_status(500, "the portal failed to answer this request")
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
 def scim_unavailable(detail: str) -> Response:
-    """The deadline's 503 for SCIM and the admin JSON API, which answer SCIM errors."""
+    """The deadline's 503 for SCIM, which answers SCIM errors."""
     return scim_error_response(ScimError(503, detail))
+
+
+def api_unavailable(detail: str) -> Response:
+    """The deadline's 503 for the admin JSON API, in its one error shape."""
+    return api_failure_of_status(503, detail)
 
 
 async def lms_gauges(request: Request) -> list[Metric]:
@@ -115,6 +149,9 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         *openapi.routes(),
         *scim.routes(),
         *admin.routes(),
+        *tenants.routes(),
+        *departments.routes(),
+        *tokens.routes(),
         metrics_route(lms_gauges),
         *admin_pages.routes(site),
     ]
@@ -125,10 +162,10 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         Middleware(
             RequestDeadline,
             seconds=settings.request_timeout_seconds,
-            answers=(("/scim/", scim_unavailable), ("/api/", scim_unavailable)),
+            answers=(("/scim/", scim_unavailable), ("/api/", api_unavailable)),
         ),
         Middleware(scim.CanonicalEndpoints),
-        Middleware(UnstorablePaths, skip=("/scim/",)),
+        Middleware(UnstorablePaths, skip=("/scim/", "/api/")),  # both answer their own 404
         Middleware(
             AdminGuard,
             db_of=lambda scope: scope["app"].state.portal.db,
@@ -144,7 +181,13 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=middleware,
-        exception_handlers={404: no_route, ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
+        exception_handlers={
+            404: no_route,
+            405: no_method,
+            ParameterError: refused_input,
+            BodyTooLargeError: refused_input,
+            Exception: server_error,
+        },
     )
     app.state.site = site
     app.state.api_door = api_tokens.door()
