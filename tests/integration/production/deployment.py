@@ -36,6 +36,9 @@ class Deployment:
     lms_port: int = field(default_factory=free_port)
     provisioning_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    secrets_in_env: bool = True
+    """False: no ENLIST_TOKEN_PEPPER or ENLIST_SECRET_KEY; the services generate them as files
+    in the data directory (what a backup must then copy)."""
 
     @property
     def lms_url(self) -> str:
@@ -54,10 +57,13 @@ class Deployment:
             ENLIST_LMS_PUBLIC_URL=self.lms_url,
             ENLIST_LMS_DATABASE_URL=self.lms_database_url,
             ENLIST_PROVISIONING_DATABASE_URL=self.provisioning_database_url,
-            ENLIST_TOKEN_PEPPER=PEPPER,
-            ENLIST_SECRET_KEY=self.secret_key,
             ENLIST_LOG_FORMAT="json",
         )
+        if self.secrets_in_env:
+            env.update(ENLIST_TOKEN_PEPPER=PEPPER, ENLIST_SECRET_KEY=self.secret_key)
+        else:
+            env.pop("ENLIST_TOKEN_PEPPER", None)
+            env.pop("ENLIST_SECRET_KEY", None)
         env.update(self.extra_env)
         return env
 
