@@ -69,7 +69,7 @@ def lms() -> None:
     "--workers",
     default=1,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=1),
     help="Worker processes (docs/how-to/run-in-production.md).",
 )
 @log_format_option

@@ -61,7 +61,7 @@ def provisioning() -> None:
     "--workers",
     default=1,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=1),
     help="Worker processes (docs/how-to/run-in-production.md).",
 )
 @click.option("--no-scheduler", is_flag=True, help="Serve only; let other processes run the cycles.")

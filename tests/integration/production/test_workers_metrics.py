@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.production.deployment import Deployment, Process
+from tests.live import ENLIST
 
 HEALTHZ = "/healthz"
 BATCH = 40
@@ -178,3 +180,17 @@ def test_a_killed_worker_is_replaced_its_counts_kept_and_its_live_gauge_dropped(
         "the supervisor marked the killed worker dead: two workers, not three"
     )
     assert not (directory / f"gauge_livesum_{victim}.db").exists()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_serve_refuses_fewer_than_one_worker(service: str, workers: str) -> None:
+    done = subprocess.run(
+        [ENLIST, service, "serve", "--workers", workers],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Invalid value for '--workers'" in done.stderr
