@@ -19,6 +19,7 @@ $(UV):
 
 $(BIN)/enlist: pyproject.toml uv.lock | $(UV)
 	scripts/ensure-ldap.sh
+	scripts/ensure-ops-tools.sh
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 

@@ -66,7 +66,11 @@ def lms() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
-    "--workers", default=1, show_default=True, type=int, help="Worker processes (more than one: PostgreSQL)."
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (docs/how-to/run-in-production.md).",
 )
 @log_format_option
 def serve(host: str, port: int, workers: int, log_format: str | None) -> None:
@@ -80,9 +84,6 @@ def serve(host: str, port: int, workers: int, log_format: str | None) -> None:
         f"enlist portal on http://{host}:{port} (Tenant URLs start {settings.lms_public_url}/scim/v2/)"
     )
     if workers > 1:
-        from enlist.metrics import multiprocess  # noqa: PLC0415
-
-        multiprocess.prepare()  # before the workers start: each adds its counts to the shared files
         app = "enlist.lms.api.app:app_from_environment"
         run_server(app, host=host, port=port, settings=settings, workers=workers, log_format=log_format)
         return

@@ -57,9 +57,16 @@ def provisioning() -> None:
 @provisioning.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (docs/how-to/run-in-production.md).",
+)
 @click.option("--no-scheduler", is_flag=True, help="Serve only; let other processes run the cycles.")
 @log_format_option
-def serve(host: str, port: int, no_scheduler: bool, log_format: str | None) -> None:
+def serve(host: str, port: int, workers: int, no_scheduler: bool, log_format: str | None) -> None:
     """Serve the provisioning service (GET /healthz, JSON API) and run due cycles."""
     from enlist.provisioning.api.app import create_app  # noqa: PLC0415 (only this command needs it)
     from enlist.settings import load_settings  # noqa: PLC0415
@@ -67,8 +74,18 @@ def serve(host: str, port: int, no_scheduler: bool, log_format: str | None) -> N
 
     settings = load_settings()
     click.echo(f"enlist provisioning service on http://{host}:{port}")
-    app = create_app(settings, scheduler=not no_scheduler)
-    run_server(app, host=host, port=port, settings=settings, log_format=log_format)
+    if workers > 1:  # each worker runs a scheduler; the leases let one run each cycle and read
+        factory = "app_without_scheduler_from_environment" if no_scheduler else "app_from_environment"
+        app = f"enlist.provisioning.api.app:{factory}"
+        run_server(app, host=host, port=port, settings=settings, workers=workers, log_format=log_format)
+        return
+    run_server(
+        create_app(settings, scheduler=not no_scheduler),
+        host=host,
+        port=port,
+        settings=settings,
+        log_format=log_format,
+    )
 
 
 @provisioning.group()

@@ -8,7 +8,7 @@ histogram in files there, which a scrape of any worker adds up. Gauges that desc
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -28,6 +28,14 @@ HTTP_LATENCY = Histogram(
     "Time from a request's arrival to the end of its answer, by service and route template.",
     ("service", "route", "method"),
     buckets=REQUEST_BUCKETS,
+    registry=REGISTRY,
+)
+WORKERS = Gauge(
+    "enlist_worker_processes",
+    "Worker processes serving the service now (1 without --workers; a worker that died is "
+    "no longer counted once the supervisor has marked it dead).",
+    ("service",),
+    multiprocess_mode="livesum",
     registry=REGISTRY,
 )
 SCIM_OPERATIONS = Counter(

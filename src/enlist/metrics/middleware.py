@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from enlist.metrics.instruments import HTTP_LATENCY, HTTP_REQUESTS, SCIM_OPERATIONS, outcome_of
+from enlist.metrics.instruments import HTTP_LATENCY, HTTP_REQUESTS, SCIM_OPERATIONS, WORKERS, outcome_of
 
 UNMATCHED = "unmatched"
 ROUTE_KEY = "metrics_route"
@@ -36,7 +36,10 @@ def route_template(scope: Scope) -> str:
 
 
 def layers(service: str) -> tuple[Middleware, Middleware]:
-    """(outermost, innermost) middleware of a service's application."""
+    """(outermost, innermost) middleware of a service's application. Building them counts this
+    process as one of the service's workers (`enlist_worker_processes`): each worker builds its
+    own application."""
+    WORKERS.labels(service).set(1)
     return Middleware(RequestMetrics, service=service), Middleware(RouteProbe)
 
 

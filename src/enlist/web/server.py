@@ -8,16 +8,22 @@ on the slow pair), no uvicorn access log (its lines carry the query string; `enl
 `HttpLimits` of `enlist.web.http_limits`, and forwarded headers believed only from
 `settings.trusted_proxies` (uvicorn's own default believes loopback, which lets anything on the
 host, or a proxy that passes the header through, choose its address).
+
+With `workers` > 1, `serve` first makes the metrics directory of prometheus-client's multiprocess
+mode (`enlist.metrics.multiprocess`), then runs uvicorn's supervisor, which replaces a worker
+that dies; `Supervisor` tells the metrics each time a worker is gone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn import Server
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from enlist.metrics import multiprocess
 from enlist.settings import Settings
 from enlist.web.http_limits import HttpLimits, LimitedConfig, parse_proxies
 
@@ -64,16 +70,45 @@ def server_config(
     )
 
 
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor, marking every worker that leaves (died and replaced, retired by
+    SIGHUP's restart or SIGTTOU, or stopped at the end) dead in the metrics directory."""
+
+    def _reaping(self, step: Callable[[], None]) -> None:
+        before = {p.pid for p in self.processes}
+        step()
+        for pid in before - {p.pid for p in self.processes}:
+            if pid is not None:
+                multiprocess.worker_exited(pid)
+
+    def keep_subprocess_alive(self) -> None:
+        self._reaping(super().keep_subprocess_alive)
+
+    def restart_all(self) -> None:
+        self._reaping(super().restart_all)
+
+    def handle_ttou(self) -> None:
+        self._reaping(super().handle_ttou)
+
+    def join_all(self) -> None:
+        super().join_all()
+        for process in self.processes:
+            if process.pid is not None:
+                multiprocess.worker_exited(process.pid)
+
+
 def serve(
     app: Any, *, host: str, port: int, settings: Settings, workers: int = 1, log_format: str | None = None
 ) -> None:
     """Serve until stopped (Ctrl+C, SIGTERM). With `workers` > 1, `app` must be an import string
-    of a factory; each worker process builds its own application."""
+    of a factory; each worker process builds its own application, and every scrape of
+    `/metrics` adds up the counts of every worker."""
     if workers > 1:
+        multiprocess.prepare()  # before the workers start: each adds its counts to the shared files
         config = server_config(
             app, host=host, port=port, settings=settings, log_format=log_format, workers=workers, factory=True
         )
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        Supervisor(config, sockets=[config.bind_socket()]).run()
         return
     server = Server(server_config(app, host=host, port=port, settings=settings, log_format=log_format))
     server.run()

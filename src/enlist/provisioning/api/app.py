@@ -109,6 +109,21 @@ async def provisioning_gauges(request: Request) -> list[Metric]:
     return gauges.pool_use(db) + await provisioning_state(db)
 
 
+def app_from_environment() -> Starlette:
+    """The factory `enlist provisioning serve --workers N` hands to uvicorn: each worker reads the
+    settings itself and runs a scheduler (the leases keep to one run of each cycle and read)."""
+    from enlist.settings import load_settings  # noqa: PLC0415
+
+    return create_app(load_settings())
+
+
+def app_without_scheduler_from_environment() -> Starlette:
+    """The factory of `serve --workers N --no-scheduler`."""
+    from enlist.settings import load_settings  # noqa: PLC0415
+
+    return create_app(load_settings(), scheduler=False)
+
+
 def create_app(settings: Settings, *, scheduler: bool = True, service: Service | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -69,10 +69,12 @@ def refuse_if_paused(app: App) -> None:
         raise AppPausedError(app)
 
 
-async def claim(service: Service, app: App, owner: str) -> bool:
+async def claim(service: Service, app: App, owner: str, *, due_only: bool = False) -> bool:
     """Take the app's lease for `owner` (a fresh `owner_id()`): free, expired, or held by a dead
     process of this host. A lease held by a live claim, whoever it is, is not free; renewing
-    one's own is `renew`."""
+    one's own is `renew`. With `due_only` (the scheduler), only while the app is still due: a
+    scheduler that found it due may reach it after another process's cycle moved `next_run_at`
+    on, and must not run that due time a second time."""
     moment = now()
     async with service.db.write() as conn:
         holder = (
@@ -81,6 +83,8 @@ async def claim(service: Service, app: App, owner: str) -> bool:
         free = applications.c.lease_owner.is_(None) | (applications.c.lease_expires_at < moment)
         if holder_is_dead(holder):
             free = free | (applications.c.lease_owner == holder)
+        if due_only:
+            free = free & (applications.c.next_run_at <= moment)
         result = await conn.execute(
             applications.update()
             .where((applications.c.id == app.id) & free)
@@ -142,12 +146,14 @@ async def run_cycle(
     source: Source | None = None,
     target: ScimTarget | None = None,
     progress: Any = None,
+    due_only: bool = False,
 ) -> CycleSummary:
     """Run one cycle of `app` now (in this process), holding its lease under `owner` (a fresh
-    `owner_id()` by default). `CycleBusyError` when another claim holds the lease,
-    `AppPausedError` when the app is paused; either way nothing is sent to the target."""
+    `owner_id()` by default). `CycleBusyError` when another claim holds the lease (or, with
+    `due_only`, when the app is no longer due), `AppPausedError` when the app is paused; either
+    way nothing is sent to the target."""
     owner = owner or owner_id()
-    if not await claim(service, app, owner):
+    if not await claim(service, app, owner, due_only=due_only):
         raise CycleBusyError(f"a cycle of {app.name} is running; try again when it ends")
     lost = asyncio.Event()
     renewal = asyncio.create_task(_renew(service, app, owner, lost))

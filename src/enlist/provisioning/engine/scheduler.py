@@ -2,7 +2,9 @@
 
 Every `enlist provisioning serve` process polls for due applications (active or quarantined,
 `next_run_at` passed, lease free) and runs them one at a time under the application's lease, so
-several processes over one PostgreSQL share the work and never run one application twice.
+several processes (or `--workers`) over one database share the work and never run one
+application twice: the claim itself checks that the application is still due, since the list a
+process found may be stale by the time it reaches an application.
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ async def run_due(service: Service, owner: str | None = None) -> int:
         async with service.db.read() as conn:
             app = await get_app_by_id(conn, app_id)
         try:
-            await run_cycle(service, app, owner=owner)
+            await run_cycle(service, app, owner=owner, due_only=True)
             ran += 1
         except (CycleBusyError, AppPausedError):
-            continue  # another claim took it, or it was paused since it was found due
+            continue  # another claim holds or already ran it, or it was paused since found due
         except Exception:
             logger.exception("cycle of application %s failed", app.name)
     return ran

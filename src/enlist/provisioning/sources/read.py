@@ -85,12 +85,15 @@ class Claim:
     read_id: int
 
 
-async def claim_read(service: Service, source: Source, *, full: bool, trigger: str = "schedule") -> Claim:
+async def claim_read(
+    service: Service, source: Source, *, full: bool, trigger: str = "schedule", due_only: bool = False
+) -> Claim:
     """Take the source's lease and record the read as running (in the source and its log), in
-    one transaction; `SourceBusyError` when another read, of any process, holds the lease."""
+    one transaction; `SourceBusyError` when another read, of any process, holds the lease (or,
+    with `due_only`, when the source is no longer due: the scheduler's claims)."""
     owner = owner_id()
     async with service.db.write() as conn:
-        if not await source_store.claim(conn, source.id, owner):
+        if not await source_store.claim(conn, source.id, owner, due_only=due_only):
             raise SourceBusyError(
                 f"a read of {source.name} is running in another process; try again when it ends"
             )

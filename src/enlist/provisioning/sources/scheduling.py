@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from enlist.db.rows import now
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
-from enlist.provisioning.sources.read import SourceBusyError, read_source
+from enlist.provisioning.sources.read import SourceBusyError, claim_read, read_source
 from enlist.provisioning.sources.store import Source
 from enlist.provisioning.sources.tables import sources
 
@@ -69,9 +69,11 @@ async def read_due(service: Service) -> int:
         async with service.db.read() as conn:
             source = await source_store.get_source_by_id(conn, source_id)
         try:
-            await read_source(service, source)
+            # Claimed only while still due: the list may be stale (another process read it since).
+            claim = await claim_read(service, source, full=False, due_only=True)
+            await read_source(service, source, claim=claim)
         except SourceBusyError:
-            continue  # another process took it
+            continue  # another process holds or already did this read
         except Exception:  # recorded on the source; the other sources still run
             logger.warning("read of source %s failed", source.name, exc_info=True)
         ran += 1

@@ -239,13 +239,17 @@ async def _hand_groups_over(conn: AsyncConnection, name: str) -> None:
 # The lease ---------------------------------------------------------------------------------------
 
 
-async def claim(conn: AsyncConnection, source_id: int, owner: str) -> bool:
-    """Take the source's lease: free, expired, or held by a dead process of this host."""
+async def claim(conn: AsyncConnection, source_id: int, owner: str, *, due_only: bool = False) -> bool:
+    """Take the source's lease: free, expired, or held by a dead process of this host. With
+    `due_only` (the scheduler), only while the source is still due: another process's read may
+    have moved `next_read_at` on since this one found it due."""
     moment = now()
     holder = (await conn.execute(sa.select(sources.c.lease_owner).where(sources.c.id == source_id))).scalar()
     free = sources.c.lease_owner.is_(None) | (sources.c.lease_expires_at < moment)
     if holder_is_dead(holder):
         free = free | (sources.c.lease_owner == holder)
+    if due_only:
+        free = free & (sources.c.next_read_at <= moment)
     done = await conn.execute(
         sources.update()
         .where((sources.c.id == source_id) & free)
