@@ -229,6 +229,9 @@ def show(name: str, as_json: bool) -> None:
         return
     for key, value in result.items():
         click.echo(f"{key}: {value}")
+    # An LDAP source's custom attributes, one line each: the directory attribute <- LDAP's.
+    for extension, attribute in (result["settings"].get("attributes") or {}).items():
+        click.echo(f"attribute: {extension} <- {attribute}")
 
 
 @source.command("test")
@@ -305,7 +308,8 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def set_settings(name: str, items: tuple[str, ...], as_json: bool) -> None:
     """Change settings: interval_minutes, deletion_threshold, start_cycles_after_read, path,
-    filters, client_secret (- reads stdin), … (KEY=VALUE)."""
+    filters, client_secret (- reads stdin), an LDAP source's attributes.NAME=ldapAttribute
+    (empty: removed), … (KEY=VALUE). A key the source's kind does not take is refused."""
     changes = settings_pairs(items)
     for key in ("client_secret", "certificate", "bind_password"):
         if changes.get(key) == "-":

@@ -51,5 +51,5 @@ def check_keys(kind: str, keys: Iterable[str]) -> None:
     unknown = [k for k in keys if k not in known and not (k.startswith(prefixes) and k not in prefixes)]
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
-        msg = f"unknown setting {names} for a {kind} source; its settings are: {', '.join(valid_keys(kind))}"
+        msg = f"unknown setting {names}: a source of kind {kind} takes {', '.join(valid_keys(kind))}"
         raise ValueError(msg)
