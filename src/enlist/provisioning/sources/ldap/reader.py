@@ -92,7 +92,11 @@ def make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: C
             raise LdapStepError("config", f"delta {settings.delta!r} is not an AD mechanism (usn, dirsync)")
         mode = settings.delta if settings.delta in {"usn", "dirsync"} else "auto"
         dialect: Dialect = module.ActiveDirectoryDialect(
-            delta_mode=mode, page_size=settings.page_size, extra_user_attributes=custom
+            delta_mode=mode,
+            page_size=settings.page_size,
+            extra_user_attributes=custom,
+            member_range=settings.member_range,
+            counter=counter,
         )
         return dialect
     raise LdapStepError("config", f"the {name!r} LDAP dialect has no make_dialect")

@@ -39,6 +39,7 @@ KEYS: dict[str, type] = {
     "full_read_hours": float,
     "disabled_attribute": str,
     "upn_domain": str,
+    "member_range": int,
     "delta_mode": str,  # the AD reference's name for `delta` (auto|usn|dirsync)
 }
 
@@ -62,6 +63,8 @@ class LdapSettings:
     - `upn_domain`: the domain of the login an AD account without `userPrincipalName` and
       `mail` gets (`sAMAccountName@upn_domain`); unset, the DNS domain of the entry's own DN
       (its `DC=` parts), which is the implicit UPN AD itself accepts at sign-in.
+    - `member_range`: AD, values of `member` asked for per request (0: whole, as the DC gives
+      it; a Windows DC still stops at its MaxValRange and the rest is read range by range).
     - `attributes`: custom attributes read into directory extension attributes (`extensions`).
     """
 
@@ -82,6 +85,7 @@ class LdapSettings:
     full_read_hours: float = 24.0
     disabled_attribute: str = "pwdAccountLockedTime"
     upn_domain: str | None = None
+    member_range: int = 0
     attributes: Extensions = ()
 
     def __post_init__(self) -> None:
@@ -99,6 +103,8 @@ class LdapSettings:
             raise ValueError("connect_timeout and timeout must be positive (seconds)")
         if self.start_tls and any(u.startswith("ldaps://") for u in self.urls):
             raise ValueError("start_tls is for ldap:// URLs; an ldaps:// URL is TLS already")
+        if not 0 <= self.member_range <= 1_000_000:
+            raise ValueError("member_range must be between 0 and 1000000 (0: the whole value)")
         if self.upn_domain is not None and not _DOMAIN.match(self.upn_domain):
             raise ValueError(f"upn_domain must be a DNS domain such as example.com, not {self.upn_domain!r}")
 
