@@ -246,6 +246,9 @@ def show(name: str, as_json: bool) -> None:
         return
     for key, value in result.items():
         click.echo(f"{key}: {value}")
+    # An LDAP source's custom attributes, one line each: the directory attribute <- LDAP's.
+    for extension, attribute in (result["settings"].get("attributes") or {}).items():
+        click.echo(f"attribute: {extension} <- {attribute}")
 
 
 @source.command("test")
@@ -328,7 +331,8 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def set_settings(name: str, items: tuple[str, ...], as_json: bool) -> None:
     """Change settings: interval_minutes, deletion_threshold, start_cycles_after_read, path,
-    filters, client_secret (- reads stdin), … (KEY=VALUE)."""
+    filters, client_secret (- reads stdin), an LDAP source's attributes.NAME=ldapAttribute
+    (empty: removed), … (KEY=VALUE). A key the source's kind does not take is refused."""
     from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
 
     changes = settings_pairs(items)

@@ -96,3 +96,26 @@ async def test_a_delta_mechanism_the_dialect_does_not_offer_is_a_config_failure(
     check = await LdapReader(reader_settings(slapd, branch, delta="usn")).check()
     assert (check.ok, check.details["step"]) == (False, "config")
     assert "not an OpenLDAP mechanism" in check.message
+
+
+@pytest.mark.parametrize(
+    ("delta", "mode", "said"),
+    [
+        ("auto", "syncrepl", "delta reads: syncrepl (refreshOnly);"),
+        ("syncrepl", "syncrepl", "delta reads: syncrepl (refreshOnly);"),
+        ("timestamp", "timestamp", "delta reads: entryCSN polling;"),
+        ("none", "none", "delta reads: none (every read is a full read);"),
+    ],
+)
+async def test_the_check_says_the_delta_mechanism_it_found_not_the_setting(
+    slapd: Slapd, branch: str, delta: str, mode: str, said: str
+) -> None:
+    person(slapd.admin(), branch, "ann")
+    check = await LdapReader(reader_settings(slapd, branch, delta=delta)).check()
+    assert check.ok, check.message
+    assert (check.details["delta"], check.details["delta_reads"]) == (
+        mode,
+        said.removeprefix("delta reads: ")[:-1],
+    )
+    assert said in check.message
+    assert "by auto" not in check.message

@@ -55,6 +55,10 @@ async def _set(service: Service, name: str, body: dict[str, Any]) -> dict[str, A
 _set.__doc__ = f"""`source set NAME KEY=VALUE…`.
     ---
     summary: Change a source's settings (`source set`), all checked before anything is saved.
+    description: >-
+      The keys `source set` takes for the source's kind; an LDAP source's custom attributes are
+      `attributes.NAME` keys (`{{"attributes.costType": "employeeType"}}`, `""` removes one).
+      A key the kind does not take is refused (400, naming the valid keys).
     parameters: {_SOURCE}
     requestBody:
       required: true

@@ -14,6 +14,8 @@ from enlist.provisioning.service import Service
 from enlist.provisioning.sources import read_log
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.graph.settings import certificate_from_pem
+from enlist.provisioning.sources.keys import check_keys
+from enlist.provisioning.sources.ldap import extensions
 from enlist.provisioning.sources.model import CheckResult
 from enlist.provisioning.sources.read import Progress, ReadResult, claim_read, open_reader, read_source
 from enlist.provisioning.sources.read_log import ReadEntry
@@ -189,9 +191,13 @@ async def start_sync(
 async def configure(service: Service, name: str, changes: dict[str, str]) -> Source:
     """`source set NAME KEY=VALUE…`: all checked before anything is written. `interval_minutes`
     is the read interval; `client_secret` and `certificate` are sealed; other keys are the
-    kind's settings. A changed setting other than the interval makes the next read a full one."""
+    kind's settings (`attributes.NAME=ldapAttribute` of an LDAP source: a custom attribute,
+    `attributes.NAME=` removes it). A key the kind does not take is refused with the valid
+    keys (`keys.check_keys`). A changed setting other than the interval makes the next read a
+    full one."""
     async with service.db.write() as conn:
         found = await source_store.get_source(conn, name)
+        check_keys(found.kind, changes)
         settings = dict(found.settings)
         secrets: dict[str, str] = {}
         if found.sealed_secrets:
@@ -204,6 +210,10 @@ async def configure(service: Service, name: str, changes: dict[str, str]) -> Sou
                     secrets.pop(next(iter(GRAPH_CREDENTIALS - {key})), None)
             elif key == "interval_minutes":
                 values["interval_minutes"] = parse_value(key, raw)
+            elif key.startswith(extensions.KEY_PREFIX):
+                settings["attributes"] = extensions.change(settings, key, raw)
+                if not settings["attributes"]:
+                    del settings["attributes"]
             else:
                 settings[key] = parse_value(key, raw)
         if found.kind == "ldap":  # checked before anything is written (ValueError says what)

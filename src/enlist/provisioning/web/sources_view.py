@@ -28,6 +28,17 @@ KIND_KEYS = {
         "timeout",
         "managers_by_batch",
     ),
+    "ldap": (
+        "url",
+        "bind_dn",
+        "base_dn",
+        "user_filter",
+        "group_filter",
+        "dialect",
+        "delta",
+        "page_size",
+        "upn_domain",
+    ),
 }
 DEFAULTS = {
     "deletion_threshold": "500",
@@ -39,7 +50,11 @@ DEFAULTS = {
     "max_retry_wait": "120",
     "timeout": "30",
     "managers_by_batch": "false",
+    "dialect": "auto",
+    "delta": "auto",
+    "page_size": "500",
 }
+ATTRIBUTES = "attributes"  # an LDAP source's custom attributes: one field each, `attributes.NAME`
 
 
 def until(moment: datetime, at: datetime) -> str:
@@ -120,10 +135,19 @@ def settings_fields(described: dict[str, Any]) -> list[dict[str, str]]:
     other key the source has; each with its stored text and its default."""
     stored: dict[str, Any] = described["settings"]
     keys = [*COMMON_KEYS, *KIND_KEYS.get(described["kind"], ())]
-    keys += sorted(k for k in stored if k not in keys)
+    keys += sorted(k for k in stored if k not in keys and k != ATTRIBUTES)
     fields = [{"key": "interval_minutes", "value": str(described["interval_minutes"]), "default": "5"}]
     fields += [{"key": k, "value": _text(stored.get(k)), "default": DEFAULTS.get(k, "")} for k in keys]
-    return fields
+    return fields + attribute_fields(described)
+
+
+def attribute_fields(described: dict[str, Any]) -> list[dict[str, str]]:
+    """An LDAP source's custom attributes, one field each (`attributes.extension_NAME`: the
+    directory attribute a mapping reads, its value the LDAP attribute); emptied, it is removed."""
+    custom = described["settings"].get(ATTRIBUTES)
+    if not isinstance(custom, dict):
+        return []
+    return [{"key": f"{ATTRIBUTES}.{k}", "value": str(v), "default": ""} for k, v in sorted(custom.items())]
 
 
 def read_counts(counts: dict[str, Any] | None) -> dict[str, str]:

@@ -11,6 +11,9 @@ What AD decides, per `Dialect`:
   `locked_out` reports it for whoever wants to show it.
 - `member` is read whole: when the DC returns `member;range=0-1499` (MaxValRange), the rest is
   fetched range by range, driven by the bounds the DC actually returns, until one ends in `*`.
+  `member_range` N > 0 asks for ranges of N values from the first (`member;range=0-(N-1)`), so
+  a DC without a MaxValRange (Samba) answers as Windows does; each further range read counts
+  as one operation on `counter`.
 - Deltas: `uSNChanged` polling against the DC's `highestCommittedUSN`, or DirSync when the bind
   account holds "Replicating Directory Changes" (`delta_mode` auto|usn|dirsync; auto prefers
   DirSync, whose cookie survives a switch to another DC). Both report deletions from tombstones,
@@ -42,6 +45,7 @@ from enlist.provisioning.sources.ldap.ad_watermark import (
     check_same_database,
     read_domain_controller,
 )
+from enlist.provisioning.sources.ldap.connection import Counter
 from enlist.provisioning.sources.ldap.dialect import Attributes, DeltaRead, DialectName, Entry, Scope
 from enlist.provisioning.sources.model import CursorExpiredError, SourceUnavailableError
 
@@ -129,12 +133,20 @@ class ActiveDirectoryDialect:
         page_size: int = 500,
         extra_user_attributes: Sequence[str] = (),
         extra_group_attributes: Sequence[str] = (),
+        member_range: int = 0,
+        counter: Counter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.delta_mode: DeltaSetting = delta_mode
         self.page_size = page_size
         self._user_attributes = _merge(USER_ATTRIBUTES, extra_user_attributes)
-        self._group_attributes = _merge(GROUP_ATTRIBUTES, extra_group_attributes)
+        group_attributes = _merge(GROUP_ATTRIBUTES, extra_group_attributes)
+        if member_range > 0:  # ask for the first range, as a Windows DC answers past MaxValRange
+            ranged = f"member;range=0-{member_range - 1}"
+            group_attributes = tuple(ranged if n.lower() == "member" else n for n in group_attributes)
+        self._group_attributes = group_attributes
+        self.member_range = member_range
+        self._counter = counter
         self._clock = clock
 
     # -- records ---------------------------------------------------------------------------
@@ -175,7 +187,9 @@ class ActiveDirectoryDialect:
         dn, attributes = entry
         members, next_low = _member_values(attributes)
         while next_low is not None:
-            found = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", [f"member;range={next_low}-*"])
+            if self._counter is not None:
+                self._counter.operations += 1
+            found = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", [self._next_range(next_low)])
             more: Attributes = next((item[1] for item in found if item[0] is not None), {})
             page, following = _member_values(more)
             if following is not None and following <= next_low:
@@ -184,6 +198,11 @@ class ActiveDirectoryDialect:
             members.extend(page)
             next_low = following
         return members
+
+    def _next_range(self, low: int) -> str:
+        if self.member_range > 0:
+            return f"member;range={low}-{low + self.member_range - 1}"
+        return f"member;range={low}-*"
 
     # -- deltas ----------------------------------------------------------------------------
 

@@ -208,6 +208,7 @@ class DirSyncDelta(_AdDelta):
             *self._dialect.group_attribute_names(),
             *_DIRSYNC_EXTRA,
         ]
+        names = [name.split(";", 1)[0] for name in names]  # DirSync sends member values, not ranges
         unique = {name.lower(): name for name in names if name.lower() not in _NOT_FOR_DIRSYNC}
         return list(unique.values())
 

@@ -6,7 +6,7 @@ since a read always returns the whole entry. The mapping, AD name first where th
 | directory attribute | LDAP attribute |
 |---|---|
 | `objectId` | the immutable id (`objectGUID` / `entryUUID`) |
-| `userPrincipalName` | `userPrincipalName`, else the first `mail`, else `uid` |
+| `userPrincipalName` | `userPrincipalName`, else the first `mail`, else `sAMAccountName@domain`, else `uid` |
 | `mail` | the first `mail` |
 | `mailNickname` | `sAMAccountName`, else `uid` |
 | `givenName` / `surname` | `givenName` / `sn` |
@@ -24,6 +24,10 @@ since a read always returns the whole entry. The mapping, AD name first where th
 | `onPremisesDistinguishedName` | the entry's DN |
 | `onPremisesSamAccountName` | `sAMAccountName` (AD) |
 | `organizationalUnitPath` | the OUs between the base DN and the entry, outermost first, `/`-joined |
+| `extension_NAME` | the source's custom attributes (`attributes.NAME=ldapAttribute`, see `extensions`) |
+
+An AD account's `sAMAccountName@domain` takes `upn_domain` as its domain, else the `DC=` parts
+of the entry's DN (`login_of`).
 
 Groups: `objectId`, `displayName` (`displayName`, else `cn`), `description`, `mail`,
 `mailNickname` (`sAMAccountName`, else `cn`), `onPremisesDistinguishedName`.
@@ -38,6 +42,7 @@ from typing import Any
 import ldap.dn
 
 from enlist.provisioning.sources.ldap.dialect import Attributes
+from enlist.provisioning.sources.ldap.extensions import Extensions, extension_values
 
 USER_ATTRIBUTES = (
     "userPrincipalName",
@@ -128,15 +133,48 @@ def ou_path(dn: str, base_dns: Sequence[str]) -> str | None:
     return "/".join(names) or None
 
 
+def dns_domain(dn: str) -> str | None:
+    """The DNS domain a DN's `DC=` parts name (`CN=x,OU=y,DC=corp,DC=example` -> corp.example)."""
+    try:
+        parts = ldap.dn.str2dn(dn)
+    except ldap.DECODING_ERROR:
+        return None
+    labels = [value for rdn in parts for (kind, value, _) in rdn if kind.casefold() == "dc"]
+    return ".".join(labels) or None
+
+
+def login_of(dn: str, attrs: Folded, mail: str | None, upn_domain: str | None) -> str | None:
+    """`userPrincipalName`, else `mail`, else AD's `sAMAccountName@domain`, else `uid`.
+
+    An AD account may have neither UPN nor mail (made by an old script, a service account);
+    AD still signs it in as `sAMAccountName@<DNS domain>` (the implicit UPN), so that is its
+    login here too, with `upn_domain` for a login domain other than the AD DNS domain."""
+    upn = first(attrs, "userPrincipalName") or mail
+    if upn:
+        return upn
+    account = first(attrs, "sAMAccountName")
+    domain = upn_domain or dns_domain(dn)
+    if account and domain:
+        return f"{account}@{domain}"
+    return first(attrs, "uid")
+
+
 def user_attributes(
-    dn: str, entry_attrs: Attributes, source_id: str, *, enabled: bool, base_dns: Sequence[str]
+    dn: str,
+    entry_attrs: Attributes,
+    source_id: str,
+    *,
+    enabled: bool,
+    base_dns: Sequence[str],
+    extensions: Extensions = (),
+    upn_domain: str | None = None,
 ) -> dict[str, Any]:
     attrs = fold(entry_attrs)
     mail = first(attrs, "mail")
     phones = _values(attrs, "telephoneNumber")
     return {
         "objectId": source_id,
-        "userPrincipalName": first(attrs, "userPrincipalName") or mail or first(attrs, "uid"),
+        "userPrincipalName": login_of(dn, attrs, mail, upn_domain),
         "mail": mail,
         "mailNickname": first(attrs, "sAMAccountName", "uid"),
         "givenName": first(attrs, "givenName"),
@@ -159,6 +197,7 @@ def user_attributes(
         "onPremisesDistinguishedName": dn,
         "onPremisesSamAccountName": first(attrs, "sAMAccountName"),
         "organizationalUnitPath": ou_path(dn, base_dns),
+        **extension_values(attrs, extensions),
     }
 
 

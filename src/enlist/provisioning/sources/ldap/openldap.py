@@ -268,8 +268,10 @@ class OpenLdapDialect:
         page_size: int = 500,
         timeout: float = 60.0,
         counter: Counter | None = None,
+        extra_user_attributes: tuple[str, ...] = (),
     ) -> None:
         self.mode: Mode = mode
+        self._extra_user_attributes = extra_user_attributes  # custom attribute mappings
         self.disabled_attribute = disabled_attribute
         self.page_size = page_size
         self.timeout = timeout
@@ -286,7 +288,9 @@ class OpenLdapDialect:
         return values[0].decode().lower()
 
     def user_attribute_names(self) -> tuple[str, ...]:
-        return (*USER_ATTRIBUTES, "entryUUID", self.disabled_attribute)
+        names = (*USER_ATTRIBUTES, "entryUUID", self.disabled_attribute)
+        known = {name.casefold() for name in names}
+        return (*names, *(a for a in self._extra_user_attributes if a.casefold() not in known))
 
     def group_attribute_names(self) -> tuple[str, ...]:
         return (*GROUP_ATTRIBUTES, "entryUUID", "member", "uniqueMember")

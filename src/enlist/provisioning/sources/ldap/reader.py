@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import ldap
+import orjson
 
 from enlist.provisioning.sources.ldap.connection import (
     Connection,
@@ -60,6 +61,7 @@ def make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: C
     other than `openldap` plugs in as `enlist.provisioning.sources.ldap.<name>` with a
     `make_dialect(settings, dse, counter)` function (the AD dialect: `ad`)."""
     name = settings.dialect if settings.dialect != "auto" else guess_dialect(dse)
+    custom = tuple(attribute for _, attribute in settings.attributes)  # read with every user
     if name == "openldap":
         mode = settings.delta
         if mode in {"auto", "none"}:
@@ -74,6 +76,7 @@ def make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: C
             page_size=settings.page_size,
             timeout=settings.timeout,
             counter=counter,
+            extra_user_attributes=custom,
         )
     try:
         module = importlib.import_module(f"enlist.provisioning.sources.ldap.{name}")
@@ -88,7 +91,13 @@ def make_dialect(settings: LdapSettings, dse: dict[str, list[bytes]], counter: C
         if settings.delta in {"syncrepl", "timestamp"}:
             raise LdapStepError("config", f"delta {settings.delta!r} is not an AD mechanism (usn, dirsync)")
         mode = settings.delta if settings.delta in {"usn", "dirsync"} else "auto"
-        dialect: Dialect = module.ActiveDirectoryDialect(delta_mode=mode, page_size=settings.page_size)
+        dialect: Dialect = module.ActiveDirectoryDialect(
+            delta_mode=mode,
+            page_size=settings.page_size,
+            extra_user_attributes=custom,
+            member_range=settings.member_range,
+            counter=counter,
+        )
         return dialect
     raise LdapStepError("config", f"the {name!r} LDAP dialect has no make_dialect")
 
@@ -131,6 +140,8 @@ class LdapReaderRound:
                 deltas=settings.delta != "none",
                 deletes=reports_deletes(dialect),
                 now=dt.datetime.now(dt.UTC),
+                extensions=settings.attributes,
+                upn_domain=settings.upn_domain,
             )
             yield from inner.produce()
             self._cursor = inner.cursor
@@ -218,11 +229,11 @@ class LdapReader:
                                 f"insufficient access: the bind DN may not read {dialect.id_attribute} "
                                 f"of {entry[0]!r}; the source needs it as each object's id",
                             )
+            mode, delta_reads = found_delta(conn, dialect, self.scope, settings)
         except ldap.LDAPError as error:
             raise failure_of(error, settings.base_dns[0], settings.user_filter) from None
         finally:
             _unbind(conn)
-        mode = getattr(dialect, "mode", None) or getattr(dialect, "delta_mode", settings.delta)
         tls = "off" if not settings.uses_tls else ("verified" if settings.tls_verify else "NOT verified")
         return CheckResult(
             True,
@@ -232,18 +243,46 @@ class LdapReader:
                 if settings.dialect == "auto"
                 else f" (set; root DSE says {guessed})"
             )
-            + f"; delta reads by {mode}; TLS {tls}; first page: "
+            + f"; delta reads: {delta_reads}; TLS {tls}; first page: "
             + f"{counts['users']} users, {counts['groups']} groups",
             {
                 "step": "ok",
                 "dialect": dialect.name,
                 "guessed_dialect": guessed,
                 "delta": mode,
+                "delta_reads": delta_reads,
                 "tls": tls,
                 "users_in_first_page": counts["users"],
                 "groups_in_first_page": counts["groups"],
             },
         )
+
+
+DELTA_READS = {
+    "syncrepl": "syncrepl (refreshOnly)",
+    "timestamp": "entryCSN polling",
+    "usn": "uSNChanged polling",
+    "dirsync": "DirSync",
+}
+
+
+def found_delta(conn: Connection, dialect: Dialect, scope: Scope, settings: LdapSettings) -> tuple[str, str]:
+    """The delta mechanism a read would use, as the dialect finds it on this server (its
+    watermark's mode: AD's `auto` is DirSync only when the bind account may use it), and how
+    `source test` says it. An AD uSNChanged delta that cannot see tombstones is said to fall
+    back to full reads, as it will."""
+    if settings.delta == "none":
+        return "none", "none (every read is a full read)"
+    try:
+        mark = orjson.loads(dialect.start_watermark(conn, scope))
+    except SourceUnavailableError as error:  # AD: DirSync asked for and refused, or not offered
+        raise LdapStepError("delta", str(error)) from None
+    mode = str(mark.get("mode") if isinstance(mark, dict) else "") or "unknown"
+    said = DELTA_READS.get(mode, mode)
+    visible = getattr(dialect, "deletions_visible", None)
+    if mode == "usn" and visible is not None and not visible(conn, scope):
+        said += " (the bind account cannot read deleted objects: every read is a full read)"
+    return mode, said
 
 
 def ldap_reader(settings: LdapSettings) -> LdapReader:

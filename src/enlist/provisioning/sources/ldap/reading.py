@@ -22,6 +22,7 @@ import orjson
 
 from enlist.provisioning.sources.ldap.connection import Connection, Counter, paged_search
 from enlist.provisioning.sources.ldap.dialect import Dialect, Entry, Scope
+from enlist.provisioning.sources.ldap.extensions import Extensions
 from enlist.provisioning.sources.ldap.mapping import group_attributes, manager_dn, user_attributes
 from enlist.provisioning.sources.ldap.resolve import Resolver, dn_key
 from enlist.provisioning.sources.model import (
@@ -78,10 +79,21 @@ class Cursor:
 
 
 class Mapper:
-    """Entries of one round to records: ids, attributes, manager and member ids."""
+    """Entries of one round to records: ids, attributes (the custom ones in `extensions`, the
+    login's domain `upn_domain`), manager and member ids."""
 
-    def __init__(self, conn: Connection, dialect: Dialect, scope: Scope, resolver: Resolver) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        dialect: Dialect,
+        scope: Scope,
+        resolver: Resolver,
+        *,
+        extensions: Extensions = (),
+        upn_domain: str | None = None,
+    ) -> None:
         self.conn, self.dialect, self.scope, self.resolver = conn, dialect, scope, resolver
+        self.extensions, self.upn_domain = extensions, upn_domain
 
     def users(self, entries: tuple[Entry, ...] | list[Entry]) -> list[UserRecord]:
         ids = [self.dialect.immutable_id(entry) for entry in entries]
@@ -102,6 +114,8 @@ class Mapper:
                         source_id,
                         enabled=self.dialect.account_enabled(entry),
                         base_dns=self.scope.base_dns,
+                        extensions=self.extensions,
+                        upn_domain=self.upn_domain,
                     ),
                     boss[1] if boss is not None and boss[0] == "user" else None,
                 )
@@ -150,13 +164,16 @@ class LdapRound:
         deltas: bool,
         deletes: bool,
         now: dt.datetime,
+        extensions: Extensions = (),
+        upn_domain: str | None = None,
     ) -> None:
         self.kind: RoundKind = kind
         self.conn, self.dialect, self.scope = conn, dialect, scope
         self.page_size, self.counter = page_size, counter
         self.stored, self.deltas, self.deletes, self.now = stored, deltas, deletes, now
         self.cursor: str | None = None
-        self.mapper = Mapper(conn, dialect, scope, Resolver(conn, dialect, scope, counter))
+        resolver = Resolver(conn, dialect, scope, counter)
+        self.mapper = Mapper(conn, dialect, scope, resolver, extensions=extensions, upn_domain=upn_domain)
 
     def produce(self) -> Iterator[Page]:
         if self.kind == "full":

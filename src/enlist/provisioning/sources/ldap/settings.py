@@ -8,9 +8,12 @@ check the server's certificate against `ca_file` (or the system's CAs) and its n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from enlist.provisioning.sources.ldap.extensions import Extensions, from_stored
 
 DeltaMode = Literal["auto", "syncrepl", "timestamp", "usn", "dirsync", "none"]
 DIALECTS = ("auto", "ad", "openldap")
@@ -35,6 +38,8 @@ KEYS: dict[str, type] = {
     "tls_verify": bool,
     "full_read_hours": float,
     "disabled_attribute": str,
+    "upn_domain": str,
+    "member_range": int,
     "delta_mode": str,  # the AD reference's name for `delta` (auto|usn|dirsync)
 }
 
@@ -55,6 +60,12 @@ class LdapSettings:
       OpenLDAP's refint/memberof rewrite without a new entryCSN (the group of a deleted user).
     - `disabled_attribute`: an OpenLDAP entry with this attribute is disabled (ppolicy's
       `pwdAccountLockedTime` by default; `nsAccountLock` for 389-DS/FreeIPA entries with TRUE).
+    - `upn_domain`: the domain of the login an AD account without `userPrincipalName` and
+      `mail` gets (`sAMAccountName@upn_domain`); unset, the DNS domain of the entry's own DN
+      (its `DC=` parts), which is the implicit UPN AD itself accepts at sign-in.
+    - `member_range`: AD, values of `member` asked for per request (0: whole, as the DC gives
+      it; a Windows DC still stops at its MaxValRange and the rest is read range by range).
+    - `attributes`: custom attributes read into directory extension attributes (`extensions`).
     """
 
     urls: tuple[str, ...]
@@ -73,6 +84,9 @@ class LdapSettings:
     tls_verify: bool = True
     full_read_hours: float = 24.0
     disabled_attribute: str = "pwdAccountLockedTime"
+    upn_domain: str | None = None
+    member_range: int = 0
+    attributes: Extensions = ()
 
     def __post_init__(self) -> None:
         if not self.urls or not all(u.startswith(("ldap://", "ldaps://", "ldapi://")) for u in self.urls):
@@ -89,6 +103,10 @@ class LdapSettings:
             raise ValueError("connect_timeout and timeout must be positive (seconds)")
         if self.start_tls and any(u.startswith("ldaps://") for u in self.urls):
             raise ValueError("start_tls is for ldap:// URLs; an ldaps:// URL is TLS already")
+        if not 0 <= self.member_range <= 1_000_000:
+            raise ValueError("member_range must be between 0 and 1000000 (0: the whole value)")
+        if self.upn_domain is not None and not _DOMAIN.match(self.upn_domain):
+            raise ValueError(f"upn_domain must be a DNS domain such as example.com, not {self.upn_domain!r}")
 
     def __repr__(self) -> str:  # the password is never printed
         return (
@@ -99,6 +117,9 @@ class LdapSettings:
     @property
     def uses_tls(self) -> bool:
         return self.start_tls or any(u.startswith("ldaps://") for u in self.urls)
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*$")
 
 
 def _list(value: Any, separator: str) -> tuple[str, ...]:
@@ -136,5 +157,6 @@ def settings_from_stored(stored: Mapping[str, Any], secrets: Mapping[str, str]) 
         bind_dn=str(stored.get("bind_dn") or ""),
         bind_password=secrets.get("bind_password", ""),
         base_dns=_list(stored.get("base_dn"), ";"),
+        attributes=from_stored(stored.get("attributes")),
         **optional,
     )
