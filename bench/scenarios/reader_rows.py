@@ -33,7 +33,7 @@ def reader_rows(
         small["initial_s"],
         "s",
         initial_ratio,
-        f"<= {large_n / small_n * 1.5:.0f}x",
+        f"<= {large_n / small_n * 1.5:.1f}x",
         initial_ratio <= large_n / small_n * 1.5,
         note=(
             f"{said} {large[f'initial_{key}']} vs {small[f'initial_{key}']}; peak reader memory "
