@@ -18,11 +18,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.lms.domain import tokens as tk
-from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
+from enlist.lms.domain.policy import DEPARTMENT_RULE_KEYS, MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
-from enlist.lms.store.departments import place_everyone
+from enlist.lms.store.department_rule import log_moves, place_by_rule
+from enlist.lms.store.departments import leave_rule_departments, place_everyone
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
 EXPECTED = (
@@ -33,8 +34,12 @@ EXPECTED = (
     tree_store.DepartmentError,
 )
 
-PLACEMENT_KEYS = ("group_mode", "placement", "tie_break")
-"""The policies that decide where users are placed: changing one re-places every member."""
+PLACEMENT_KEYS = ("group_mode", "placement", "tie_break", *DEPARTMENT_RULE_KEYS)
+"""The policies that decide where users are placed: changing one re-places every member (every
+user of the tenant under a department tree rule, ADR 0034)."""
+
+RULE_CHANGE_METHOD = "POLICY"  # the sync log's method of the moves a rule change makes
+RULE_CHANGE_PATH = "tenant policy: department tree rule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,8 @@ class Minted:
 
 @dataclass(frozen=True, slots=True)
 class PolicySaved:
-    """The tenant with its new policy, and how many members were placed again (0: none)."""
+    """The tenant with its new policy, and how many members were placed again (0: none); under a
+    department tree rule, how many users it moved."""
 
     tenant: Tenant
     replaced: int
@@ -73,8 +79,15 @@ async def set_policy(conn: AsyncConnection, tenant: Tenant, changes: Mapping[str
     updated = tenant.policy.with_changes(dict(changes))
     saved = await tenant_store.save_policy(conn, tenant, updated)
     changed = placement_changed(tenant.policy, updated)
-    replaced = await place_everyone(conn, saved) if changed else 0
-    return PolicySaved(saved, replaced, changed)
+    if not changed:
+        return PolicySaved(saved, 0, changed)
+    if updated.builds_tree:
+        moves = await place_by_rule(conn, saved, None)
+        await log_moves(conn, saved, moves, RULE_CHANGE_METHOD, RULE_CHANGE_PATH)
+        return PolicySaved(saved, len(moves), changed)
+    if tenant.policy.builds_tree:
+        await leave_rule_departments(conn, saved)
+    return PolicySaved(saved, await place_everyone(conn, saved), changed)
 
 
 def overlap_hours(policy: TenantPolicy, requested: float | None) -> float:
