@@ -6,9 +6,12 @@ user's department is read as its path of names from the tenant's root, straight 
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from enlist.db.rows import new_id, now
 from enlist.lms import operations
@@ -279,3 +282,90 @@ async def test_a_rule_change_runs_as_many_statements_for_2000_users_as_for_100(
         counts.append(len(sql))
     assert counts[0] == counts[2]
     assert counts[1] == counts[3]
+
+
+tenant_numbers = itertools.count()
+
+
+def interleaving(lengths: list[int]) -> st.SearchStrategy[list[tuple[int, int]]]:
+    """Every order of the operations (resource, k-th of its own) that keeps each resource's own
+    operations in their order: a client's requests for different resources arrive in any order."""
+    tokens = [i for i, n in enumerate(lengths) for _ in range(n)]
+
+    def numbered(order: list[int]) -> list[tuple[int, int]]:
+        seen: dict[int, int] = {}
+        out = []
+        for i in order:
+            out.append((i, seen.get(i, 0)))
+            seen[i] = seen.get(i, 0) + 1
+        return out
+
+    return st.permutations(tokens).map(numbered)
+
+
+def with_an_interleaving(histories: st.SearchStrategy[list[Any]]) -> st.SearchStrategy[Any]:
+    """Histories of requests per resource, with a drawn interleaving of them. Drawn before the
+    test runs (not with `st.data()` inside it: a draw that overruns inside the anyio runner
+    is lost as a closed-stream error instead of a discarded example)."""
+    return histories.flatmap(lambda h: st.tuples(st.just(h), interleaving([len(x) for x in h])))
+
+
+VALUES = st.sampled_from(
+    ["Sales/EMEA", "Sales/APAC", " Sales / EMEA ", "Sales", "Engineering/Tools", "", "R&D"]
+)
+HISTORIES = with_an_interleaving(st.lists(st.lists(VALUES, min_size=1, max_size=3), min_size=1, max_size=4))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=HISTORIES)
+async def test_the_order_user_requests_arrive_in_changes_neither_the_tree_nor_the_placements(
+    portal: Portal, http: httpx2.AsyncClient, drawn: tuple[list[list[str]], list[tuple[int, int]]]
+) -> None:
+    """Each user is created with a department path and changed to others; two tenants get the
+    same requests, one user after another and in a drawn interleaving."""
+    histories, interleaved = drawn
+    orders = [[(i, k) for i, history in enumerate(histories) for k in range(len(history))], interleaved]
+    results = []
+    for order in orders:
+        t = await make_tenant(portal, http, f"order {next(tenant_numbers)}")
+        await set_policy(portal, t, department_source="attribute")
+        ids: dict[int, str] = {}
+        for i, k in order:
+            value = histories[i][k]
+            if k == 0:
+                ids[i] = (await t.create_user(f"u{i}@x.example", **enterprise(department=value)))["id"]
+            else:
+                op = {"op": "replace", "path": f"{ENTERPRISE}:department", "value": value}
+                assert (await t.patch(f"/Users/{ids[i]}", [op])).status_code == 200
+        results.append((await tree(portal, t), await placements(portal, t)))
+    assert results[0] == results[1]
+
+
+GROUP_NAMES = ["Dept - Sales - EMEA", "Dept - Sales", "dept - Sales - APAC", "Everyone"]
+MEMBER_SETS = st.lists(st.sets(st.integers(0, 2)), min_size=1, max_size=3)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=with_an_interleaving(st.lists(MEMBER_SETS, min_size=1, max_size=len(GROUP_NAMES))))
+async def test_the_order_group_requests_arrive_in_changes_neither_the_tree_nor_the_placements(
+    portal: Portal, http: httpx2.AsyncClient, drawn: tuple[list[list[set[int]]], list[tuple[int, int]]]
+) -> None:
+    """Each group is created with members and given other member lists (prefix rule); two
+    tenants get the same requests, one group after another and in a drawn interleaving."""
+    histories, interleaved = drawn
+    orders = [[(i, k) for i, history in enumerate(histories) for k in range(len(history))], interleaved]
+    results = []
+    for order in orders:
+        t = await make_tenant(portal, http, f"order {next(tenant_numbers)}")
+        await set_policy(portal, t, department_source="group_names", department_separator=" - ")
+        people = [(await t.create_user(f"u{n}@x.example"))["id"] for n in range(3)]
+        ids: dict[int, str] = {}
+        for i, k in order:
+            members = [people[n] for n in sorted(histories[i][k])]
+            if k == 0:
+                ids[i] = (await t.create_group(GROUP_NAMES[i], members))["id"]
+            else:
+                op = {"op": "replace", "path": "members", "value": [{"value": m} for m in members]}
+                assert (await t.patch(f"/Groups/{ids[i]}", [op])).status_code == 204
+        results.append((await tree(portal, t), await placements(portal, t)))
+    assert results[0] == results[1]
