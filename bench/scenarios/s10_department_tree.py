@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.databases import recorded_statements
+
 from bench.context import Context
 from bench.report import Row
 from enlist.db.database import Database
@@ -28,7 +30,6 @@ from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.tables import users
 from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
-from tests.databases import recorded_statements
 
 PATHS = ("Sales/EMEA/North", "Sales/EMEA/South", "Sales/North America", "Engineering/Tools", "Finance")
 CHUNK = 5_000
@@ -102,7 +103,8 @@ def _row(kind: str, figures: dict[str, dict[str, Any]]) -> Row:
         ratio,
         f"<= {TARGET:g}x, the same statements",
         ratio <= TARGET and same,
-        f"{large['statements']} statements at {large['users']:,} users, {small['statements']} at {small['users']:,}",
+        f"{large['statements']} statements at {large['users']:,} users, "
+        f"{small['statements']} at {small['users']:,}",
         figures,
     )
 
