@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -183,6 +184,25 @@ async def test_a_department_no_one_needs_any_more_is_kept(portal: Portal, http: 
     assert r.status_code == 200, r.text
     assert await placements(portal, t) == {"ann@x.example": ("Sales", "APAC")}
     assert set(await tree(portal, t)) == {("Sales",), ("Sales", "EMEA"), ("Sales", "APAC")}
+
+
+async def test_an_admin_removes_a_department_no_one_needs_and_the_rule_makes_it_again_when_needed(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    t = await make_tenant(portal, http)
+    await set_policy(portal, t, department_source="attribute")
+    ann = (await t.create_user("ann@x.example", **enterprise(department="Sales/EMEA")))["id"]
+    await t.create_user("bob@x.example", **enterprise(department="Sales"))
+    async with portal.db.write() as conn:
+        removed, moved = await operations.remove_department(conn, t.tenant, "EMEA")
+    assert (removed.name, moved) == ("EMEA", 1)
+    assert await placements(portal, t) == {"ann@x.example": ("Sales",), "bob@x.example": ("Sales",)}
+    r = await t.patch(f"/Users/{ann}", [{"op": "replace", "path": "title", "value": "Lead"}])
+    assert r.status_code == 200
+    assert (await placements(portal, t))["ann@x.example"] == ("Sales", "EMEA")
+    async with portal.db.write() as conn:
+        with pytest.raises(department_tree.DepartmentError, match="root department and cannot be removed"):
+            await operations.remove_department(conn, t.tenant, t.tenant.root_department_id)
 
 
 async def test_the_sync_log_entry_of_a_write_carries_the_move_as_paths(

@@ -132,3 +132,12 @@ async def move_department(
     under = await tree_store.find_department(conn, tenant, parent)
     await tree_store.move_department(conn, tenant, moving.id, under.id)
     return moving, under
+
+
+async def remove_department(
+    conn: AsyncConnection, tenant: Tenant, department: str
+) -> tuple[tree_store.DepartmentRow, int]:
+    """`department remove`: remove a department (by id or name) that no one needs any more;
+    its people and sub-departments move up to its parent. Returns it and how many people moved."""
+    removing = await tree_store.find_department(conn, tenant, department)
+    return removing, await tree_store.remove_department(conn, tenant, removing.id)
