@@ -31,6 +31,7 @@ DEPARTMENT_RULE_KEYS = (
 )
 """The department tree rule (ADR 0034): where the tree comes from, and how a value is a path."""
 MAX_RULE_TEXT = 256
+AS_TYPED = ("department_separator", "department_group_prefix")
 REQUIRABLE_FIELDS = (
     "email",
     "name.givenName",
@@ -111,8 +112,9 @@ class TenantPolicy:
         """Apply textual settings (`seat_limit=500`, `placement=Sales*,Engineering`)."""
         updates: dict[str, Any] = {}
         for key, text in changes.items():
-            # A separator is taken as typed: ` - ` splits `Sales - EMEA` but not `North-East`.
-            updates[key] = _parse_setting(key, text if key == "department_separator" else text.strip())
+            # A separator and a prefix are taken as typed: ` - ` splits `Sales - EMEA` but not
+            # `North-East`, and `Dept - ` stays `Dept - ` (a policy document reads back the same).
+            updates[key] = _parse_setting(key, text if key in AS_TYPED else text.strip())
         return dataclasses.replace(self, **updates)
 
 
