@@ -197,10 +197,8 @@ async def place_by_rule(conn: AsyncConnection, tenant: Tenant, user_ids: Sequenc
         await conn.execute(users.update().where(moving).values(department_id=target))
     if paths:
         await conn.execute(department_rule_values.delete().where(department_rule_values.c.batch_id == batch))
-    moves = [
-        Move(user_id, user_name, rule.names_of(tree, old), rule.names_of(tree, new))
-        for user_id, user_name, old, new in found
-    ]
+    names = {d: rule.names_of(tree, d) for d in {row[2] for row in found} | {row[3] for row in found}}
+    moves = [Move(user_id, user_name, names[old], names[new]) for user_id, user_name, old, new in found]
     return sorted(moves, key=lambda m: m.user_id)
 
 
