@@ -6,6 +6,7 @@ user's department is read as its path of names from the tenant's root, straight 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import TYPE_CHECKING, Any
 
@@ -389,3 +390,17 @@ async def test_the_order_group_requests_arrive_in_changes_neither_the_tree_nor_t
                 assert (await t.patch(f"/Groups/{ids[i]}", [op])).status_code == 204
         results.append((await tree(portal, t), await placements(portal, t)))
     assert results[0] == results[1]
+
+
+async def test_concurrent_writes_needing_the_same_new_path_make_it_once(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    """On PostgreSQL the requests run in parallel transactions: the tenant lock and the second
+    read of the tree keep them from making `Sales/EMEA` twice."""
+    t = await make_tenant(portal, http)
+    await set_policy(portal, t, department_source="attribute")
+    await asyncio.gather(
+        *(t.create_user(f"u{n}@x.example", **enterprise(department="Sales/EMEA")) for n in range(12))
+    )
+    assert await tree(portal, t) == {("Sales",): True, ("Sales", "EMEA"): True}
+    assert set((await placements(portal, t)).values()) == {("Sales", "EMEA")}
