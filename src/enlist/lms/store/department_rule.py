@@ -35,9 +35,9 @@ from enlist.lms.store.tables import (
     group_members,
     groups,
     sync_log,
+    tenants,
     users,
 )
-from enlist.lms.store.tenants import lock_tenant
 from enlist.logs.context import current_request_id
 
 
@@ -106,6 +106,18 @@ def _target(conn: AsyncConnection, tenant: Tenant, batch: str) -> sa.ColumnEleme
     return sa.func.coalesce(chosen.scalar_subquery(), tenant.root_department_id)
 
 
+async def _lock_tree(conn: AsyncConnection, tenant: Tenant) -> None:
+    """Serialise the writers that create departments of one tenant, on PostgreSQL (SQLite's
+    writers are serial already). `FOR NO KEY UPDATE` on the tenant row: it queues those writers
+    but not the ones that merely hold the row's key share, which every insert of a user or a sync
+    log entry of the tenant takes (a foreign key). `FOR UPDATE` would conflict with those, so two
+    user creations that each need a new department would wait on each other."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            sa.select(tenants.c.id).where(tenants.c.id == tenant.id).with_for_update(key_share=True)
+        )
+
+
 async def _tree(conn: AsyncConnection, tenant: Tenant) -> list[rule.Department]:
     rows = await conn.execute(
         sa.select(
@@ -159,7 +171,7 @@ async def place_by_rule(conn: AsyncConnection, tenant: Tenant, user_ids: Sequenc
     if created:
         # Created under the tenant lock, from the tree as it is once the lock is held: a writer
         # that made the same department first is seen, so no path is made twice.
-        await lock_tenant(conn, tenant.id)
+        await _lock_tree(conn, tenant)
         tree = await _tree(conn, tenant)
         resolved, created = rule.resolve_paths(tree, tenant.root_department_id, paths.values(), new_id)
         if created:
