@@ -35,6 +35,7 @@ from bench.scenarios import (
     s7_graph,
     s8_ldap,
     s9_startup,
+    s10_department_tree,
 )
 
 Scenario = Callable[[Context], Awaitable[list[Row]]]
@@ -95,6 +96,11 @@ SCENARIOS: dict[str, tuple[Scenario, float, list[tuple[str, str, str]]]] = {
             ("S9 tenant list", "enlist lms tenant list, CPU, vs python -c pass", "< 0.8 s CPU"),
             ("S9 app status", "enlist provisioning app status, CPU, vs python -c pass", "< 0.8 s CPU"),
         ],
+    ),
+    "S10": (
+        s10_department_tree.run,
+        240,
+        [("S10", "department tree rule change, 100,000 vs 10,000 users", "<= 15x, the same statements")],
     ),
 }
 

@@ -57,6 +57,8 @@ class Sizes:
     s8_users: tuple[int, int] = (10_000, 50_000)
     s8_users_per_group: int = 25
     s8_changes: int = 100
+    # S10: the department tree rule switched on, every user placed at once, at two sizes.
+    s10_users: tuple[int, int] = (10_000, 100_000)
 
 
 FULL = Sizes()
@@ -87,6 +89,7 @@ QUICK = Sizes(
     s7_changes=20,
     s8_users=(500, 2_000),
     s8_changes=20,
+    s10_users=(200, 2_000),
 )
 
 TINY = Sizes(
@@ -117,6 +120,7 @@ TINY = Sizes(
     s7_changes=10,
     s8_users=(100, 400),
     s8_changes=10,
+    s10_users=(50, 500),
 )
 
 

@@ -101,3 +101,20 @@ def department_move(tenant: str, name: str, parent: str) -> None:
 
     moved, under = run_department(tenant, work)
     click.echo(f"Department {moved!r} is now under {under!r}.")
+
+
+@department.command("remove")
+@click.argument("tenant")
+@click.argument("name")
+def department_remove(tenant: str, name: str) -> None:
+    """Remove a department; its people and sub-departments move up to its parent."""
+
+    async def work(portal: Portal) -> tuple[str, int]:
+        async with portal.db.write() as conn:
+            found = await tenant_store.get_tenant(conn, tenant)
+            removed, moved = await operations.remove_department(conn, found, name)
+        return removed.name, moved
+
+    removed, moved = run_department(tenant, work)
+    people = "1 person" if moved == 1 else f"{moved} people"
+    click.echo(f"Department {removed!r} removed; {people} moved up to its parent.")

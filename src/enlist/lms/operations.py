@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from enlist.api_tokens.model import TokenError
 from enlist.document_shape import DocumentError
 from enlist.lms.domain import tokens as tk
-from enlist.lms.domain.policy import MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
+from enlist.lms.domain.policy import DEPARTMENT_RULE_KEYS, MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
-from enlist.lms.store.departments import place_everyone
+from enlist.lms.store.department_rule import log_moves, place_by_rule
+from enlist.lms.store.departments import leave_rule_departments, place_everyone
 
 if TYPE_CHECKING:  # loaded by the few operations that need them (the CLI imports this module)
     from enlist.api_tokens.model import Scope
@@ -44,8 +45,12 @@ EXPECTED = (
     TokenError,
 )
 
-PLACEMENT_KEYS = ("group_mode", "placement", "tie_break")
-"""The policies that decide where users are placed: changing one re-places every member."""
+PLACEMENT_KEYS = ("group_mode", "placement", "tie_break", *DEPARTMENT_RULE_KEYS)
+"""The policies that decide where users are placed: changing one re-places every member (every
+user of the tenant under a department tree rule, ADR 0034)."""
+
+RULE_CHANGE_METHOD = "POLICY"  # the sync log's method of the moves a rule change makes
+RULE_CHANGE_PATH = "tenant policy: department tree rule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,8 @@ class Minted:
 
 @dataclass(frozen=True, slots=True)
 class PolicySaved:
-    """The tenant with its new policy, and how many members were placed again (0: none)."""
+    """The tenant with its new policy, and how many members were placed again (0: none); under a
+    department tree rule, how many users it moved."""
 
     tenant: Tenant
     replaced: int
@@ -84,8 +90,15 @@ async def set_policy(conn: AsyncConnection, tenant: Tenant, changes: Mapping[str
     updated = tenant.policy.with_changes(dict(changes))
     saved = await tenant_store.save_policy(conn, tenant, updated)
     changed = placement_changed(tenant.policy, updated)
-    replaced = await place_everyone(conn, saved) if changed else 0
-    return PolicySaved(saved, replaced, changed)
+    if not changed:
+        return PolicySaved(saved, 0, changed)
+    if updated.builds_tree:
+        moves = await place_by_rule(conn, saved, None)
+        await log_moves(conn, saved, moves, RULE_CHANGE_METHOD, RULE_CHANGE_PATH)
+        return PolicySaved(saved, len(moves), changed)
+    if tenant.policy.builds_tree:
+        await leave_rule_departments(conn, saved)
+    return PolicySaved(saved, await place_everyone(conn, saved), changed)
 
 
 def overlap_hours(policy: TenantPolicy, requested: float | None) -> float:
@@ -217,3 +230,12 @@ async def revoke_api_token(conn: AsyncConnection, tenant: Tenant | None, name: s
     from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
 
     return store.to_json(await store.revoke(conn, api_tokens, name, tenant.id if tenant else None))
+
+
+async def remove_department(
+    conn: AsyncConnection, tenant: Tenant, department: str
+) -> tuple[tree_store.DepartmentRow, int]:
+    """`department remove`: remove a department (by id or name) that no one needs any more;
+    its people and sub-departments move up to its parent. Returns it and how many people moved."""
+    removing = await tree_store.find_department(conn, tenant, department)
+    return removing, await tree_store.remove_department(conn, tenant, removing.id)

@@ -32,6 +32,12 @@ from enlist.lms.store import tenants as tenant_store
 
 VERSION = 1
 TOP_KEYS = ("version", "tenant", "name", "policies")
+# Policies added after version 1 documents were first written: a document exported before they
+# existed still imports, and they take their defaults (which is what that tenant had). Every
+# other key is required: an exported document always has it, so a missing one is a mistake.
+ADDED_LATER = frozenset(
+    {"department_source", "department_attribute", "department_separator", "department_group_prefix"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +79,10 @@ def read_policy_document(data: Any) -> PolicyDocument:
 
 def _policy(data: Any) -> TenantPolicy:
     fields = dataclasses.fields(TenantPolicy)
-    exact_keys(data, [f.name for f in fields], "policies")
     defaults = TenantPolicy()
+    if isinstance(data, dict):
+        data = {**{k: v for k, v in defaults.to_json().items() if k in ADDED_LATER}, **data}
+    exact_keys(data, [f.name for f in fields], "policies")
     policy = defaults
     for f in fields:
         path = join("policies", f.name)

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from enlist.document_shape import DocumentError, dump, load
 from enlist.lms import operations
 from enlist.lms.api.runtime import Portal
-from enlist.lms.policy_document import document_of, import_policy_document, read_policy_document
+from enlist.lms.domain.policy import TenantPolicy
+from enlist.lms.policy_document import ADDED_LATER, document_of, import_policy_document, read_policy_document
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.tables import tenants
 from tests.integration.config.test_app_document import every_path, parent_of, spelled, wrong_type
@@ -70,7 +71,7 @@ async def test_every_key_removed_retyped_or_joined_by_an_unknown_key_is_refused_
     for path in every_path(document):
         parent = parent_of(document, path)
         variants = []
-        if isinstance(parent, dict):
+        if isinstance(parent, dict) and not (path[0] == "policies" and path[-1] in ADDED_LATER):
             removed = copy.deepcopy(document)
             del parent_of(removed, path)[path[-1]]
             variants.append((spelled(path), removed))
@@ -86,6 +87,23 @@ async def test_every_key_removed_retyped_or_joined_by_an_unknown_key_is_refused_
                 await apply(portal, bad)
             assert caught.value.path.startswith(where), (where, caught.value)
     assert await rows(portal) == before
+
+
+async def test_a_document_exported_before_the_later_policies_existed_imports_with_their_defaults(
+    portal: Portal,
+) -> None:
+    document = await configured_tenant(portal)
+    old = copy.deepcopy(document)
+    for key in ADDED_LATER:
+        del old["policies"][key]
+    async with portal.db.write() as conn:
+        await conn.execute(tenants.delete())
+    assert (await apply(portal, old)).created
+    async with portal.db.read() as conn:
+        imported = await tenant_store.get_tenant(conn, "contoso-learning")
+    defaults = TenantPolicy().to_json()
+    assert {k: imported.policy.to_json()[k] for k in ADDED_LATER} == {k: defaults[k] for k in ADDED_LATER}
+    assert document_of(imported).to_data() == document
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,22 @@ GroupMode = Literal["departments", "groups", "both"]
 DeletePolicy = Literal["terminate", "erase"]
 TieBreak = Literal["name", "oldest"]
 UnknownManagers = Literal["refuse", "keep"]
+DepartmentSource = Literal["none", "attribute", "division", "group_names"]
 
 GROUP_MODES: tuple[GroupMode, ...] = ("departments", "groups", "both")
 DELETE_POLICIES: tuple[DeletePolicy, ...] = ("terminate", "erase")
 TIE_BREAKS: tuple[TieBreak, ...] = ("name", "oldest")
 UNKNOWN_MANAGERS: tuple[UnknownManagers, ...] = ("refuse", "keep")
+DEPARTMENT_SOURCES: tuple[DepartmentSource, ...] = ("none", "attribute", "division", "group_names")
+DEPARTMENT_RULE_KEYS = (
+    "department_source",
+    "department_attribute",
+    "department_separator",
+    "department_group_prefix",
+)
+"""The department tree rule (ADR 0034): where the tree comes from, and how a value is a path."""
+MAX_RULE_TEXT = 256
+AS_TYPED = ("department_separator", "department_group_prefix")
 REQUIRABLE_FIELDS = (
     "email",
     "name.givenName",
@@ -57,10 +68,21 @@ class TenantPolicy:
     token_overlap_hours: float = 24.0
     log_retention_days: int = 90
     unknown_managers: UnknownManagers = "refuse"
+    department_source: DepartmentSource = "none"
+    department_attribute: str = "department"
+    department_separator: str = "/"
+    department_group_prefix: str = "Dept - "
 
     @property
     def makes_departments(self) -> bool:
-        return self.group_mode in ("departments", "both")
+        """Whether each SCIM group lands as a department of its own, flat under the root: not
+        while a department tree rule places people (`department_source`, ADR 0034)."""
+        return self.group_mode in ("departments", "both") and not self.builds_tree
+
+    @property
+    def builds_tree(self) -> bool:
+        """Whether the department tree comes from what the identity provider sends."""
+        return self.department_source != "none"
 
     @property
     def keeps_unknown_managers(self) -> bool:
@@ -90,7 +112,9 @@ class TenantPolicy:
         """Apply textual settings (`seat_limit=500`, `placement=Sales*,Engineering`)."""
         updates: dict[str, Any] = {}
         for key, text in changes.items():
-            updates[key] = _parse_setting(key, text.strip())
+            # A separator and a prefix are taken as typed: ` - ` splits `Sales - EMEA` but not
+            # `North-East`, and `Dept - ` stays `Dept - ` (a policy document reads back the same).
+            updates[key] = _parse_setting(key, text if key in AS_TYPED else text.strip())
         return dataclasses.replace(self, **updates)
 
 
@@ -125,8 +149,25 @@ def _parse_setting(key: str, text: str) -> Any:
         return hours
     if key == "log_retention_days":
         return _number(key, text, int, minimum=1)
+    if key == "department_source":
+        return _choice(key, text, DEPARTMENT_SOURCES)
+    if key in ("department_attribute", "department_separator", "department_group_prefix"):
+        return _rule_text(key, text)
     known = ", ".join(f.name for f in dataclasses.fields(TenantPolicy))
     raise PolicyError(f"unknown setting {key!r}; the settings are {known}")
+
+
+def _rule_text(key: str, text: str) -> str:
+    if not text.strip():
+        raise PolicyError(f"{key} must not be empty")
+    if len(text) > MAX_RULE_TEXT or any(ord(c) < 32 for c in text):
+        raise PolicyError(f"{key} must be at most {MAX_RULE_TEXT} characters without control characters")
+    if key == "department_attribute" and any(c.isspace() for c in text):
+        raise PolicyError(
+            "department_attribute names one attribute: department, division, costCenter, "
+            "organization, a core attribute such as title, or urn:…:User:name for an extension"
+        )
+    return text
 
 
 def _choice(key: str, text: str, choices: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ from enlist.lms.service.context import Request, check_if_match, transaction
 from enlist.lms.store import departments as departments_store
 from enlist.lms.store import groups as store
 from enlist.lms.store import synclog
+from enlist.lms.store.department_rule import group_moves, log_moves
 from enlist.lms.store.filter_sql import group_clause, unique_name_lookup
 from enlist.lms.store.groups import GroupRecord
 from enlist.lms.store.users import existing_user_ids
@@ -169,6 +170,8 @@ async def delete_group(req: Request, group_id: str, if_match: str | None) -> Non
         await store.delete_group(conn, tenant.id, old.id)
         residents = await departments_store.remove_group_department(conn, tenant, old.id)
         await departments_store.place_users(conn, tenant, sorted(set(members) | set(residents)))
+        moves = await group_moves(conn, tenant, members)
+        await log_moves(conn, tenant, moves, req.entry.method, req.entry.path)
         req.entry.action, req.entry.status = "delete", 204
         req.entry.changes = diff(old.doc, None) + member_changes([], members)
         await synclog.record(conn, tenant.id, req.entry)
@@ -230,6 +233,11 @@ async def _land(
 ) -> None:
     """Keep the group's department (when the tenant makes them) and its members' placement."""
     tenant = req.tenant
+    if tenant.policy.department_source == "group_names":  # the tree rule (ADR 0034)
+        members = await store.all_member_ids(conn, record.id) if renamed else []
+        moves = await group_moves(conn, tenant, sorted({*added, *removed, *members}))
+        await log_moves(conn, tenant, moves, req.entry.method, req.entry.path)
+        return
     if not tenant.policy.makes_departments:
         return
     department_id = await departments_store.ensure_group_department(

@@ -20,6 +20,7 @@ from enlist.lms.service.context import Request, check_if_match, transaction
 from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
 from enlist.lms.store import users as store
+from enlist.lms.store.department_rule import user_moves
 from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
 from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.users import UserRecord
@@ -126,6 +127,7 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
             )
             req.entry.action = "create"
             req.entry.changes = diff(None, _comparable(record))
+        req.entry.changes += await user_moves(conn, tenant, record.id)
         await _resolve_waiting(conn, req, record)
         req.entry.resource_id = record.id
         req.entry.status = 201
@@ -244,6 +246,7 @@ async def _rewrite(
         req.entry.action = _status_action(old.status, status) or action
         req.entry.resource_name = new.user_name
         req.entry.changes = diff(_comparable(old), _comparable(new))
+        req.entry.changes += await user_moves(conn, tenant, new.id)
         req.entry.status = 200
         await _resolve_waiting(conn, req, new)
         await synclog.record(conn, tenant.id, req.entry)

@@ -156,6 +156,38 @@ async def move_department(
         )
 
 
+async def remove_department(conn: AsyncConnection, tenant: Tenant, department_id: str) -> int:
+    """Remove a department (hand-made, rule-made or a group's): its people and sub-departments
+    move up to its parent; the root cannot go. Returns how many people moved up. A department
+    the tree rule still needs is made again the next time a user or group needs it (ADR 0034)."""
+    await lock_tenant(conn, tenant.id)
+    rows = {row.id: row for row in await _departments(conn, tenant)}
+    if department_id not in rows:
+        raise DepartmentError(f"no department {department_id!r} in tenant {tenant.slug!r}")
+    if department_id == tenant.root_department_id:
+        raise DepartmentError(
+            f"{rows[department_id].name!r} is the root department and cannot be removed: every "
+            "other department hangs below it"
+        )
+    parent = rows[department_id].parent_id or tenant.root_department_id
+    moved = await conn.execute(
+        users.update()
+        .where((users.c.tenant_id == tenant.id) & (users.c.department_id == department_id))
+        .values(department_id=parent)
+    )
+    await conn.execute(
+        departments.update()
+        .where((departments.c.tenant_id == tenant.id) & (departments.c.parent_id == department_id))
+        .values(parent_id=parent)
+    )
+    await conn.execute(
+        departments.delete().where(
+            (departments.c.tenant_id == tenant.id) & (departments.c.id == department_id)
+        )
+    )
+    return int(moved.rowcount)
+
+
 async def find_department(conn: AsyncConnection, tenant: Tenant, name_or_id: str) -> DepartmentRow:
     """The tenant's department with that id, else the one with that name (case-insensitive)."""
     rows = await _departments(conn, tenant)

@@ -323,3 +323,19 @@ async def place_everyone(conn: AsyncConnection, tenant: Tenant) -> int:
     user_ids = [r[0] for r in members]
     await place_users(conn, tenant, user_ids)
     return len(user_ids)
+
+
+async def leave_rule_departments(conn: AsyncConnection, tenant: Tenant) -> None:
+    """After the department tree rule is switched off: everyone it placed in a department it
+    made is back in the root, in one statement, before the groups place their members again
+    (a department an admin made keeps its people)."""
+    made = sa.select(departments.c.id).where((departments.c.tenant_id == tenant.id) & departments.c.rule_made)
+    await conn.execute(
+        users.update()
+        .where(
+            (users.c.tenant_id == tenant.id)
+            & (users.c.status != "terminated")
+            & users.c.department_id.in_(made)
+        )
+        .values(department_id=tenant.root_department_id)
+    )

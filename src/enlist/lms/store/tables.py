@@ -48,8 +48,21 @@ departments = sa.Table(
     sa.Column("name", sa.String(256), nullable=False),
     sa.Column("source_group_id", Id, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
+    # True for a department the tree rule made (migration 0008, ADR 0034); hand-made: False.
+    sa.Column("rule_made", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "tenant_id", "parent_id"),
     sa.Index(None, "tenant_id", "source_group_id", unique=True),
+)
+
+department_rule_values = sa.Table(
+    # Scratch rows of one re-placement (its `batch_id`), deleted before it commits: which
+    # department each value the identity provider sent stands for, so that one UPDATE places
+    # every user however many there are (migration 0008, ADR 0034).
+    "department_rule_values",
+    metadata,
+    sa.Column("batch_id", Id, primary_key=True),
+    sa.Column("value", sa.String(600), primary_key=True),  # ≤ 2,400 bytes: a PostgreSQL index entry
+    sa.Column("department_id", Id, nullable=False),
 )
 
 users = sa.Table(

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.api_tokens.pages import TokenPages
 from enlist.lms.api.runtime import portal_of
+from enlist.lms.domain.department_rule import shown_path
 from enlist.lms.store.admin_views import COUNT_CAP
 from enlist.lms.store.tables import tenants as tenant_table
 from enlist.lms.web import directory, log, sync, tenants, users, values
@@ -61,6 +62,7 @@ def build_site() -> Site:
     site.env.globals["short_attribute"] = values.short_attribute
     site.env.globals["members_by_name"] = values.members_by_name
     site.env.globals["plural"] = plural
+    site.env.globals["shown_path"] = shown_path  # a department move in the sync log (ADR 0034)
     return site
 
 

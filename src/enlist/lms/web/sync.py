@@ -49,6 +49,10 @@ async def render_sync(
         "required_fields": list(policy.required_fields),
         "token_overlap_hours": f"{policy.token_overlap_hours:g}",
         "log_retention_days": str(policy.log_retention_days),
+        "department_source": policy.department_source,
+        "department_attribute": policy.department_attribute,
+        "department_separator": policy.department_separator,
+        "department_group_prefix": policy.department_group_prefix,
     }
     if form is not None:  # a refused form shows what was typed, next to the message
         values.update({k: v for k, v in form.items() if k in values and k != "required_fields"})
@@ -71,6 +75,7 @@ async def render_sync(
         group_modes=pol.GROUP_MODES,
         delete_policies=pol.DELETE_POLICIES,
         tie_breaks=pol.TIE_BREAKS,
+        department_sources=pol.DEPARTMENT_SOURCES,
         requirable=pol.REQUIRABLE_FIELDS,
         max_overlap=pol.MAX_OVERLAP_HOURS,
         flash=FLASHES.get(ctx.request.query_params.get("done", ""), ""),
