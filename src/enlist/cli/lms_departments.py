@@ -108,6 +108,8 @@ def department_move(tenant: str, name: str, parent: str) -> None:
 @click.argument("name")
 def department_remove(tenant: str, name: str) -> None:
     """Remove a department; its people and sub-departments move up to its parent."""
+    from enlist.lms import operations  # noqa: PLC0415 (only when run)
+    from enlist.lms.store import tenants as tenant_store  # noqa: PLC0415 (only when run)
 
     async def work(portal: Portal) -> tuple[str, int]:
         async with portal.db.write() as conn:
