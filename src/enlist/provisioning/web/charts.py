@@ -144,8 +144,8 @@ def cycle_chart(cycles: Sequence[Mapping[str, Any]], *, chart_id: str = "cycles-
         for b in data
     )
     parts.append(
-        '<table class="visually-hidden"><caption>Recent cycles</caption><thead><tr><th>Started</th>'
+        '<div class="visually-hidden"><table><caption>Recent cycles</caption><thead><tr><th>Started</th>'
         '<th>Cycle</th><th class="num">Objects changed</th><th class="num">Failures</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></div>"  # a table cannot shrink to 1 px: its box can
     )
     return Markup("".join(parts))  # noqa: S704 (every value in it is a number or escaped)

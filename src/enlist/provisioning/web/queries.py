@@ -176,31 +176,41 @@ async def entries(conn: AsyncConnection, kind: str, ids: Iterable[str]) -> dict[
 async def assignments_page(
     conn: AsyncConnection, app_id: int, after: CursorKey | None, size: int
 ) -> Page[Entry]:
-    """An application's assignments, groups first, along the primary key (app, kind, id)."""
-    a = assignments.c
+    """An application's assignments: groups first, then users, each by name (a group's
+    displayName, a user's userPrincipalName, case-folded; one no longer in the directory by its
+    id), keyset-paged along (kind, name, id). The name comes from an outer join on the directory's
+    primary keys, so a page sorts the app's assignments once (the assignments table has no name
+    column to index; an app's assignments are few next to the directory)."""
+    a, g, u = assignments.c, dir_groups.c, dir_users.c
+    name = sa.func.coalesce(g.display_name_ci, u.upn_ci, a.source_id).label("sort_name")
+    joined = assignments.outerjoin(dir_groups, (a.kind == "group") & (g.id == a.source_id)).outerjoin(
+        dir_users, (a.kind == "user") & (u.id == a.source_id)
+    )
     query = (
-        sa.select(a.kind, a.source_id, a.assigned_at)
+        sa.select(a.kind, a.source_id, a.assigned_at, name)
+        .select_from(joined)
         .where(a.app_id == app_id)
-        .order_by(a.kind, a.source_id)
+        .order_by(a.kind, name, a.source_id)
         .limit(size + 1)
     )
-    if after and len(after) == 2 and all(isinstance(v, str) for v in after):
-        query = query.where(
-            sa.tuple_(a.kind, a.source_id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
-        )
+    if after and len(after) == 3 and all(isinstance(v, str) for v in after):
+        query = query.where(sa.tuple_(a.kind, name, a.source_id) > sa.tuple_(*(sa.literal(v) for v in after)))
     rows = (await conn.execute(query)).all()
     found = {
         kind: await entries(conn, kind, [r.source_id for r in rows if r.kind == kind])
         for kind in ("group", "user")
     }
+    counts = await member_counts(conn, [r.source_id for r in rows if r.kind == "group"])
+    keys = {(r.kind, r.source_id): r.sort_name for r in rows}
     shown = []
     for r in rows:
         entry = found[r.kind].get(r.source_id)
         if entry is None:  # purged from the directory: still assigned, shown by id
             entry = Entry(r.kind, r.source_id, r.source_id, "", "no longer in the directory", deleted=True)
-        shown.append(Entry(**{**_fields(entry), "since": r.assigned_at}))
+        members = counts.get(r.source_id, 0) if r.kind == "group" else None
+        shown.append(Entry(**{**_fields(entry), "since": r.assigned_at, "members": members}))
     total = await bounded_count(conn, sa.select(a.source_id).where(a.app_id == app_id))
-    return page_of(shown, size, after is None, lambda e: [e.kind, e.id], total)
+    return page_of(shown, size, after is None, lambda e: [e.kind, keys[(e.kind, e.id)], e.id], total)
 
 
 def _fields(entry: Entry) -> dict[str, Any]:
