@@ -115,3 +115,15 @@ def test_every_provisioning_page_fits_the_screen_without_errors(
     assert len(pages) >= 20, pages
     assert problems == {}, f"at {width} px:\n" + "\n".join(f"{p}: {v}" for p, v in problems.items())
     assert errors == []
+
+
+def test_the_demo_overview_says_what_make_run_did_and_links_to_it(demo: DemoSite) -> None:
+    signed = sign_in_client(demo)
+    base = f"/admin/apps/{quote(demo.info['application'], safe='')}"
+    overview = signed.client.get(f"{base}/overview").text
+    signed.client.close()
+    assert "What <code>make run</code> just did" in overview
+    created = demo.info["cycle"]["created"]
+    assert f"{created:,} users and groups created in the portal" in overview
+    for link in (f"{base}/logs?status=skipped", f"{base}/users-and-groups", "/admin/directory/users"):
+        assert f'href="{link}"' in overview, link

@@ -4,17 +4,23 @@ Troubleshooting tab, counts with the right noun, no hand-made plurals in any tem
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
+import pytest
 
 import enlist.provisioning.web as web_package
+from enlist.cli.demo import DEMO_APP, DEMO_TENANT
 from enlist.plural import plural
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.store import apps as app_store
+from enlist.provisioning.store.tables import cycles
 from enlist.provisioning.web.words import attr_name
+from enlist.settings import Settings
 from tests.web.conftest import Site
 from tests.web.provisioning_fixtures import APP, APP_PATH, create_app, signed_in, visible
 
@@ -92,3 +98,55 @@ async def test_a_skipped_records_detail_speaks_an_admins_words(provisioning_site
     header, row = as_csv.text.splitlines()[:2]
     assert header.endswith(",skip_reason,skip_explanation")
     assert ',NotEffectivelyEntitled,"Skipped: not assigned to the application. ' in row
+
+
+async def _demo_like(site: Site, name: str, tenant_url: str) -> None:
+    await create_app(site, await signed_in(site), name)
+    async with site.db.write() as conn:
+        app = await app_store.get_app(conn, name)
+        await app_store.update_app(conn, app.id, tenant_url=tenant_url)
+        await conn.execute(
+            cycles.insert().values(
+                id=str(uuid.uuid4()),
+                app_id=app.id,
+                kind="initial",
+                status="succeeded",
+                started_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
+                finished_at=datetime(2026, 12, 1, 9, 1, tzinfo=UTC),
+                counts={"created": 1, "skipped": 24, "failed": 0},
+                progress_done=25,
+                progress_total=25,
+            )
+        )
+
+
+async def test_the_demo_applications_overview_says_what_make_run_did(
+    provisioning_site: Site, settings: Settings
+) -> None:
+    site = provisioning_site
+    await _demo_like(site, DEMO_APP, f"{settings.lms_public_url}/scim/v2/{DEMO_TENANT}")
+    page = await site.client.get(f"/admin/apps/{quote(DEMO_APP, safe='')}/overview")
+    shown = " ".join(visible(page).split())
+    assert "What make run just did" in shown
+    assert "1 user or group created in the portal (24 records skipped" in shown
+    for link in (
+        "/admin/directory/users",
+        "/users-and-groups",
+        "/logs?status=skipped",
+        "/logs?action=create",
+    ):
+        assert f'{link}"' in page.text, link
+    assert f'href="{settings.lms_public_url}/admin/tenants/{DEMO_TENANT}/users"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("name", "tenant"), [(APP, "demo"), (DEMO_APP, "another-tenant")], ids=["own-app", "demo-app-elsewhere"]
+)
+async def test_no_other_application_shows_the_first_run_guide(
+    provisioning_site: Site, settings: Settings, name: str, tenant: str
+) -> None:
+    site = provisioning_site
+    await _demo_like(site, name, f"{settings.lms_public_url}/scim/v2/{tenant}")
+    page = await site.client.get(f"/admin/apps/{quote(name, safe='')}/overview")
+    assert page.status_code == 200
+    assert "make run" not in page.text
