@@ -18,7 +18,7 @@ from enlist.provisioning.web.site import build_site, routes
 from tests.browser.demo_site import DemoSite, SignedIn, run_demo, sign_in_client
 from tests.browser.layout_checks import layout_problems, misaligned_rows
 
-WIDTHS = {"laptop": (1280, 800), "phone": (390, 844)}
+WIDTHS = {"laptop": (1280, 800), "phone": (390, 844), "wide": (1920, 1080)}
 PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
