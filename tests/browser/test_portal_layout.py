@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
-from tests.browser.layout_checks import LAYOUT_PROBLEMS
+from tests.browser.portal_layout_checks import LAYOUT_PROBLEMS
 from tests.browser.portal_pages import SeededTenant, portal_page_paths, seed_tenant
 from tests.browser.servers import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.live import LivePortal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from enlist.web.words import plural
+from enlist.plural import plural
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def test_bars_count_changes_and_failures_oldest_first() -> None:
     ]
     shown = bars(recent)
     assert [(b.kind, b.changed, b.failed) for b in shown] == [("initial", 18, 0), ("incremental", 1, 4)]
-    assert shown[0].label == "2026-11-27 10:00"
+    assert shown[0].label == "2026-11-27 10:00:00"
 
 
 def test_the_chart_has_a_title_a_description_and_a_table_of_the_same_numbers() -> None:
@@ -35,7 +35,7 @@ def test_the_chart_has_a_title_a_description_and_a_table_of_the_same_numbers() -
     )
     assert '<td class="num">3</td><td class="num">6</td>' in svg
     heights = [float(h) for h in re.findall(r'<rect class="\w+" [^>]*height="([\d.]+)"', svg)]
-    assert heights[1] == 2 * heights[0]  # 6 failures stand twice as tall as 3 changes
+    assert heights[1] > heights[0] > 0  # 6 failures stand taller than 3 changes (a log scale)
     assert "style=" not in svg  # the CSP forbids inline styles
 
 
@@ -43,3 +43,36 @@ def test_text_in_the_chart_is_escaped() -> None:
     svg = str(cycle_chart([cycle("<script>", kind="<b>")]))
     assert "<script>" not in svg
     assert "&lt;b&gt;" in svg
+
+
+def test_a_small_cycle_after_a_ten_thousand_object_one_is_tall_enough_to_compare() -> None:
+    recent = [  # status() lists the newest first
+        cycle("2026-11-27T12:00:00+00:00", created=40),
+        cycle("2026-11-27T11:00:00+00:00", created=1),
+        cycle("2026-11-27T10:00:00+00:00", created=5),
+        cycle("2026-11-27T09:00:00+00:00", "initial", created=10_000),
+    ]
+    svg = str(cycle_chart(recent))
+    heights = [float(h) for h in re.findall(r'<rect class="changed" [^>]*height="([\d.]+)"', svg)]
+    assert len(heights) == 4
+    assert heights[0] > 150  # the initial cycle fills the plot
+    assert min(heights[1:]) >= 10  # a cycle of one object is not a 1-px sliver
+    assert heights[2] < heights[1] < heights[3] < heights[0]  # and the order of sizes holds
+
+
+def test_every_axis_label_is_unique_whatever_the_cycle_times() -> None:
+    same_minute = [cycle(f"2026-11-27T10:40:{s:02d}+00:00", created=1) for s in range(0, 60, 6)]
+    two_days = [cycle(f"2026-11-{d}T10:40:00+00:00", created=1) for d in (26, 27)]
+    same_second = [cycle("2026-11-27T10:40:00+00:00", created=1) for _ in range(3)]
+    many = [cycle(f"2026-11-{1 + i // 24:02d}T{i % 24:02d}:00:00+00:00", created=i) for i in range(60)]
+    for recent in (same_minute, two_days, same_second, many):
+        svg = str(cycle_chart(recent))
+        labels = re.findall(r'<text [^>]*y="190" text-anchor="middle">([^<]+)</text>', svg)
+        assert labels, svg
+        assert len(labels) == len(set(labels)), labels
+
+
+def test_the_scale_is_logarithmic_with_a_tick_per_power_of_ten() -> None:
+    svg = str(cycle_chart([cycle("2026-11-27T10:40:00+00:00", created=2500)]))
+    ticks = re.findall(r'<text x="\d+" y="[\d.]+" text-anchor="end">([\d,]+)</text>', svg)
+    assert ticks == ["0", "1", "10", "100", "1,000"]

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from enlist.plural import plural
 from enlist.provisioning.service import Service
 from enlist.provisioning.store.apps import App
 from enlist.provisioning.store.tables import cycles, escrows, links, staged_deletions
@@ -108,5 +109,7 @@ def one_line(status: dict[str, Any]) -> str:
         )
     if status["next_run_at"] and status["state"] in ("active", "quarantined"):
         parts.append(f"next cycle {status['next_run_at'][:19]}")
-    parts.append(f"{status['users_linked']} users and {status['groups_linked']} groups linked")
+    parts.append(
+        f"{plural(status['users_linked'], 'user')} and {plural(status['groups_linked'], 'group')} linked"
+    )
     return "; ".join(parts)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.csv_cells import csv_line
 from enlist.db.rows import chunks, now
+from enlist.provisioning.logs import wording
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.store.tables import provisioning_log
 
@@ -38,7 +39,10 @@ CSV_COLUMNS = (
     "modified",
     "steps",
     "request_id",
+    "skip_reason",  # derived (logs.wording): Graph's SkipReason of a skipped record
+    "skip_explanation",  # the same in an admin's words, with what to do
 )
+DERIVED = ("skip_reason", "skip_explanation")
 
 
 async def write(conn: AsyncConnection, app_id: int, records: list[LogRecord]) -> None:
@@ -118,13 +122,21 @@ async def stream(conn: AsyncConnection, app_id: int, f: LogFilter) -> AsyncItera
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
-    """The header and one line per record; directory values are written as text, never formulas."""
+    """The header and one line per record; directory values are written as text, never formulas.
+    A skipped record's last two columns say why it was skipped (Graph's reason, then in words)."""
     lines = [csv_line(CSV_COLUMNS)]
-    lines.extend(
-        csv_line(orjson.dumps(r[c]).decode() if c in ("modified", "steps") else r.get(c) for c in CSV_COLUMNS)
-        for r in records
-    )
+    lines.extend(csv_line(_csv_values(r)) for r in records)
     return "".join(lines)
+
+
+def _csv_values(record: dict[str, Any]) -> list[Any]:
+    stored = CSV_COLUMNS[: -len(DERIVED)]
+    values = [
+        orjson.dumps(record[c]).decode() if c in ("modified", "steps") else record.get(c) for c in stored
+    ]
+    explained = wording.skip_explanation(record)
+    reason = wording.skip_reason(record)
+    return [*values, reason, f"{explained.title}. {explained.action}" if explained else None]
 
 
 def to_json(records: list[dict[str, Any]]) -> str:

@@ -31,6 +31,7 @@ from enlist.provisioning.web.common import (
     site_of,
     text,
 )
+from enlist.provisioning.web.guide import first_run
 
 COMMANDS = ("start", "pause", "restart", "allow-deletes")
 CYCLE_OUTCOMES = {
@@ -62,8 +63,10 @@ async def _status(request: Request, app: App) -> dict[str, Any]:
 
 async def overview_page(request: Request) -> Response:
     app = await app_of(request)
+    live = await _status(request, app)
+    guide = first_run(app, service_of(request).settings.lms_public_url, live["status"]["recent_cycles"])
     return site_of(request).render(
-        request, "overview.html", **context(request, app, **await _status(request, app), error="")
+        request, "overview.html", **context(request, app, **live, first_run=guide, error="")
     )
 
 

@@ -173,34 +173,93 @@ async def entries(conn: AsyncConnection, kind: str, ids: Iterable[str]) -> dict[
     return {r.id: _group(r) for r in rows}
 
 
+# The sections of the assignments list, in order: a section's rows walk the directory's name
+# index ("gone": assignments whose directory object was purged, by id).
+_SECTIONS = ("group", "user", "gone")
+
+
+async def _assigned_section(
+    conn: AsyncConnection, app_id: int, section: str, after: tuple[str, str] | None, limit: int
+) -> list[tuple[str, str, str, datetime]]:
+    """At least `limit` (kind, sort name, id, assigned_at) of one section after (name, id) when
+    there are that many, in (name, id) order. The statements walk an index and never sort: users
+    by their unique userPrincipalName; groups by displayName, whose ties (group names are unique
+    only per source) are read whole by an equality search and ordered by id here."""
+    a = assignments.c
+    if section == "gone":
+        in_groups = sa.exists().where(dir_groups.c.id == a.source_id)
+        in_users = sa.exists().where(dir_users.c.id == a.source_id)
+        query = sa.select(a.kind, a.source_id.label("name"), a.source_id, a.assigned_at).where(
+            a.app_id == app_id,
+            ((a.kind == "group") & ~in_groups) | ((a.kind == "user") & ~in_users),
+        )
+        if after is not None:
+            query = query.where(a.source_id > after[1])
+        return _tuples(await conn.execute(query.order_by(a.source_id).limit(limit)))
+    table, name = (
+        (dir_groups, dir_groups.c.display_name_ci) if section == "group" else (dir_users, dir_users.c.upn_ci)
+    )
+    # A correlated lookup, not a join: the planner then walks the directory's name index (the
+    # order wanted) and probes the assignments' primary key, rather than sorting.
+    assigned = (a.app_id == app_id) & (a.kind == section) & (a.source_id == table.c.id)
+    query = sa.select(
+        sa.literal(section).label("kind"),
+        name.label("name"),
+        table.c.id.label("source_id"),
+        sa.select(a.assigned_at).where(assigned).scalar_subquery().label("assigned_at"),
+    ).where(sa.exists().where(assigned))
+    found: list[tuple[str, str, str, datetime]] = []
+    if after is not None and section == "group":  # the rest of a tie the last page ended in
+        found = _tuples(await conn.execute(query.where(name == after[0], table.c.id > after[1])))
+    rest = query.where(name > after[0]) if after is not None else query
+    found += _tuples(await conn.execute(rest.order_by(name).limit(limit)))
+    if section == "group" and len(found) >= limit:  # read the last name's tie whole
+        last = found[-1][1]
+        found = [r for r in found if r[1] != last]
+        found += _tuples(await conn.execute(query.where(name == last)))
+    return sorted(found, key=lambda r: (r[1], r[2]))
+
+
+def _tuples(rows: Iterable[Any]) -> list[tuple[str, str, str, datetime]]:
+    return [(r.kind, r.name, r.source_id, r.assigned_at) for r in rows]
+
+
 async def assignments_page(
     conn: AsyncConnection, app_id: int, after: CursorKey | None, size: int
 ) -> Page[Entry]:
-    """An application's assignments, groups first, along the primary key (app, kind, id)."""
-    a = assignments.c
-    query = (
-        sa.select(a.kind, a.source_id, a.assigned_at)
-        .where(a.app_id == app_id)
-        .order_by(a.kind, a.source_id)
-        .limit(size + 1)
-    )
-    if after and len(after) == 2 and all(isinstance(v, str) for v in after):
-        query = query.where(
-            sa.tuple_(a.kind, a.source_id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
-        )
-    rows = (await conn.execute(query)).all()
-    found = {
-        kind: await entries(conn, kind, [r.source_id for r in rows if r.kind == kind])
-        for kind in ("group", "user")
+    """An application's assignments: groups by displayName, then users by userPrincipalName
+    (case-folded), then any whose directory object was purged, by id; keyset-paged along
+    (section, name, id). Each section walks the directory's name index and probes the
+    assignments' primary key, so no page sorts: a page reads its rows plus the directory rows
+    between them that are not assigned (few when groups are assigned, the usual case)."""
+    start = 0
+    position: tuple[str, str] | None = None
+    if after and len(after) == 3 and all(isinstance(v, str) for v in after) and after[0] in _SECTIONS:
+        start = _SECTIONS.index(str(after[0]))
+        position = (str(after[1]), str(after[2]))
+    rows: list[tuple[str, str, str, datetime, str]] = []
+    for section in _SECTIONS[start:]:
+        found = await _assigned_section(conn, app_id, section, position, size + 1 - len(rows))
+        rows += [(*r, section) for r in found]
+        position = None
+        if len(rows) > size:
+            break
+    rows = rows[: size + 1]  # a tie read whole may bring more; the cursor carries (name, id)
+    found_entries = {
+        kind: await entries(conn, kind, [r[2] for r in rows if r[0] == kind]) for kind in ("group", "user")
     }
+    keys: dict[tuple[str, str], CursorKey] = {}
     shown = []
-    for r in rows:
-        entry = found[r.kind].get(r.source_id)
+    for kind, name, source_id, since, section in rows:
+        entry = found_entries[kind].get(source_id)
         if entry is None:  # purged from the directory: still assigned, shown by id
-            entry = Entry(r.kind, r.source_id, r.source_id, "", "no longer in the directory", deleted=True)
-        shown.append(Entry(**{**_fields(entry), "since": r.assigned_at}))
-    total = await bounded_count(conn, sa.select(a.source_id).where(a.app_id == app_id))
-    return page_of(shown, size, after is None, lambda e: [e.kind, e.id], total)
+            entry = Entry(kind, source_id, source_id, "", "no longer in the directory", deleted=True)
+        shown.append(Entry(**{**_fields(entry), "since": since}))
+        keys[(kind, source_id)] = [section, name, source_id]
+    total = await bounded_count(
+        conn, sa.select(assignments.c.source_id).where(assignments.c.app_id == app_id)
+    )
+    return page_of(shown, size, after is None, lambda e: keys[(e.kind, e.id)], total)
 
 
 def _fields(entry: Entry) -> dict[str, Any]:
@@ -210,7 +269,9 @@ def _fields(entry: Entry) -> dict[str, Any]:
 async def group_members_page(
     conn: AsyncConnection, group_id: str, after: CursorKey | None, size: int
 ) -> Page[Entry]:
-    """A group's direct members (users and nested groups), along the membership's primary key."""
+    """A group's direct members (users and nested groups), along the membership's primary key:
+    a stable order, by directory id. Not by name: the membership table holds no name, and sorting
+    a 100,000-member group's names for every page is the cost `test_provisioning_scale` forbids."""
     m = dir_group_members.c
     query = (
         sa.select(m.member_id, m.member_type)

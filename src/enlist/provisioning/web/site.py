@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.api_tokens.pages import TokenPages
 from enlist.provisioning.api.app import service_of
-from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning, sources
+from enlist.provisioning.web import apps, assignments, directory, logs, overview, provisioning, sources, words
 from enlist.provisioning.web.common import app_url
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 
@@ -41,7 +41,7 @@ def _nav(request: Request) -> list[NavItem]:
 
 
 def build_site() -> Site:
-    return Site(
+    site = Site(
         title="enlist provisioning",
         templates_dir=TEMPLATES,
         db_of=lambda request: service_of(request).db,
@@ -50,6 +50,9 @@ def build_site() -> Site:
         admin_command="enlist provisioning admin create EMAIL",
         cookie_prefix="enlist_provisioning",
     )
+    site.env.filters.update(words.FILTERS)
+    site.env.globals.update(words.GLOBALS)
+    return site
 
 
 stop_source_reads = sources.stop_reads
