@@ -20,8 +20,8 @@ from enlist.lms.store.admin_views import COUNT_CAP
 from enlist.lms.store.tables import tenants as tenant_table
 from enlist.lms.web import directory, log, sync, tenants, users, values
 from enlist.lms.web.common import tenant_page
-from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 from enlist.plural import plural
+from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TENANT = ADMIN_PREFIX + "/tenants/{tenant}"
