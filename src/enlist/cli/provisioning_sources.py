@@ -15,7 +15,7 @@ from enlist.cli.output import emit_json, fail
 from enlist.cli.provisioning_apps import settings_pairs
 from enlist.cli.provisioning_common import read_secret, run
 from enlist.provisioning.service import Service
-from enlist.provisioning.sources import operations
+from enlist.provisioning.sources import commands, operations
 from enlist.provisioning.sources.apply import RoundHeldError
 from enlist.provisioning.sources.model import SourceUnavailableError
 from enlist.provisioning.sources.push import operations as push_operations
@@ -108,65 +108,48 @@ def add(
     as_json: bool,
 ) -> None:
     """Add a source; it is read on its interval (5 minutes) from now."""
-    try:
-        if kind == "ldap":
-            secrets_ldap: dict[str, str] = {}
-            if bind_password is not None:
-                secrets_ldap["bind_password"] = read_secret(bind_password)
-            given = {
-                "user_filter": user_filter,
-                "group_filter": group_filter,
-                "ca_file": str(ca_file.resolve()) if ca_file else None,
-                "start_tls": start_tls or None,
-                "page_size": page_size,
-                "timeout": timeout,
-                "connect_timeout": connect_timeout,
-                "dialect": dialect,
-                "delta": delta,
-            }
-            settings: dict[str, Any] = operations.ldap_settings(urls, bind_dn, base_dns, given, secrets_ldap)
-            secrets: dict[str, str] = secrets_ldap
-        else:
-            settings, secrets = operations.new_source_settings(
-                kind,
-                path=str(folder) if folder is not None else None,
-                tenant_id=tenant_id,
-                client_id=client_id,
-                client_secret=read_secret(client_secret) if client_secret is not None else None,
-                certificate=certificate.read_text(encoding="utf-8") if certificate is not None else None,
-                graph_url=graph_url,
-                login_url=login_url,
-            )
+    options: dict[str, Any] = {
+        "path": str(folder) if folder is not None else None,
+        "tenant_id": tenant_id,
+        "client_id": client_id,
+        "client_secret": read_secret(client_secret) if client_secret is not None else None,
+        "certificate": certificate.read_text(encoding="utf-8") if certificate is not None else None,
+        "graph_url": graph_url,
+        "login_url": login_url,
+        "url": list(urls),
+        "bind_dn": bind_dn,
+        "bind_password": read_secret(bind_password) if bind_password is not None else None,
+        "base_dn": list(base_dns),
+        "user_filter": user_filter,
+        "group_filter": group_filter,
+        "ca_file": str(ca_file.resolve()) if ca_file else None,
+        "start_tls": start_tls,
+        "page_size": page_size,
+        "timeout": timeout,
+        "connect_timeout": connect_timeout,
+        "dialect": dialect,
+        "delta": delta,
+    }
+    try:  # a bad option fails here, before the database is opened
+        commands.settings_of(kind, options)
     except ValueError as exc:
         fail(str(exc))
 
-    if kind == "scim-push":
-        _add_push(name, as_json)
-        return
-
     async def work(service: Service) -> dict[str, Any]:
-        return (await operations.add(service, name, kind, settings, secrets)).to_json()
+        return await commands.add(service, name, kind, options)
 
     result = _run(work)
     if as_json:
-        emit_json(result)
-    else:
-        click.echo(
-            f"Added source {result['name']} ({result['kind']}); "
-            f"it is read every {result['interval_minutes']} minutes."
-        )
-
-
-def _add_push(name: str, as_json: bool) -> None:
-    async def work(service: Service) -> dict[str, str]:
-        return await push_operations.add(service, name)
-
-    result = _run(work)
-    if as_json:
-        emit_json(result)  # exactly {"name", "base_url", "token"}: the token is shown only here
+        emit_json(result)  # a push source: exactly {"name", "base_url", "token"}, the token shown once
         return
-    click.echo(f"Added push source {result['name']}. SCIM clients write to:\n  {result['base_url']}")
-    click.echo(f"Its bearer token (shown once; store it in the client now):\n  {result['token']}")
+    if kind == "scim-push":
+        click.echo(f"Added push source {result['name']}. SCIM clients write to:\n  {result['base_url']}")
+        click.echo(f"Its bearer token (shown once; store it in the client now):\n  {result['token']}")
+        return
+    click.echo(
+        f"Added source {result['name']} ({result['kind']}); "
+        f"it is read every {result['interval_minutes']} minutes."
+    )
 
 
 @source.command("rotate-token")
@@ -238,12 +221,7 @@ def test(name: str, as_json: bool) -> None:
     """Reach the source with its credentials, and say exactly what is wrong (exit 1 if anything)."""
 
     async def work(service: Service) -> dict[str, Any]:
-        found = await operations.get(service, name)
-        if found.kind == "scim-push":
-            check = await push_operations.check(service, found)
-        else:
-            check = await operations.test(service, name)
-        return {"source": name, "ok": check.ok, "message": check.message, "details": dict(check.details)}
+        return await commands.test(service, name)
 
     result = _run(work)
     if as_json:
@@ -270,17 +248,13 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
         click.echo(f"\r{name}: {count:,} records read", nl=False, err=True)
 
     async def work(service: Service) -> dict[str, Any]:
-        found = await operations.get(service, name)
-        if found.kind == "scim-push":
-            return push_operations.sync_answer(service, found)
         try:
-            result = await operations.sync(
+            return await commands.sync(
                 service, name, full=full, allow_deletes=allow_deletes, progress=progress if show_bar else None
             )
         finally:
             if show_bar:
                 click.echo("", err=True)
-        return result.to_json()
 
     result = _run(work)
     if as_json:
