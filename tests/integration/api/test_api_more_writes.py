@@ -16,6 +16,8 @@ from starlette.routing import Route
 from enlist.cli import main
 from enlist.db.rows import now
 from enlist.provisioning.api.app import create_app
+from enlist.provisioning.engine.runner import claim, release
+from enlist.provisioning.leases import owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.service import Service
@@ -272,3 +274,23 @@ async def test_the_provisioning_log_exports_as_the_cli_writes_it_and_notify_answ
     assert "nowhere to send" in assert_error_shape(nowhere, 400)["message"]
     assert sent.json() == {"deliveries": []}
     assert_error_shape(unknown, 404)
+
+
+async def test_an_application_is_not_deleted_while_a_cycle_holds_it_and_the_cli_deletes_it_the_same_way(
+    service: Service, api: httpx2.AsyncClient
+) -> None:
+    writer = await token(service, "ci", "write")
+    assert (await api.post("/api/v1/apps", json={"name": "HR"}, headers=writer)).status_code == 201
+    async with service.db.read() as conn:
+        app = await app_store.get_app(conn, "HR")
+    cycle = owner_id()
+    assert await claim(service, app, cycle)
+
+    busy = await api.delete("/api/v1/apps/HR", headers=writer)
+    await release(service, app, cycle)
+    code, out, err = await enlist(service, "provisioning", "app", "delete", "HR", "--yes")
+
+    assert assert_error_shape(busy, 409)["code"] == "CycleBusy"
+    assert (code, out) == (0, "deleted HR\n"), err
+    async with service.db.read() as conn:
+        assert await app_store.list_apps(conn) == []

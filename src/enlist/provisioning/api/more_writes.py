@@ -13,7 +13,8 @@ from starlette.routing import BaseRoute, Route
 
 from enlist.api_tokens.door import requires
 from enlist.provisioning import operations
-from enlist.provisioning.api.errors import api_failure, expected_failure
+from enlist.provisioning.api.app_writes import read_body
+from enlist.provisioning.api.errors import api_failure, bad_body, expected_failure
 from enlist.provisioning.api.job_routes import accepted
 from enlist.provisioning.logs import filters
 from enlist.provisioning.logs import store as log_store
@@ -155,6 +156,7 @@ async def notify_test(request: Request) -> Response:
     """
     service = _service(request)
     try:
+        await read_body(request)  # none is needed; one that is not JSON is refused as everywhere
         async with service.db.read() as conn:
             found = await app_store.get_app(conn, request.path_params["name"])
         outcomes = await send_test(service, found)
@@ -171,6 +173,10 @@ async def notify_send(request: Request) -> Response:
       "200": {description: "{deliveries: [{channel, destination, status, detail}]}"}
       "4XX": {$ref: "#/components/responses/Error"}
     """
+    try:
+        await read_body(request)  # none is needed; one that is not JSON is refused as everywhere
+    except ValueError as error:
+        return bad_body(str(error))
     return JSONResponse({"deliveries": [o.to_json() for o in await send_due(_service(request))]})
 
 
