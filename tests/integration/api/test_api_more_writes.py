@@ -53,8 +53,8 @@ API_OF: dict[str, tuple[str, str]] = {
     "app map": ("PUT", "/api/v1/apps/{name}/mappings/{object}/{target}"),
     "app unmap": ("DELETE", "/api/v1/apps/{name}/mappings/{object}/{target}"),
     "app scoping": ("PUT", "/api/v1/apps/{name}/scoping"),
-    "app export": ("GET", "/api/v1/apps/{name}/export"),
-    "app import": ("POST", "/api/v1/apps/import"),
+    "app export": ("GET", "/api/v1/apps/{name}/document"),
+    "app import": ("PUT", "/api/v1/apps/{name}/document"),
     "app import-entra-schema": ("POST", "/api/v1/apps/{name}/import-entra-schema"),
     "source add": ("POST", "/api/v1/sources"),
     "source set": ("PATCH", "/api/v1/sources/{source}/settings"),
@@ -168,7 +168,7 @@ async def test_an_application_is_exported_imported_with_a_dry_run_and_deleted(
     await api.patch("/api/v1/apps/HR/settings", json={"interval_minutes": "15"}, headers=writer)
 
     exported = {
-        fmt: (await api.get(f"/api/v1/apps/HR/export?format={fmt}", headers=writer)).text
+        fmt: (await api.get(f"/api/v1/apps/HR/document?format={fmt}", headers=writer)).text
         for fmt in ("json", "yaml")
     }
     cli = {
@@ -176,12 +176,14 @@ async def test_an_application_is_exported_imported_with_a_dry_run_and_deleted(
         for fmt in ("json", "yaml")
     }
     document = {**json.loads(exported["json"]), "name": "HR copy"}
-    dry = await api.post("/api/v1/apps/import", json={"document": document, "dry_run": True}, headers=writer)
+    copy = "/api/v1/apps/HR%20copy/document"
+    dry = await api.put(copy, json={"document": document, "dry_run": True}, headers=writer)
     after_dry = await api.get("/api/v1/apps/HR%20copy", headers=writer)
-    done = await api.post("/api/v1/apps/import", json={"document": document}, headers=writer)
-    again = await api.post("/api/v1/apps/import", json={"document": document}, headers=writer)
-    round_trip = (await api.get("/api/v1/apps/HR%20copy/export", headers=writer)).json()
-    bad = await api.post("/api/v1/apps/import", json={"document": {"name": 3}}, headers=writer)
+    done = await api.put(copy, json={"document": document}, headers=writer)
+    again = await api.put(copy, json={"document": document}, headers=writer)
+    round_trip = (await api.get(copy, headers=writer)).json()
+    bad = await api.put(copy, json={"document": {"name": 3}}, headers=writer)
+    elsewhere = await api.put("/api/v1/apps/Other/document", json={"document": document}, headers=writer)
     allowed = await api.post("/api/v1/apps/HR/allow-deletes", headers=writer)
     deleted = await api.delete("/api/v1/apps/HR%20copy", headers=writer)
     twice = await api.delete("/api/v1/apps/HR%20copy", headers=writer)
@@ -195,6 +197,7 @@ async def test_an_application_is_exported_imported_with_a_dry_run_and_deleted(
     assert again.json()["changed"] is False
     assert round_trip == document
     assert_error_shape(bad, 400)
+    assert assert_error_shape(elsewhere, 400)["code"] == "NameMismatch"
     assert allowed.json() == {"state": "not_configured"}
     assert deleted.json() == {"deleted": "HR copy"}
     assert assert_error_shape(twice, 404)["code"] == "UnknownApp"

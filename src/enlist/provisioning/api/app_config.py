@@ -1,6 +1,7 @@
-"""The API's configuration as code and deletion of applications: `app export`, `app import`
-(with a dry run that shows the difference), `app import-entra-schema` and `app delete`, each
-calling the function the CLI command calls (`config_doc.operations`, `operations`)."""
+"""The API's configuration as code and deletion of applications: `app export` (GET the
+application's document), `app import` (PUT it; a dry run shows the difference),
+`app import-entra-schema` and `app delete`, each calling the function the CLI command calls
+(`config_doc.operations`, `operations`)."""
 
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ async def import_(request: Request) -> Response:
     """`app import FILE [--dry-run] [--secret-token]`.
     ---
     summary: >-
-      Create or update an application from a document (`app import`); a dry run only shows
+      Create or update the application from a document (`app import`); a dry run only shows
       the difference.
+    parameters: [{$ref: "#/components/parameters/name"}]
     requestBody:
       required: true
       content:
@@ -92,7 +94,9 @@ async def import_(request: Request) -> Response:
             type: object
             required: [document]
             properties:
-              document: {type: object, description: "A document `app export` wrote (or GET …/export gave)."}
+              document:
+                type: object
+                description: A document `app export` wrote (or GET gave), with the path's name.
               secret_token: {type: string, description: "Needed for a new application or a new Tenant URL."}
               dry_run: {type: boolean, default: false}
     responses:
@@ -108,6 +112,13 @@ async def import_(request: Request) -> Response:
         return bad_body(str(error))
     try:
         document = read_document(body["document"])
+        if document.name != request.path_params["name"]:
+            return api_failure(
+                400,
+                "NameMismatch",
+                f"the document is application {document.name!r}, not {request.path_params['name']!r}",
+                f"PUT it to /api/v1/apps/{document.name}/document, or change its name",
+            )
         result = await import_app(service, document, secret_token=token, dry_run=dry_run)
     except operations.EXPECTED as error:
         return expected_failure(error)
@@ -141,8 +152,8 @@ async def _entra_schema(_request: Request, service: Service, app: App, body: dic
 def routes() -> list[BaseRoute]:
     return [
         Route("/api/v1/apps/{name}", requires("write")(on_app(_delete)), methods=["DELETE"]),
-        Route("/api/v1/apps/{name}/export", export, methods=["GET"]),
-        Route("/api/v1/apps/import", import_, methods=["POST"]),
+        Route("/api/v1/apps/{name}/document", export, methods=["GET"]),
+        Route("/api/v1/apps/{name}/document", import_, methods=["PUT"]),
         Route(
             "/api/v1/apps/{name}/import-entra-schema",
             requires("write")(on_app(_entra_schema)),
