@@ -99,15 +99,13 @@ def directory() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def directory_import(file: Path, replace: bool, as_json: bool) -> None:
     """Load users and groups from JSON ({"users": […], "groups": […]}) or users from CSV."""
-    from enlist.provisioning.directory.importer import import_directory  # noqa: PLC0415
+    from enlist.provisioning import operations  # noqa: PLC0415
     from enlist.provisioning.directory.reading import read_directory_path  # noqa: PLC0415
 
     async def work(service: Service) -> dict[str, Any]:
         # A bad file fails here, before anything is written.
         data = read_directory_path(file, max_bytes=service.settings.max_directory_file_bytes)
-        async with service.db.write() as conn:
-            report = await import_directory(conn, data, replace=replace)
-        return report.to_json()
+        return await operations.import_directory_data(service, data, replace=replace)
 
     from enlist.cli.provisioning_common import run  # noqa: PLC0415
 
@@ -128,18 +126,14 @@ def directory_import(file: Path, replace: bool, as_json: bool) -> None:
 def directory_export(file_format: str, output: Path | None) -> None:
     """Write the hand-imported users and groups in the format `directory import` reads (CSV:
     users only)."""
-    import json  # noqa: PLC0415
+    from enlist.provisioning import operations  # noqa: PLC0415
 
-    from enlist.provisioning.directory.export import export_document, users_csv  # noqa: PLC0415
-
-    async def work(service: Service) -> dict[str, Any]:
-        async with service.db.read() as conn:
-            return await export_document(conn)
+    async def work(service: Service) -> str:
+        return await operations.export_directory(service, file_format)
 
     from enlist.cli.provisioning_common import run  # noqa: PLC0415
 
-    document = run(work)
-    text = users_csv(document["users"]) if file_format == "csv" else json.dumps(document, indent=2) + "\n"
+    text = run(work)
     if output is None:
         click.echo(text, nl=False)
     else:

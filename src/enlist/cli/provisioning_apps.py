@@ -171,6 +171,26 @@ _state_command("restart", "Restart provisioning: clear watermark, escrows, quara
 _state_command("allow-deletes", "Let the next cycle send the deletions the threshold staged.")
 
 
+@app.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, required=True, help="Yes: delete it (there is no undo).")
+def delete(name: str, yes: bool) -> None:
+    """Delete an application: its settings, assignments, links and provisioning logs. Nothing is
+    sent to the target; refused while a cycle runs."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
+    del yes  # required: a delete is never one typo away
+
+    async def work(service: Service) -> None:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        await operations.delete_app(service, found)
+
+    run(work)
+    click.echo(f"deleted {name}")
+
+
 @app.command("set")
 @click.argument("name")
 @click.argument("items", nargs=-1, required=True)

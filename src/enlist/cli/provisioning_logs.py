@@ -47,8 +47,8 @@ def logs(
     fmt: str,
 ) -> None:
     """Provisioning log records of an application, newest first."""
+    from enlist.provisioning import operations  # noqa: PLC0415
     from enlist.provisioning.logs import store as log_store  # noqa: PLC0415
-    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
 
     query = log_store.LogFilter(
         since=_time(since),
@@ -61,14 +61,7 @@ def logs(
     )
 
     async def work(service: Service) -> list[dict[str, Any]]:
-        async with service.db.read() as conn:
-            found = await app_store.get_app(conn, name)
-            records = []
-            async for record in log_store.stream(conn, found.id, query):
-                records.append(record)
-                if limit and len(records) >= limit:
-                    break
-            return records
+        return await operations.log_records(service, name, query, limit)
 
     records = run(work)
     click.echo(log_store.to_csv(records) if fmt == "csv" else log_store.to_json(records), nl=fmt != "csv")

@@ -115,69 +115,50 @@ def add(
     as_json: bool,
 ) -> None:
     """Add a source; it is read on its interval (5 minutes) from now."""
-    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
+    from enlist.provisioning.sources import commands  # noqa: PLC0415 (only when run)
 
-    try:
-        if kind == "ldap":
-            secrets_ldap: dict[str, str] = {}
-            if bind_password is not None:
-                secrets_ldap["bind_password"] = read_secret(bind_password)
-            given = {
-                "user_filter": user_filter,
-                "group_filter": group_filter,
-                "ca_file": str(ca_file.resolve()) if ca_file else None,
-                "start_tls": start_tls or None,
-                "page_size": page_size,
-                "timeout": timeout,
-                "connect_timeout": connect_timeout,
-                "dialect": dialect,
-                "delta": delta,
-            }
-            settings: dict[str, Any] = operations.ldap_settings(urls, bind_dn, base_dns, given, secrets_ldap)
-            secrets: dict[str, str] = secrets_ldap
-        else:
-            settings, secrets = operations.new_source_settings(
-                kind,
-                path=str(folder) if folder is not None else None,
-                tenant_id=tenant_id,
-                client_id=client_id,
-                client_secret=read_secret(client_secret) if client_secret is not None else None,
-                certificate=certificate.read_text(encoding="utf-8") if certificate is not None else None,
-                graph_url=graph_url,
-                login_url=login_url,
-            )
+    options: dict[str, Any] = {
+        "path": str(folder) if folder is not None else None,
+        "tenant_id": tenant_id,
+        "client_id": client_id,
+        "client_secret": read_secret(client_secret) if client_secret is not None else None,
+        "certificate": certificate.read_text(encoding="utf-8") if certificate is not None else None,
+        "graph_url": graph_url,
+        "login_url": login_url,
+        "url": list(urls),
+        "bind_dn": bind_dn,
+        "bind_password": read_secret(bind_password) if bind_password is not None else None,
+        "base_dn": list(base_dns),
+        "user_filter": user_filter,
+        "group_filter": group_filter,
+        "ca_file": str(ca_file.resolve()) if ca_file else None,
+        "start_tls": start_tls,
+        "page_size": page_size,
+        "timeout": timeout,
+        "connect_timeout": connect_timeout,
+        "dialect": dialect,
+        "delta": delta,
+    }
+    try:  # a bad option fails here, before the database is opened
+        commands.settings_of(kind, options)
     except ValueError as exc:
         fail(str(exc))
 
-    if kind == "scim-push":
-        _add_push(name, as_json)
-        return
-
     async def work(service: Service) -> dict[str, Any]:
-        return (await operations.add(service, name, kind, settings, secrets)).to_json()
+        return await commands.add(service, name, kind, options)
 
     result = _run(work)
     if as_json:
-        emit_json(result)
-    else:
-        click.echo(
-            f"Added source {result['name']} ({result['kind']}); "
-            f"it is read every {result['interval_minutes']} minutes."
-        )
-
-
-def _add_push(name: str, as_json: bool) -> None:
-    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
-
-    async def work(service: Service) -> dict[str, str]:
-        return await push_operations.add(service, name)
-
-    result = _run(work)
-    if as_json:
-        emit_json(result)  # exactly {"name", "base_url", "token"}: the token is shown only here
+        emit_json(result)  # a push source: exactly {"name", "base_url", "token"}, the token shown once
         return
-    click.echo(f"Added push source {result['name']}. SCIM clients write to:\n  {result['base_url']}")
-    click.echo(f"Its bearer token (shown once; store it in the client now):\n  {result['token']}")
+    if kind == "scim-push":
+        click.echo(f"Added push source {result['name']}. SCIM clients write to:\n  {result['base_url']}")
+        click.echo(f"Its bearer token (shown once; store it in the client now):\n  {result['token']}")
+        return
+    click.echo(
+        f"Added source {result['name']} ({result['kind']}); "
+        f"it is read every {result['interval_minutes']} minutes."
+    )
 
 
 @source.command("rotate-token")
@@ -192,7 +173,6 @@ def _add_push(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def rotate_token(name: str, overlap_minutes: int, as_json: bool) -> None:
     """Mint a new bearer token for a push source (shown once); the old one works for the overlap."""
-
     from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> dict[str, Any]:
@@ -214,7 +194,6 @@ def rotate_token(name: str, overlap_minutes: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_sources(as_json: bool) -> None:
     """Every source, its state and its last read."""
-
     from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> list[dict[str, Any]]:
@@ -234,7 +213,6 @@ def list_sources(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def show(name: str, as_json: bool) -> None:
     """A source's settings (never its secrets), state, last read and next read."""
-
     from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> dict[str, Any]:
@@ -256,17 +234,10 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def test(name: str, as_json: bool) -> None:
     """Reach the source with its credentials, and say exactly what is wrong (exit 1 if anything)."""
-
-    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
-    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
+    from enlist.provisioning.sources import commands  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> dict[str, Any]:
-        found = await operations.get(service, name)
-        if found.kind == "scim-push":
-            check = await push_operations.check(service, found)
-        else:
-            check = await operations.test(service, name)
-        return {"source": name, "ok": check.ok, "message": check.message, "details": dict(check.details)}
+        return await commands.test(service, name)
 
     result = _run(work)
     if as_json:
@@ -286,9 +257,7 @@ def test(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
     """One read of the source now; the directory changes only if the whole read succeeds."""
-    from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
-    from enlist.provisioning.sources.push import operations as push_operations  # noqa: PLC0415 (only when run)
-
+    from enlist.provisioning.sources import commands  # noqa: PLC0415 (only when run)
     show_bar = sys.stderr.isatty() and not as_json
 
     def progress(count: int) -> None:
@@ -296,17 +265,13 @@ def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
         click.echo(f"\r{name}: {count:,} records read", nl=False, err=True)
 
     async def work(service: Service) -> dict[str, Any]:
-        found = await operations.get(service, name)
-        if found.kind == "scim-push":
-            return push_operations.sync_answer(service, found)
         try:
-            result = await operations.sync(
+            return await commands.sync(
                 service, name, full=full, allow_deletes=allow_deletes, progress=progress if show_bar else None
             )
         finally:
             if show_bar:
                 click.echo("", err=True)
-        return result.to_json()
 
     result = _run(work)
     if as_json:
@@ -370,7 +335,6 @@ _state_command("resume", "Read the source on its interval again, starting now.")
 @click.option("--json", "as_json", is_flag=True)
 def remove(name: str, as_json: bool) -> None:
     """Remove the source. Its users and groups stay in the directory, managed by hand from now on."""
-
     from enlist.provisioning.sources import operations  # noqa: PLC0415 (only when run)
 
     async def work(service: Service) -> int:

@@ -20,11 +20,20 @@ api_tokens = define(metadata)
 
 
 def api_error(status: int, message: str) -> Response:
-    """The provisioning API's error shape: `{"error": message}`."""
+    """A refused API token in the provisioning API's one error shape
+    (`{"error": {"code", "message", "hint"}}`, `enlist.provisioning.api.errors`): the door's
+    message says what is wrong and, after "; ", what to do."""
     from starlette.responses import JSONResponse  # noqa: PLC0415 (see the imports)
 
+    what, _, todo = message.partition("; ")
+    if status == 403:
+        code, hint = "InsufficientScope", todo or "use a token created with --scope write"
+    else:
+        code = "MissingToken" if what.startswith("send an API token") else "InvalidToken"
+        hint = todo or "create one with `enlist provisioning api-token create NAME`"
     headers = {"WWW-Authenticate": 'Bearer realm="enlist"'} if status == 401 else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    body = {"error": {"code": code, "message": what, "hint": hint}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def door(settings: Settings) -> Door:

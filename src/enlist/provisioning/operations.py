@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from enlist.db.rows import now
 from enlist.provisioning.directory.errors import DirectoryError
+from enlist.provisioning.directory.files import DirectoryFile
 from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.engine.app_settings import AppSettings, SettingError
 from enlist.provisioning.engine.mapping_edits import Kind as MappingKind
@@ -279,3 +280,71 @@ async def change_assignments_by_name(
             "users": await act(conn, found, "user", user_ids),
             "groups": await act(conn, found, "group", group_ids),
         }
+
+
+async def delete_app(service: Service, app: App) -> None:
+    """`app delete NAME`: the application and everything that is its own (assignments, links,
+    escrows, provisioning logs, notifications: their rows go with it). Never while a cycle or
+    Provision on demand runs (CycleBusyError): the lease is taken first, as a cycle takes it, so
+    nothing starts on it meanwhile. Nothing is sent to the target: what it holds stays there."""
+    from enlist.provisioning.engine.runner import claim, release  # noqa: PLC0415 (CLI start-up)
+    from enlist.provisioning.leases import owner_id  # noqa: PLC0415
+    from enlist.provisioning.store.tables import applications  # noqa: PLC0415
+
+    owner = owner_id()
+    if not await claim(service, app, owner):
+        raise CycleBusyError(f"{app.name} is running a cycle; delete it when the cycle ends (or pause it)")
+    try:
+        async with service.db.write() as conn:
+            await conn.execute(applications.delete().where(applications.c.id == app.id))
+    except BaseException:
+        await release(service, app, owner)
+        raise
+
+
+def read_directory_upload(service: Service, raw: bytes, file_name: str) -> DirectoryFile:
+    """`directory import FILE`'s check, on the file's bytes and name (`.csv`: users in CSV,
+    else JSON): the whole file is read and checked before anything is written
+    (InvalidFileError lists what is wrong)."""
+    from enlist.provisioning.directory.reading import read_directory_file  # noqa: PLC0415 (CLI start-up)
+
+    return read_directory_file(raw, file_name, max_bytes=service.settings.max_directory_file_bytes)
+
+
+async def import_directory_data(service: Service, data: DirectoryFile, *, replace: bool) -> dict[str, int]:
+    """`directory import FILE [--replace]` once the file is checked: one transaction;
+    `replace` soft-deletes the hand-imported users and groups the file lacks. The counts."""
+    from enlist.provisioning.directory.importer import import_directory  # noqa: PLC0415 (CLI start-up)
+
+    async with service.db.write() as conn:
+        report = await import_directory(conn, data, replace=replace)
+    return report.to_json()
+
+
+async def export_directory(service: Service, file_format: str) -> str:
+    """`directory export --format json|csv`: the hand-imported users and groups as the text
+    `directory import` reads back (CSV: the users only)."""
+    import json  # noqa: PLC0415
+
+    from enlist.provisioning.directory.export import export_document, users_csv  # noqa: PLC0415
+
+    if file_format not in ("json", "csv"):
+        raise ValueError(f"the format is json or csv, not {file_format!r}")
+    async with service.db.read() as conn:
+        document = await export_document(conn)
+    return users_csv(document["users"]) if file_format == "csv" else json.dumps(document, indent=2) + "\n"
+
+
+async def log_records(service: Service, name: str, wanted: Any, limit: int) -> list[dict[str, Any]]:
+    """`logs NAME --format …`: application NAME's provisioning log records that `wanted` (a
+    `LogFilter`) selects, newest first, at most `limit` (0: all). UnknownAppError for no NAME."""
+    from enlist.provisioning.logs import store as log_store  # noqa: PLC0415 (CLI start-up)
+
+    async with service.db.read() as conn:
+        found = await app_store.get_app(conn, name)
+        records: list[dict[str, Any]] = []
+        async for record in log_store.stream(conn, found.id, wanted):
+            records.append(record)
+            if limit and len(records) >= limit:
+                break
+        return records

@@ -24,6 +24,7 @@ def register_tables() -> None:
         "enlist.provisioning.sources.push.tables",
         "enlist.provisioning.notify.tables",
         "enlist.provisioning.api_tokens",
+        "enlist.provisioning.api.job_tables",
     ):
         importlib.import_module(module)
 

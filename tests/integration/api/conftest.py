@@ -114,3 +114,12 @@ def side(request: pytest.FixtureRequest) -> Side:
     found = request.getfixturevalue("portal_side" if request.param == "lms" else "provisioning_side")
     assert isinstance(found, Side)
     return found
+
+
+@pytest.fixture
+async def api(service: Service) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of the provisioning service served over real HTTP on loopback."""
+    from tests.integration.api.http import served  # noqa: PLC0415 (it imports this module)
+
+    async with served(service) as base, httpx2.AsyncClient(base_url=base, timeout=30) as client:
+        yield client

@@ -223,7 +223,7 @@ async def test_a_write_route_refuses_a_read_token_with_403_and_takes_a_write_tok
     done = await provisioning_side.client.post("/api/v1/test-write", headers=bearer(writer))
 
     assert refused.status_code == 403
-    assert "--scope write" in refused.json()["error"]
+    assert "--scope write" in refused.json()["error"]["hint"]
     assert done.status_code == 200
 
 

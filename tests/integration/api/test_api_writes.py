@@ -5,16 +5,11 @@ nothing, and a read token cannot write."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import orjson
-import pytest
 import sqlalchemy as sa
-import uvicorn
 from starlette.routing import Route
 
 from enlist.api_tokens.door import SCOPE_ATTRIBUTE
@@ -26,43 +21,8 @@ from enlist.provisioning.sources import operations as source_operations
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.tables import applications as apps_table
 from tests.helpers import make_tenant
-from tests.integration.api.conftest import enlist
-from tests.live import free_port, portal_on_loopback
-
-ERROR_KEYS = {"code", "message", "hint"}
-
-
-@contextlib.asynccontextmanager
-async def served(service: Service) -> AsyncIterator[str]:
-    """The provisioning service over real HTTP on a free loopback port, in this event loop."""
-    port = free_port()
-    app = create_app(service.settings, scheduler=False, service=service)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):
-            if server.started or serving.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
-async def token(service: Service, name: str, scope: str) -> dict[str, str]:
-    code, out, err = await enlist(
-        service, "provisioning", "api-token", "create", name, "--scope", scope, "--json"
-    )
-    assert code == 0, err
-    return {"Authorization": f"Bearer {json.loads(out)['token']}"}
-
-
-@pytest.fixture
-async def api(service: Service) -> AsyncIterator[httpx2.AsyncClient]:
-    async with served(service) as base, httpx2.AsyncClient(base_url=base, timeout=30) as client:
-        yield client
+from tests.integration.api.http import assert_error_shape, token
+from tests.live import portal_on_loopback
 
 
 async def stored_apps(service: Service) -> list[dict[str, Any]]:
@@ -83,14 +43,6 @@ def walked_writes(service: Service) -> list[tuple[str, str]]:
     ]
     assert len(found) >= 8, found
     return found
-
-
-def assert_error_shape(response: httpx2.Response, status: int) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == ERROR_KEYS, error
-    assert all(isinstance(v, str) and v for v in error.values()), error
-    return dict(error)
 
 
 async def test_an_application_is_created_connected_started_and_synced_with_a_status_url(
@@ -147,7 +99,7 @@ async def test_an_application_is_created_connected_started_and_synced_with_a_sta
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["status_url"] == accepted.headers["location"]
     assert status["status"] == "done", status
-    assert status["summary"]["status"] == "succeeded", status
+    assert status["result"]["status"] == "succeeded", status
     [stored] = await stored_apps(service)
     assert stored["tenant_url"] == tenant_url
     assert stored["state"] == "active"
@@ -166,7 +118,7 @@ async def test_every_write_route_answers_a_bad_body_with_the_error_shape_and_cha
         for body in (b"{not json", b"[1, 2]"):
             answer = await api.request(method, concrete, content=body, headers=writer)
             assert_error_shape(answer, 400)
-        if "{name}" in path:
+        if "{name}" in path and path != "/api/v1/apps/{name}/document":  # PUT creates what it names
             elsewhere = concrete.replace("/Portal", "/Nobody")
             unknown = await api.request(method, elsewhere, json={}, headers=writer)
             assert assert_error_shape(unknown, 404)["code"] == "UnknownApp", path

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from prometheus_client.metrics_core import Metric
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,9 +21,24 @@ from enlist.metrics import gauges
 from enlist.metrics.exposition import metrics_route
 from enlist.metrics.middleware import layers as metrics_layers
 from enlist.provisioning import api_tokens
-from enlist.provisioning.api import app_writes, assignments
+from enlist.provisioning.api import (
+    app_config,
+    app_writes,
+    assignments,
+    job_routes,
+    jobs,
+    more_writes,
+    source_adds,
+)
 from enlist.provisioning.api import sources as source_writes
-from enlist.provisioning.api.errors import no_such_app
+from enlist.provisioning.api.errors import (
+    ApiUnstorablePaths,
+    bad_parameter_error,
+    deadline_answer,
+    http_error,
+    no_such_app,
+    too_large_error,
+)
 from enlist.provisioning.api.openapi import openapi_json
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.scheduler import scheduler_loop
@@ -34,7 +50,7 @@ from enlist.provisioning.sources.push import routes as push_routes
 from enlist.provisioning.sources.push import worker as push_worker
 from enlist.provisioning.store import apps as app_store
 from enlist.settings import Settings
-from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths, bad_parameter, body_too_large
+from enlist.web.bad_input import BodyTooLargeError, UnstorablePaths
 from enlist.web.deadline import RequestDeadline
 from enlist.web.guard import AdminGuard
 from enlist.web.pages import ADMIN_PREFIX, LOGIN_PATH
@@ -150,6 +166,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await jobs.stop_all(getattr(app.state, "job_tasks", set()))  # each marked interrupted
             await admin_pages.stop_source_reads(app)  # Sync now's reads still running here
             if own:
                 await running.db.dispose()
@@ -162,6 +179,10 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         *app_writes.routes(),
         *assignments.routes(),
         *source_writes.routes(),
+        *source_adds.routes(),
+        *app_config.routes(),
+        *more_writes.routes(),
+        *job_routes.routes(),
         Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),
@@ -184,13 +205,26 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
     deadline = Middleware(
         RequestDeadline,
         seconds=settings.request_timeout_seconds,
-        answers=(("/scim/", push_routes.deadline_answer),),  # push clients read SCIM errors
+        # push clients read SCIM errors; API clients the API's error shape
+        answers=(("/scim/", push_routes.deadline_answer), ("/api/", deadline_answer)),
     )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestLog), measure, deadline, Middleware(UnstorablePaths), guard, probe],
-        exception_handlers={ParameterError: bad_parameter, BodyTooLargeError: body_too_large},
+        middleware=[
+            Middleware(RequestLog),
+            measure,
+            deadline,
+            Middleware(ApiUnstorablePaths),
+            Middleware(UnstorablePaths),
+            guard,
+            probe,
+        ],
+        exception_handlers={
+            ParameterError: bad_parameter_error,
+            BodyTooLargeError: too_large_error,
+            HTTPException: http_error,
+        },
     )
     app.state.site = site
     app.state.api_door = api_tokens.door(settings)

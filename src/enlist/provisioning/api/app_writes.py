@@ -1,16 +1,14 @@
 """The API's application writes: create, connect, test connection, set, start, pause,
-restart and sync. Each route parses its JSON body, then calls the same `operations` function
-the `enlist provisioning app …` command calls, so the CLI and the API cannot drift apart.
+restart, allow-deletes and sync. Each route parses its JSON body, then calls the same
+`operations` function the `enlist provisioning app …` command calls, so the CLI and the API
+cannot drift apart.
 
-A sync runs in the background: `202 Accepted` with a status URL (also the `Location` header)
-that answers `running`, then the cycle's summary. The jobs live in this process (the API
-serves them from the worker that started them)."""
+A sync runs in the background as a job (`jobs`): `202 Accepted` with a status URL (also the
+`Location` header) that answers `running`, then the cycle's summary, from any web process."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from enlist.api_tokens.door import requires
 from enlist.provisioning import operations
 from enlist.provisioning.api.errors import api_failure, bad_body, expected_failure, no_such_app
+from enlist.provisioning.api.job_routes import accepted
 from enlist.provisioning.engine import status as app_status
 from enlist.provisioning.engine.on_demand import provision_on_demand
 from enlist.provisioning.engine.runner import run_cycle
@@ -231,22 +230,15 @@ def _not_connected(app: App) -> Response:
     )
 
 
-def _jobs(request: Request) -> dict[str, asyncio.Task[dict[str, Any]]]:
-    """This process's syncs started through the API, by job id."""
-    state = request.app.state
-    if not hasattr(state, "sync_jobs"):
-        state.sync_jobs = {}
-    jobs: dict[str, asyncio.Task[dict[str, Any]]] = state.sync_jobs
-    return jobs
-
-
 async def _sync(request: Request, service: Service, app: App, _body: dict[str, Any]) -> Response:
     """Start one cycle now in the background: 202 and its status URL.
     ---
-    summary: Run one cycle now (`app sync`) in the background.
+    summary: Run one cycle now (`app sync`) as a job.
     parameters: [{$ref: "#/components/parameters/name"}]
     responses:
-      "202": {description: "Started: {status, status_url}; Location is the status URL."}
+      "202":
+        description: >-
+          Started: {job, status, status_url}; Location is the status URL (GET /api/v1/jobs/{job}).
       "4XX": {$ref: "#/components/responses/Error"}
     """
     if not app.connected:
@@ -259,50 +251,18 @@ async def _sync(request: Request, service: Service, app: App, _body: dict[str, A
     async def cycle() -> dict[str, Any]:
         return (await run_cycle(service, app)).to_json()
 
-    job = secrets.token_urlsafe(12)
-    _jobs(request)[job] = asyncio.create_task(cycle())
-    url = f"/api/v1/apps/{app.name}/syncs/{job}"
-    return JSONResponse({"status": "running", "status_url": url}, status_code=202, headers={"Location": url})
-
-
-@requires("read")
-async def sync_status(request: Request) -> Response:
-    """A sync started by POST …/sync: `running`, `done` with the cycle summary, or `failed`.
-    ---
-    summary: The status of a sync started through the API.
-    parameters:
-      - {$ref: "#/components/parameters/name"}
-      - {name: job, in: path, required: true, schema: {type: string}}
-    responses:
-      "200": {description: "{status: running|done|failed, summary?, error?}"}
-      "404": {$ref: "#/components/responses/Error"}
-    """
-    task = _jobs(request).get(request.path_params["job"])
-    if task is None:
-        return api_failure(
-            404,
-            "UnknownSync",
-            "no such sync in this process",
-            "POST /api/v1/apps/{name}/sync starts one; GET /api/v1/apps/{name}/logs shows past cycles",
-        )
-    if not task.done():
-        return JSONResponse({"status": "running"})
-    error = task.exception()
-    if error is not None:
-        return JSONResponse(
-            {"status": "failed", "error": {"code": type(error).__name__, "message": str(error)}}
-        )
-    return JSONResponse({"status": "done", "summary": task.result()})
+    return await accepted(request, service, "app-sync", app.name, cycle)
 
 
 def routes() -> list[BaseRoute]:
-    """The write routes (and a sync's status), each declaring the scope it needs."""
+    """The write routes, each declaring the scope it needs."""
     actions: list[tuple[str, Handler]] = [
         ("connect", _connect),
         ("test-connection", _test_connection),
         ("start", _state("start")),
         ("pause", _state("pause")),
         ("restart", _state("restart")),
+        ("allow-deletes", _state("allow-deletes")),
         ("sync", _sync),
         ("provision-on-demand", _on_demand),
     ]
@@ -313,5 +273,4 @@ def routes() -> list[BaseRoute]:
             Route(f"/api/v1/apps/{{name}}/{action}", requires("write")(on_app(handler)), methods=["POST"])
             for action, handler in actions
         ),
-        Route("/api/v1/apps/{name}/syncs/{job}", sync_status, methods=["GET"]),
     ]
