@@ -18,7 +18,7 @@ from enlist.provisioning.sources.keys import valid_keys
 from enlist.provisioning.sources.push import operations as push_operations
 from enlist.provisioning.sources.tables import KINDS
 from tests.integration.api.conftest import enlist
-from tests.integration.api.test_api_writes import served, token
+from tests.integration.api.http import served, token
 
 UNKNOWN = "page_sise"  # a typo of an LDAP key: refused for every kind
 
