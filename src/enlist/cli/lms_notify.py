@@ -119,3 +119,17 @@ def send(as_json: bool) -> None:
         emit_json({"deliveries": outcomes})
     else:
         click.echo(f"{sum(o['status'] == 'sent' for o in outcomes)} of {len(outcomes)} delivered")
+
+
+@notify.command("reseal-secrets")
+def reseal_secrets() -> None:
+    """Seal every tenant's webhook secret under the current ENLIST_SECRET_KEY (after a key
+    rotation, with the old key in ENLIST_PREVIOUS_SECRET_KEYS); all or nothing."""
+    from enlist.lms.notify import operations  # noqa: PLC0415
+    from enlist.secretbox import SecretError  # noqa: PLC0415
+
+    try:
+        count = _run(operations.reseal_secrets)
+    except SecretError as exc:
+        fail(str(exc))
+    click.echo(f"{count} secret(s) resealed under the current key")

@@ -1,5 +1,5 @@
 """What `enlist lms notify …` does: set and show a tenant's notification settings, send a test
-notification now, deliver what is due."""
+notification now, reseal the webhook secrets under a new key."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import sqlalchemy as sa
+
 from enlist.db.rows import now
 from enlist.lms.api.runtime import Portal
 from enlist.lms.domain.tenants import Tenant
-from enlist.lms.notify import alerts
+from enlist.lms.notify import alerts, tables
 from enlist.lms.notify.alerts import KINDS, NotificationSettings
 from enlist.lms.notify.sending import send_due
 from enlist.notify.sender import Outcome
@@ -102,3 +104,23 @@ async def send_test(portal: Portal, tenant: Tenant) -> list[Outcome]:
             f"(enlist lms notify set {tenant.slug} email=…)"
         )
     return await send_due(portal.db, portal.settings, ids=ids)
+
+
+async def reseal_secrets(portal: Portal) -> int:
+    """Seal every tenant's webhook secret, and every pending notification's copy of it, under
+    the current key (`ENLIST_SECRET_KEY`), in one transaction: all or nothing, as
+    `enlist provisioning reseal-secrets`. How many secrets were resealed."""
+    secrets = load_secret_box(portal.settings)
+    count = 0
+    async with portal.db.write() as conn:
+        for table, key, column in (
+            (tables.settings, tables.settings.c.tenant_id, tables.settings.c.webhook_secret),
+            (tables.outbox, tables.outbox.c.id, tables.outbox.c.sealed_secret),
+        ):
+            rows = (await conn.execute(sa.select(key, column).where(column.is_not(None)))).all()
+            for ident, sealed in rows:
+                await conn.execute(
+                    table.update().where(key == ident).values({column.name: secrets.reseal(sealed)})
+                )
+                count += 1
+    return count
