@@ -101,8 +101,8 @@ async def provisioning_database_url(
 @pytest.fixture
 async def service(settings: Settings, provisioning_database_url: str) -> AsyncIterator[object]:
     """The provisioning service on a fresh database (its directory included)."""
-    from enlist.provisioning.secrets import load_secret_box  # noqa: PLC0415
     from enlist.provisioning.service import Service  # noqa: PLC0415
+    from enlist.secretbox import load_secret_box  # noqa: PLC0415
 
     configured = settings.model_copy(update={"provisioning_database_url": provisioning_database_url})
     db = Database(configured.provisioning_url())

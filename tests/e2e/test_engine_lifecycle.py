@@ -19,6 +19,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from enlist.db.leases import holder_is_dead, owner_id
 from enlist.db.rows import now
 from enlist.lms.api.runtime import Portal
 from enlist.provisioning.directory import store as directory
@@ -33,7 +34,6 @@ from enlist.provisioning.engine.runner import (
     run_cycle,
 )
 from enlist.provisioning.engine.scheduler import due_app_ids, run_due
-from enlist.provisioning.leases import holder_is_dead, owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
 from enlist.provisioning.service import Service

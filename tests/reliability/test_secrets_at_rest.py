@@ -21,10 +21,10 @@ from enlist.lms.domain.tokens import split
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.tables import secret_tokens
 from enlist.provisioning.mapping.mappings import default_group_mapping, default_user_mapping, mapping_to_json
-from enlist.provisioning.secrets import SecretError, load_secret_box
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.tables import applications
+from enlist.secretbox import SecretError, load_secret_box
 
 
 @pytest.fixture(params=["sqlite"])

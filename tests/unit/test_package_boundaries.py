@@ -19,6 +19,7 @@ FORBIDDEN = {
     "api_tokens": ("enlist.lms", "enlist.provisioning"),
     "metrics": ("enlist.lms", "enlist.provisioning"),
     "logs": ("enlist.lms", "enlist.provisioning"),
+    "notify": ("enlist.lms", "enlist.provisioning"),
 }
 
 

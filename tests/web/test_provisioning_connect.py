@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
+from enlist.db.leases import owner_id
 from enlist.provisioning.directory.tables import dir_groups, dir_users
 from enlist.provisioning.engine.scheduler import run_due
-from enlist.provisioning.leases import owner_id
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from tests.live import LivePortal

@@ -28,8 +28,8 @@ import pytest
 from enlist.db.database import Database
 from enlist.db.migrate import upgrade
 from enlist.provisioning.api.app import create_app
-from enlist.provisioning.secrets import load_secret_box
 from enlist.provisioning.service import MIGRATIONS, VERSION_TABLE, Service, register_tables
+from enlist.secretbox import load_secret_box
 from enlist.settings import Settings
 from enlist.web.accounts import AdminExistsError
 from enlist.web.paging import encode_cursor

@@ -12,6 +12,7 @@ import click
 from enlist.cli.admins import admin_group
 from enlist.cli.api_tokens import Realm, api_token_group
 from enlist.cli.lms_departments import department
+from enlist.cli.lms_notify import notify
 from enlist.cli.output import emit_json, fail, log_format_option
 
 if TYPE_CHECKING:  # `--help` loads no SQLAlchemy or portal: each command imports what it runs
@@ -384,6 +385,7 @@ def log(
 
 
 lms.add_command(department)
+lms.add_command(notify)
 
 
 @asynccontextmanager

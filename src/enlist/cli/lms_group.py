@@ -36,6 +36,10 @@ SUBCOMMANDS: dict[str, Lazy] = {
         "enlist.cli.lms:department",  # via enlist.cli.lms: the two modules import each other
         "The tenant's departments: a tree under the root department, named after the tenant.",
     ),
+    "notify": Lazy(
+        "enlist.cli.lms_notify:notify",
+        "A tenant's alerts (the seat limit reached) by email and webhook: set, show, test, send.",
+    ),
     "admin": Lazy(
         "enlist.cli.lms_group:admin_commands",
         "Accounts that sign in to the admin pages (passwords from standard input).",

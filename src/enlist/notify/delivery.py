@@ -18,8 +18,12 @@ from typing import Any
 import aiosmtplib
 import httpx2
 
+from enlist.secretbox import SecretBox
+from enlist.settings import Settings
+
 SIGNATURE_HEADER = "X-Enlist-Signature"
 DELIVERY_HEADER = "X-Enlist-Delivery"
+SEALED_PREFIX = "sealed:"  # an ENLIST_SMTP_PASSWORD sealed with the secret key
 
 
 class DeliveryError(RuntimeError):
@@ -96,3 +100,23 @@ async def send_mail(mail: EmailMessage, server: SmtpServer) -> str:
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"the SMTP server did not accept the mail: {exc}") from exc
     return f"the SMTP server accepted it: {answer}"
+
+
+def smtp_password(settings: Settings, secrets: SecretBox) -> str | None:
+    """`ENLIST_SMTP_PASSWORD`, opened when it was sealed (`sealed:` and a SecretBox token)."""
+    if settings.smtp_password is None:
+        return None
+    value = settings.smtp_password.get_secret_value()
+    return secrets.open(value.removeprefix(SEALED_PREFIX)) if value.startswith(SEALED_PREFIX) else value
+
+
+def smtp_server(settings: Settings, secrets: SecretBox) -> SmtpServer:
+    """The SMTP server both services mail through (`ENLIST_SMTP_*`)."""
+    return SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        timeout_s=settings.smtp_timeout_seconds,
+        user=settings.smtp_user or None,
+        password=smtp_password(settings, secrets) if settings.smtp_user else None,
+    )

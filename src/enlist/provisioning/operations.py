@@ -25,13 +25,13 @@ from enlist.provisioning.mapping.mappings import (
     mapping_to_json,
 )
 from enlist.provisioning.mapping.scoping import filters_from_json, filters_to_json
-from enlist.provisioning.secrets import SecretError
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
 from enlist.provisioning.store.apps import App, AppExistsError, UnknownAppError
 from enlist.provisioning.target.client import ScimTarget
 from enlist.provisioning.target.connection import ConnectionCheck, same_endpoint
 from enlist.provisioning.target.network import networks_of
+from enlist.secretbox import SecretError
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
 EXPECTED = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from enlist.db.database import Database
 from enlist.db.migrate import upgrade
-from enlist.provisioning.secrets import SecretBox, load_secret_box
+from enlist.secretbox import SecretBox, load_secret_box
 from enlist.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "store" / "migrations"

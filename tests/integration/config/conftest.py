@@ -54,8 +54,8 @@ async def empty_service(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Service]:
     """A second provisioning service, on its own fresh database, with the same secret box."""
-    from enlist.provisioning.secrets import load_secret_box  # noqa: PLC0415
     from enlist.provisioning.service import MIGRATIONS, VERSION_TABLE, register_tables  # noqa: PLC0415
+    from enlist.secretbox import load_secret_box  # noqa: PLC0415
 
     register_tables()
     if database_kind == "postgres" and templates.cluster is None:

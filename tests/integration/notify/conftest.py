@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from enlist.db.database import Database
-from enlist.provisioning.secrets import load_secret_box
 from enlist.provisioning.service import Service
+from enlist.secretbox import load_secret_box
 from enlist.settings import Settings
 
 WEBHOOK_SECRET = "webhook-secret-for-tests"

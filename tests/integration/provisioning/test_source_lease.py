@@ -22,7 +22,7 @@ CHILD = textwrap.dedent(
     """
     import asyncio, json, sys, time
     from enlist.db.database import Database
-    from enlist.provisioning.secrets import load_secret_box
+    from enlist.secretbox import load_secret_box
     from enlist.provisioning.service import Service
     from enlist.provisioning.sources import operations
     from enlist.provisioning.sources.model import CheckResult, Page, UserRecord

@@ -22,6 +22,7 @@ from enlist.lms.api.errors import api_failure_of_status
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
 from enlist.lms.api.throttle import FailedTokens
+from enlist.lms.notify.sending import send_forever
 from enlist.lms.store import synclog
 from enlist.lms.store.tenants import list_tenants
 from enlist.lms.web import site as admin_pages
@@ -134,12 +135,16 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         running = portal or await open_portal(settings)
         app.state.portal = running
         pruner = asyncio.create_task(_prune_forever(running))
+        tasks = [pruner]
+        if own:  # `enlist lms serve`: deliver the alerts (a test's portal sends when it chooses)
+            tasks.append(asyncio.create_task(send_forever(running.db, settings)))
         try:
             yield
         finally:
-            pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pruner
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if own:
                 await running.db.dispose()
 

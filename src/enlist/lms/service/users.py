@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.rows import now
 from enlist.lms.domain.changes import Change, diff
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.domain.users import (
@@ -16,6 +18,7 @@ from enlist.lms.domain.users import (
     split_user,
     with_pending_manager,
 )
+from enlist.lms.notify.alerts import seats_changed
 from enlist.lms.service.context import Request, check_if_match, transaction
 from enlist.lms.store import synclog
 from enlist.lms.store import tenants as tenants_store
@@ -24,12 +27,14 @@ from enlist.lms.store.department_rule import user_moves
 from enlist.lms.store.filter_sql import unique_name_lookup, user_clause
 from enlist.lms.store.synclog import SyncEntry
 from enlist.lms.store.users import UserRecord
-from enlist.scim.errors import forbidden, invalid_value, not_found, uniqueness
+from enlist.scim.errors import ScimError, invalid_value, not_found, uniqueness
 from enlist.scim.listing import ListQuery, Projection, list_response
 from enlist.scim.patch import apply_user_patch, parse_patch
 from enlist.scim.projection import project
 from enlist.scim.resource import parse_user
 from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
+
+T = TypeVar("T")
 
 
 async def render(
@@ -129,13 +134,15 @@ async def create_user(req: Request, body: object) -> dict[str, Any]:
             req.entry.changes = diff(None, _comparable(record))
         req.entry.changes += await user_moves(conn, tenant, record.id)
         await _resolve_waiting(conn, req, record)
+        if status == "active":
+            await seats_changed(conn, tenant, now())
         req.entry.resource_id = record.id
         req.entry.status = 201
         await synclog.record(conn, tenant.id, req.entry)
         # A new user is in no group yet, and terminating took a restored one out of every group.
         return (await render(conn, req, [record], Projection(), in_groups=False))[0]
 
-    return await transaction(req, work)
+    return await _seat_transaction(req, work)
 
 
 async def replace_user(req: Request, user_id: str, body: object, if_match: str | None) -> dict[str, Any]:
@@ -173,6 +180,8 @@ async def delete_user(req: Request, user_id: str, if_match: str | None) -> None:
             req.entry.action = "terminate"
             req.entry.changes = diff({"status": record.status}, {"status": "terminated"})
         req.entry.status = 204
+        if record.status == "active":
+            await seats_changed(conn, tenant, now())
         await synclog.record(conn, tenant.id, req.entry)
 
     await transaction(req, work)
@@ -249,16 +258,33 @@ async def _rewrite(
         req.entry.changes += await user_moves(conn, tenant, new.id)
         req.entry.status = 200
         await _resolve_waiting(conn, req, new)
+        if (old.status == "active") != (status == "active"):
+            await seats_changed(conn, tenant, now())
         await synclog.record(conn, tenant.id, req.entry)
         return (await render(conn, req, [new], Projection()))[0]
 
-    return await transaction(req, work)
+    return await _seat_transaction(req, work)
 
 
 def _status_action(old: str, new: str) -> str | None:
     if old == new:
         return None
     return "activate" if new == "active" else "deactivate"
+
+
+class SeatsRefusedError(ScimError):
+    """403: the tenant's seat limit refused a new active user."""
+
+
+async def _seat_transaction(req: Request, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """`transaction`, and when the seat limit refused the write (which rolled back), the
+    `seat_limit` alert written on its own: a limit lowered below the users already active is
+    reached without a SCIM write filling it."""
+    try:
+        return await transaction(req, work)
+    except SeatsRefusedError:
+        await req.db.transaction(lambda conn: seats_changed(conn, req.tenant, now()))
+        raise
 
 
 async def _check_seat(conn: AsyncConnection, tenant: Tenant) -> None:
@@ -268,10 +294,11 @@ async def _check_seat(conn: AsyncConnection, tenant: Tenant) -> None:
     await tenants_store.lock_tenant(conn, tenant.id)
     used = await store.count_active(conn, tenant.id)
     if used >= limit:
-        raise forbidden(
+        raise SeatsRefusedError(
+            403,
             f"the portal's active-seat limit is reached ({used} of {limit} seats in use): "
             "the user was not created or activated. Ask the portal admin to raise the limit "
-            "or deactivate someone."
+            "or deactivate someone.",
         )
 
 

@@ -48,7 +48,7 @@ class AppSettings:
     notify_token_expiry_days: int = 14
     secret_token_expires_at: str = ""  # ISO 8601; else a JWT token's exp (notify.token_expiry)
     webhook_url: str = ""
-    webhook_secret: str = ""  # sealed (enlist.provisioning.secrets) by operations.save_settings
+    webhook_secret: str = ""  # sealed (enlist.secretbox) by operations.save_settings
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from enlist.db.leases import owner_id
 from enlist.provisioning.directory import store as directory
 from enlist.provisioning.directory.source import DirectorySource
 from enlist.provisioning.engine.cycle import Cycle, Work
@@ -23,7 +24,6 @@ from enlist.provisioning.engine.runner import (
     target_for,
 )
 from enlist.provisioning.engine.scope import Assignments
-from enlist.provisioning.leases import owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from enlist.db.leases import holder_is_dead, owner_id
 from enlist.db.rows import now
 from enlist.metrics.instruments import CYCLE_DURATION, CYCLES
 from enlist.provisioning.directory.source import DirectorySource
@@ -33,7 +34,6 @@ from enlist.provisioning.engine.mapped import Mappings
 from enlist.provisioning.engine.ports import Source, SourceReadError
 from enlist.provisioning.engine.scope import Assignments
 from enlist.provisioning.engine.summary import CycleSummary
-from enlist.provisioning.leases import holder_is_dead, owner_id
 from enlist.provisioning.notify import alerts
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store

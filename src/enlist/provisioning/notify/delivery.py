@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx2
 
+from enlist.networks import TargetNetworks, networks_of
 from enlist.notify import delivery as core
-from enlist.notify.delivery import DeliveryError, Notification, SmtpServer
-from enlist.provisioning.secrets import SecretBox
-from enlist.provisioning.target.network import TargetNetworks, guarded_transport, networks_of
+from enlist.notify.delivery import Notification, smtp_server
+from enlist.provisioning.target.network import guarded_transport
+from enlist.secretbox import SecretBox
 from enlist.settings import Settings
 
-SEALED_PREFIX = "sealed:"
 WEBHOOK_TIMEOUT_S = 30.0
 
 
@@ -59,25 +59,8 @@ def mail_of(notification: Notification, sender: str) -> EmailMessage:
     return mail
 
 
-def smtp_password(settings: Settings, secrets: SecretBox) -> str | None:
-    if settings.smtp_password is None:
-        return None
-    value = settings.smtp_password.get_secret_value()
-    return secrets.open(value.removeprefix(SEALED_PREFIX)) if value.startswith(SEALED_PREFIX) else value
-
-
 async def send_mail(notification: Notification, settings: Settings, secrets: SecretBox) -> str:
-    if not settings.smtp_host:
-        raise DeliveryError("no SMTP server is configured (ENLIST_SMTP_HOST)")
-    server = SmtpServer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        security=settings.smtp_security,
-        timeout_s=settings.smtp_timeout_seconds,
-        user=settings.smtp_user or None,
-        password=smtp_password(settings, secrets) if settings.smtp_user else None,
-    )
-    return await core.send_mail(mail_of(notification, settings.smtp_from), server)
+    return await core.send_mail(mail_of(notification, settings.smtp_from), smtp_server(settings, secrets))
 
 
 async def deliver(notification: Notification, settings: Settings, secrets: SecretBox) -> str:

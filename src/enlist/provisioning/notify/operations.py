@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from enlist.db.rows import now
-from enlist.provisioning.notify.delivery import SEALED_PREFIX
+from enlist.notify.delivery import SEALED_PREFIX
 from enlist.provisioning.notify.outbox import enqueue
 from enlist.provisioning.notify.sender import Outcome, send_due
 from enlist.provisioning.notify.tables import notification_attempts, notification_outbox

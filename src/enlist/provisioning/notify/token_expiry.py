@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.provisioning.notify.outbox import clear_condition, raise_condition
 from enlist.provisioning.notify.tables import notification_conditions
-from enlist.provisioning.secrets import SecretError
 from enlist.provisioning.store.apps import App, list_apps
+from enlist.secretbox import SecretError
 
 KIND = "token_expiry"
 

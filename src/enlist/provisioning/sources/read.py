@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from enlist.db.leases import owner_id
 from enlist.db.rows import now
 from enlist.logs.events import event
 from enlist.metrics.instruments import SOURCE_READ_DURATION, SOURCE_READS
-from enlist.provisioning.leases import owner_id
 from enlist.provisioning.notify import alerts
-from enlist.provisioning.secrets import SecretBox
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import read_log, staging
 from enlist.provisioning.sources import store as source_store
@@ -38,6 +37,7 @@ from enlist.provisioning.sources.registry import ReaderConfig, reader_for
 from enlist.provisioning.sources.settings import SourceSettings
 from enlist.provisioning.sources.store import Source
 from enlist.provisioning.store.tables import applications
+from enlist.secretbox import SecretBox
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.leases import holder_is_dead
 from enlist.db.rows import now
 from enlist.provisioning.directory.tables import BUILTIN_OWNER, dir_groups, dir_users
-from enlist.provisioning.leases import holder_is_dead
 from enlist.provisioning.sources.tables import KINDS, sources
 
 LEASE = timedelta(seconds=120)

@@ -28,7 +28,7 @@ sources = sa.Table(
     sa.Column("name_ci", sa.String(200), nullable=False, unique=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("settings", Json, nullable=False),
-    sa.Column("secrets", sa.Text, nullable=True),  # sealed JSON (enlist.provisioning.secrets)
+    sa.Column("secrets", sa.Text, nullable=True),  # sealed JSON (enlist.secretbox)
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("cursor", sa.Text, nullable=True),
     sa.Column("interval_minutes", sa.Integer, nullable=False),

@@ -20,7 +20,7 @@ applications = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("name_ci", sa.String(200), nullable=False, unique=True),
     sa.Column("tenant_url", sa.String(2048), nullable=True),
-    sa.Column("secret_token", sa.Text, nullable=True),  # encrypted (enlist.provisioning.secrets)
+    sa.Column("secret_token", sa.Text, nullable=True),  # encrypted (enlist.secretbox)
     sa.Column("settings", Json, nullable=False),
     sa.Column("user_mapping", Json, nullable=False),
     sa.Column("group_mapping", Json, nullable=False),

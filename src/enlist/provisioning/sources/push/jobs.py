@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from enlist.db.leases import holder_is_dead
 from enlist.db.rows import now as utc_now
-from enlist.provisioning.leases import holder_is_dead
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources import store as source_store
 from enlist.provisioning.sources.push import batch

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 
-from enlist.provisioning.leases import owner_id
+from enlist.db.leases import owner_id
 from enlist.provisioning.service import Service
 from enlist.provisioning.sources.push.jobs import claim_next, process_job
 

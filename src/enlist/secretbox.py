@@ -1,4 +1,5 @@
-"""Target Secret tokens encrypted at rest (Fernet: AES-128-CBC with HMAC-SHA256).
+"""Secrets encrypted at rest (Fernet: AES-128-CBC with HMAC-SHA256): the provisioning Secret tokens
+and both services' notification webhook secrets.
 
 The key comes from settings (`ENLIST_SECRET_KEY`) or is generated once into the data directory.
 Older keys listed in `ENLIST_PREVIOUS_SECRET_KEYS` still decrypt, so an operator rotates the key
