@@ -287,8 +287,8 @@ async def delete_app(service: Service, app: App) -> None:
     escrows, provisioning logs, notifications: their rows go with it). Never while a cycle or
     Provision on demand runs (CycleBusyError): the lease is taken first, as a cycle takes it, so
     nothing starts on it meanwhile. Nothing is sent to the target: what it holds stays there."""
+    from enlist.db.leases import owner_id  # noqa: PLC0415
     from enlist.provisioning.engine.runner import claim, release  # noqa: PLC0415 (CLI start-up)
-    from enlist.provisioning.leases import owner_id  # noqa: PLC0415
     from enlist.provisioning.store.tables import applications  # noqa: PLC0415
 
     owner = owner_id()

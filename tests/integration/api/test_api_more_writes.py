@@ -14,10 +14,10 @@ import pytest
 from starlette.routing import Route
 
 from enlist.cli import main
+from enlist.db.leases import owner_id
 from enlist.db.rows import now
 from enlist.provisioning.api.app import create_app
 from enlist.provisioning.engine.runner import claim, release
-from enlist.provisioning.leases import owner_id
 from enlist.provisioning.logs import store as log_store
 from enlist.provisioning.logs.records import LogRecord
 from enlist.provisioning.service import Service

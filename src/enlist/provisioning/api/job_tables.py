@@ -2,7 +2,7 @@
 
 A job is written when its route answers `202`, and its outcome when it ends, so its status URL
 answers from any web process and after a restart. `holder` is the lease owner (`host:pid:token`,
-`enlist.provisioning.leases`) of the process that runs it and `heartbeat_at` the last time that
+`enlist.db.leases`) of the process that runs it and `heartbeat_at` the last time that
 process said it still does: a `running` job whose holder is gone is reported as interrupted.
 """
 

@@ -26,9 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from enlist.db.leases import holder_is_dead, owner_id
 from enlist.db.rows import now
 from enlist.provisioning.api.job_tables import api_jobs
-from enlist.provisioning.leases import holder_is_dead, owner_id
 from enlist.provisioning.service import Service
 
 HEARTBEAT_EVERY = timedelta(seconds=15)

@@ -1,14 +1,14 @@
 """department tree rules: rule-made departments and the values a re-placement maps (ADR 0034)
 
 Revision ID: 0008
-Revises: 0006_request_ids (0007_notifications once that migration is on the same branch)
+Revises: 0007 (portal notifications)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006_request_ids"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
