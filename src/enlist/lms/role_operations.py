@@ -10,8 +10,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.domain.roles import RoleGrant, RoleRule, RoleRuleError, checked_rule
-from enlist.lms.domain.smart_groups import SmartGroup, SmartGroupError, SmartMembership, checked_name
+from enlist.lms.domain.roles import RoleGrant, RoleRule, RoleRuleError, UnknownRoleRuleError, checked_rule
+from enlist.lms.domain.smart_groups import (
+    SmartGroup,
+    SmartGroupError,
+    SmartMembership,
+    UnknownSmartGroupError,
+    checked_name,
+)
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import roles as role_store
@@ -19,6 +25,8 @@ from enlist.lms.store import smart_groups as smart_store
 from enlist.lms.store.tables import users
 
 EXPECTED = (RoleRuleError, SmartGroupError, tree_store.DepartmentError)
+NOT_FOUND = (UnknownRoleRuleError, UnknownSmartGroupError)
+"""Of `EXPECTED`: what names a rule or smart group that does not exist (the API's 404)."""
 
 
 class UnknownUserError(LookupError):

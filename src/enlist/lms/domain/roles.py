@@ -25,6 +25,10 @@ class RoleRuleError(ValueError):
     message says what to change."""
 
 
+class UnknownRoleRuleError(RoleRuleError):
+    """No rule of the tenant has this id."""
+
+
 @dataclass(frozen=True, slots=True)
 class RoleRule:
     """One rule: members of `group` get `role` (in `department_id` for a department admin)."""

@@ -20,6 +20,10 @@ class SmartGroupError(ValueError):
     """A smart group that cannot be saved or found; the message says what to change."""
 
 
+class UnknownSmartGroupError(SmartGroupError):
+    """No smart group of the tenant has this name or id."""
+
+
 @dataclass(frozen=True, slots=True)
 class SmartGroup:
     """A tenant's smart group: its `name` and the SCIM filter `rule` that selects its members."""

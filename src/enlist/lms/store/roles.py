@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.domain.roles import RoleGrant, RoleRule, RoleRuleError, grant_order
+from enlist.lms.domain.roles import RoleGrant, RoleRule, RoleRuleError, UnknownRoleRuleError, grant_order
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store.tables import departments, group_members, groups, role_rules
 
@@ -46,7 +46,7 @@ async def remove_rule(conn: AsyncConnection, tenant: Tenant, rule_id: int) -> Ro
     """Delete the tenant's rule `rule_id` and return it; `RoleRuleError` when there is none."""
     found = [rule for rule in await list_rules(conn, tenant) if rule.id == rule_id]
     if not found:
-        raise RoleRuleError(f"tenant {tenant.slug!r} has no role rule {rule_id}")
+        raise UnknownRoleRuleError(f"tenant {tenant.slug!r} has no role rule {rule_id}")
     await conn.execute(
         role_rules.delete().where((role_rules.c.tenant_id == tenant.id) & (role_rules.c.id == rule_id))
     )

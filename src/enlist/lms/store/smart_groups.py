@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enlist.lms.domain.smart_groups import SmartGroup, SmartGroupError, SmartMembership, parsed_rule
+from enlist.lms.domain.smart_groups import (
+    SmartGroup,
+    SmartGroupError,
+    SmartMembership,
+    UnknownSmartGroupError,
+    parsed_rule,
+)
 from enlist.lms.domain.tenants import Tenant
 from enlist.lms.store.filter_sql import MAX_SUBSTRING_OPERAND, user_clause
 from enlist.lms.store.tables import departments, smart_groups, users
@@ -121,7 +127,7 @@ async def find_group(conn: AsyncConnection, tenant: Tenant, name_or_id: str) -> 
     for group in await list_groups(conn, tenant):
         if group.name.casefold() == name_or_id.strip().casefold() or str(group.id) == name_or_id.strip():
             return group
-    raise SmartGroupError(f"tenant {tenant.slug!r} has no smart group {name_or_id!r}")
+    raise UnknownSmartGroupError(f"tenant {tenant.slug!r} has no smart group {name_or_id!r}")
 
 
 async def remove_group(conn: AsyncConnection, tenant: Tenant, group: SmartGroup) -> None:
