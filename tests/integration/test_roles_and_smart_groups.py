@@ -20,7 +20,9 @@ from enlist.lms import operations, role_operations
 from enlist.lms.api.runtime import Portal
 from enlist.lms.domain.roles import RoleRuleError
 from enlist.lms.domain.smart_groups import SmartGroupError
+from enlist.lms.store import roles as role_store
 from enlist.lms.store import tenants as tenant_store
+from tests.databases import recorded_statements
 from tests.helpers import GROUP, USER, ScimTenant, make_tenant
 
 _tenants = itertools.count()
@@ -257,3 +259,33 @@ async def test_the_same_rule_twice_is_refused(portal: Portal, http: httpx2.Async
         await role_operations.add_smart_group(conn, t.tenant, "g", "title pr")
         with pytest.raises(SmartGroupError, match="already has"):
             await role_operations.add_smart_group(conn, t.tenant, "G", "title pr")
+
+
+async def statements_for_everyone(portal: Portal, t: ScimTenant, people: int) -> tuple[int, int, int]:
+    """Statements to read every user's roles, a smart group's members and a role's holders, in a
+    tenant of `people` users who are all in the rule's group."""
+    ids = [(await t.create_user(f"u{n}@acme.example", title="Manager"))["id"] for n in range(people)]
+    await t.create_group("Leads", ids)
+    async with portal.db.write() as conn:
+        await role_operations.add_role_rule(conn, t.tenant, "Leads", "manager", None)
+        await role_operations.add_smart_group(conn, t.tenant, "Managers", 'title eq "manager"')
+    counts = []
+    for read in (
+        lambda c: role_store.roles_of(c, t.tenant, ids),
+        lambda c: role_operations.show_smart_group(c, t.tenant, "Managers"),
+        lambda c: role_operations.role_holders(c, t.tenant, "manager"),
+    ):
+        with recorded_statements(portal.db, lambda sql, _p: sql) as seen:
+            async with portal.db.read() as conn:
+                found = await read(conn)
+        assert len(found if isinstance(found, (list, dict)) else found[1]) == people
+        counts.append(len([sql for sql in seen if sql.lstrip().upper().startswith(("SELECT", "WITH"))]))
+    return counts[0], counts[1], counts[2]
+
+
+async def test_reading_roles_and_members_takes_the_same_statements_for_5_or_50_users(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    small = await statements_for_everyone(portal, await make_tenant(portal, http, "small"), 5)
+    large = await statements_for_everyone(portal, await make_tenant(portal, http, "large"), 50)
+    assert small == large == (1, 2, 1)
