@@ -21,6 +21,7 @@ from enlist.lms.api.runtime import Portal
 from enlist.lms.domain.roles import RoleRuleError
 from enlist.lms.domain.smart_groups import SmartGroupError
 from enlist.lms.store import roles as role_store
+from enlist.lms.store import smart_groups as smart_store
 from enlist.lms.store import tenants as tenant_store
 from tests.databases import recorded_statements
 from tests.helpers import GROUP, USER, ScimTenant, make_tenant
@@ -289,3 +290,34 @@ async def test_reading_roles_and_members_takes_the_same_statements_for_5_or_50_u
     small = await statements_for_everyone(portal, await make_tenant(portal, http, "small"), 5)
     large = await statements_for_everyone(portal, await make_tenant(portal, http, "large"), 50)
     assert small == large == (1, 2, 1)
+
+
+async def test_a_user_in_several_smart_groups_on_departments_gets_each_with_its_rule(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    t = await make_tenant(portal, http)
+    world = World(portal, t)
+    for step in ("ann", "emea", "ann in emea", "emea under sales"):
+        await STEPS[step][1](world)
+    rules = {
+        "A": 'department sw "Sales"',
+        "B": 'department ew "emea" or department eq "Sales"',
+        "C": "department pr",
+    }
+    async with portal.db.write() as conn:
+        for name, rule in rules.items():
+            await role_operations.add_smart_group(conn, t.tenant, name, rule)
+    assert (await reasons(portal, t, world.ids["ann"]))[1] == [
+        f"member of smart group {name} because {rule}" for name, rule in rules.items()
+    ]
+
+
+async def test_the_same_rule_gives_the_same_sql_each_time_so_the_compiled_statement_is_reused(
+    portal: Portal, http: httpx2.AsyncClient
+) -> None:
+    t = await make_tenant(portal, http)
+    rule = 'department sw "Sales" or department eq "Support"'
+    first, second = (str(smart_store.rule_clause(rule, t.tenant).compile()) for _ in range(2))
+    assert first == second
+    assert "department_paths_0" in first
+    assert "department_paths_1" in first

@@ -3,7 +3,6 @@ and removed again, on both databases."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from enlist.db.database import Database

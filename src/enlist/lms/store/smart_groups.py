@@ -10,6 +10,8 @@ root (`Sales/EMEA`, names compared case-insensitively), computed with a recursiv
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -29,27 +31,33 @@ from enlist.scim.errors import ScimError, invalid_filter
 from enlist.scim.filter_ast import And, Compare, Filter, Not, Or, Present
 from enlist.scim.schema import ENTERPRISE_USER_SCHEMA_ID
 
-_names = itertools.count()  # each department condition gets its own CTE name within a statement
 
-
-def rule_clause(rule: str, tenant: Tenant) -> sa.ColumnElement[bool]:
+def rule_clause(rule: str, tenant: Tenant, names: Iterator[int] | None = None) -> sa.ColumnElement[bool]:
     """The SQL condition on `users` for a smart group's rule; `SmartGroupError` when the rule does
-    not parse or names an attribute or operator the portal cannot filter on."""
+    not parse or names an attribute or operator the portal cannot filter on. `names` numbers the
+    department CTEs: one counter per statement, so each CTE has its own name in it and the same
+    rule gives the same SQL (SQLAlchemy caches compiled statements by their shape)."""
     try:
-        return _visit(parsed_rule(rule), tenant)
+        return _visit(parsed_rule(rule), _Scope(tenant, names or itertools.count()))
     except ScimError as exc:
         raise SmartGroupError(f"the rule cannot be used: {exc.detail}") from None
 
 
-def _visit(node: Filter, tenant: Tenant) -> sa.ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    tenant: Tenant
+    names: Iterator[int]
+
+
+def _visit(node: Filter, scope: _Scope) -> sa.ColumnElement[bool]:
     if isinstance(node, And):
-        return sa.and_(_visit(node.left, tenant), _visit(node.right, tenant))
+        return sa.and_(_visit(node.left, scope), _visit(node.right, scope))
     if isinstance(node, Or):
-        return sa.or_(_visit(node.left, tenant), _visit(node.right, tenant))
+        return sa.or_(_visit(node.left, scope), _visit(node.right, scope))
     if isinstance(node, Not):
-        return sa.not_(_visit(node.inner, tenant))
+        return sa.not_(_visit(node.inner, scope))
     if isinstance(node, (Compare, Present)) and _is_department(node):
-        return _department(node, tenant)
+        return _department(node, scope)
     return user_clause(node)
 
 
@@ -58,13 +66,14 @@ def _is_department(node: Compare | Present) -> bool:
     return name == "department" and sub is None and schema in (None, ENTERPRISE_USER_SCHEMA_ID.lower())
 
 
-def _department(node: Compare | Present, tenant: Tenant) -> sa.ColumnElement[bool]:
+def _department(node: Compare | Present, scope: _Scope) -> sa.ColumnElement[bool]:
     """Users whose department's path from the root matches `node`."""
+    tenant = scope.tenant
     top = departments.alias()
     paths = (
         sa.select(top.c.id, sa.cast(top.c.name, sa.Text).label("path"))
         .where((top.c.tenant_id == tenant.id) & (top.c.parent_id == tenant.root_department_id))
-        .cte(f"department_paths_{next(_names)}", recursive=True)
+        .cte(f"department_paths_{next(scope.names)}", recursive=True)
     )
     below = departments.alias()
     paths = paths.union_all(
@@ -152,9 +161,12 @@ async def memberships_of(conn: AsyncConnection, tenant: Tenant, user_id: str) ->
     groups = await list_groups(conn, tenant)
     if not groups:
         return []
+    names = itertools.count()  # one statement: its department CTEs are numbered together
     branches = [
         sa.select(sa.literal(index).label("position")).where(
-            (users.c.tenant_id == tenant.id) & (users.c.id == user_id) & rule_clause(group.rule, tenant)
+            (users.c.tenant_id == tenant.id)
+            & (users.c.id == user_id)
+            & rule_clause(group.rule, tenant, names)
         )
         for index, group in enumerate(groups)
     ]
