@@ -6,11 +6,11 @@ import html
 
 import pytest
 
-from enlist.lms import role_operations
+from enlist.lms import operations, role_operations
 from enlist.lms.api.runtime import Portal
 from tests.helpers import GROUP, USER, ScimTenant, make_tenant
 from tests.web.conftest import Site
-from tests.web.session import make_admin, sign_in
+from tests.web.session import csrf_of, make_admin, sign_in
 
 
 @pytest.fixture
@@ -57,3 +57,43 @@ async def test_the_user_page_shows_each_role_and_smart_group_with_its_reason(
     )
     assert 'Smart group <strong>Managers</strong> because <code>title co "manager"</code>' in after
     assert "No role rule" not in after
+
+
+async def test_the_roles_page_adds_and_removes_rules_and_smart_groups_like_the_cli(
+    site: Site, portal: Portal, acme: ScimTenant
+) -> None:
+    page = "/admin/tenants/acme/roles"
+    token = csrf_of(await site.client.get(page))
+    async with portal.db.write() as conn:
+        sales, _ = await operations.create_department(conn, acme.tenant, "Sales", None)
+    posts = [
+        ("/rules", {"group": "Sales Admins", "role": "department_admin", "department": sales}, "rule-added"),
+        ("/smart-groups", {"name": "Leads", "rule": 'title co "lead"'}, "smart-added"),
+    ]
+    for path, form, done in posts:
+        answer = await site.client.post(page + path, data={"csrf_token": token, **form})
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"].endswith(f"?done={done}")
+    async with portal.db.read() as conn:
+        rules = await role_operations.list_role_rules(conn, acme.tenant)
+        smart = await role_operations.list_smart_groups(conn, acme.tenant)
+    assert [(r.group, r.role, r.department_name) for r in rules] == [
+        ("Sales Admins", "department_admin", "Sales")
+    ]
+    assert [(g.name, g.rule) for g in smart] == [("Leads", 'title co "lead"')]
+    shown = html.unescape((await site.client.get(page)).text)
+    assert "administrator of Sales" in shown
+    assert 'title co "lead"' in shown
+    refused = await site.client.post(
+        page + "/smart-groups", data={"csrf_token": token, "name": "X", "rule": "title co"}
+    )
+    assert refused.status_code == 400
+    assert "not a SCIM filter" in html.unescape(refused.text)
+    for path, form in (
+        ("/rules/remove", {"rule": str(rules[0].id)}),
+        ("/smart-groups/remove", {"smart_group": "Leads"}),
+    ):
+        assert (await site.client.post(page + path, data={"csrf_token": token, **form})).status_code == 303
+    async with portal.db.read() as conn:
+        assert await role_operations.list_role_rules(conn, acme.tenant) == []
+        assert await role_operations.list_smart_groups(conn, acme.tenant) == []
