@@ -49,6 +49,14 @@ SUBCOMMANDS: dict[str, Lazy] = {
         "API tokens for scripts and CI: sent as `Authorization: Bearer <token>` to the JSON API and "
         "to GET /metrics.",
     ),
+    "role": Lazy(
+        "enlist.cli.lms_roles:role",
+        "Portal roles (learner, manager, department_admin) granted by IdP groups.",
+    ),
+    "smart-group": Lazy(
+        "enlist.cli.lms_roles:smart_group",
+        "Smart groups: users selected by a SCIM filter on their attributes.",
+    ),
 }
 
 

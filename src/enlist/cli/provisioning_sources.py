@@ -258,6 +258,7 @@ def test(name: str, as_json: bool) -> None:
 def sync(name: str, full: bool, allow_deletes: bool, as_json: bool) -> None:
     """One read of the source now; the directory changes only if the whole read succeeds."""
     from enlist.provisioning.sources import commands  # noqa: PLC0415 (only when run)
+
     show_bar = sys.stderr.isatty() and not as_json
 
     def progress(count: int) -> None:

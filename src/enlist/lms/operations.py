@@ -23,6 +23,8 @@ from enlist.api_tokens.model import TokenError
 from enlist.document_shape import DocumentError
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import DEPARTMENT_RULE_KEYS, MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
+from enlist.lms.domain.roles import RoleRuleError
+from enlist.lms.domain.smart_groups import SmartGroupError
 from enlist.lms.domain.tenants import Tenant, TenantNameError
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
@@ -43,6 +45,8 @@ EXPECTED = (
     tree_store.DepartmentError,
     DocumentError,
     TokenError,
+    RoleRuleError,
+    SmartGroupError,
 )
 
 PLACEMENT_KEYS = ("group_mode", "placement", "tie_break", *DEPARTMENT_RULE_KEYS)

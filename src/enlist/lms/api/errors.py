@@ -9,6 +9,8 @@ from starlette.responses import JSONResponse
 from enlist.api_tokens.model import TokenError
 from enlist.document_shape import DocumentError
 from enlist.lms.domain.policy import PolicyError
+from enlist.lms.domain.roles import RoleRuleError, UnknownRoleRuleError
+from enlist.lms.domain.smart_groups import SmartGroupError, UnknownSmartGroupError
 from enlist.lms.domain.tenants import TenantNameError
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
@@ -82,6 +84,10 @@ def expected_failure(error: Exception) -> JSONResponse:
         return api_failure(
             400, "BadDocument", str(error), "nothing was changed; fix the key named and send it again"
         )
+    if isinstance(error, UnknownRoleRuleError | UnknownSmartGroupError):
+        return api_failure(404, "NotFound", str(error), "GET role-rules or smart-groups lists them")
+    if isinstance(error, RoleRuleError | SmartGroupError):
+        return api_failure(400, "BadRule", str(error), "fix the value named and send it again")
     if isinstance(error, TokenError):
         return api_failure(400, "BadToken", str(error), "GET the api-tokens route of the realm lists them")
     return api_failure(400, "BadRequest", str(error), "fix the request and send it again")

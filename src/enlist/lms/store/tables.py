@@ -167,3 +167,35 @@ sync_log = sa.Table(
     sa.Index(None, "tenant_id", "resource_id", "at"),
     sa.Index(None, "tenant_id", "status", "at"),
 )
+
+# Migration 0010 (issue 14): which IdP group grants which portal role. `group_name_ci` is the
+# group named as the client sends it, case-folded: it is compared with a group's display_name_ci,
+# and `group_name` with its external_id, so a rule may come before its group.
+role_rules = sa.Table(
+    "role_rules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("group_name", sa.String(512), nullable=False),
+    sa.Column("group_name_ci", sa.String(512), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    # "" for the roles that are not per department, so the unique index below sees every rule.
+    sa.Column("department_id", Id, nullable=False, server_default=""),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(None, "tenant_id", "group_name_ci", "role", "department_id", unique=True),
+    sa.Index(None, "tenant_id", "group_name"),
+)
+
+# Migration 0010: a smart group is a SCIM filter on users, stored as its text; its members are
+# the users the filter selects now (enlist.lms.store.smart_groups).
+smart_groups = sa.Table(
+    "smart_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("name_ci", sa.String(256), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index(None, "tenant_id", "name_ci", unique=True),
+)

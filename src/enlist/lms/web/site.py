@@ -18,7 +18,7 @@ from enlist.lms.api.runtime import portal_of
 from enlist.lms.domain.department_rule import shown_path
 from enlist.lms.store.admin_views import COUNT_CAP
 from enlist.lms.store.tables import tenants as tenant_table
-from enlist.lms.web import directory, log, sync, tenants, users, values
+from enlist.lms.web import directory, log, roles, sync, tenants, users, values
 from enlist.lms.web.common import tenant_page
 from enlist.plural import plural
 from enlist.web.pages import ADMIN_PREFIX, NavItem, Site
@@ -41,6 +41,7 @@ def _nav(request: Request) -> list[NavItem]:
             NavItem("Departments", base + "/departments"),
             NavItem("Groups", base + "/groups"),
             NavItem("Sync log", base + "/log"),
+            NavItem("Roles", base + "/roles"),
         ]
     return items
 
@@ -99,4 +100,14 @@ def routes(site: Site) -> list[BaseRoute]:
         Route(TENANT + "/log", tenant_page(log.log_list), methods=get),
         Route(TENANT + "/log/export", tenant_page(log.log_export), methods=get),
         Route(TENANT + "/log/{entry_id:int}", tenant_page(log.log_detail), methods=get),
+        # Roles and smart groups (issue 14)
+        Route(TENANT + "/roles", tenant_page(roles.roles_page), methods=get),
+        Route(TENANT + "/roles/rules", tenant_page(roles.add_rule, write=True), methods=post),
+        Route(TENANT + "/roles/rules/remove", tenant_page(roles.remove_rule, write=True), methods=post),
+        Route(TENANT + "/roles/smart-groups", tenant_page(roles.add_smart_group, write=True), methods=post),
+        Route(
+            TENANT + "/roles/smart-groups/remove",
+            tenant_page(roles.remove_smart_group, write=True),
+            methods=post,
+        ),
     ]

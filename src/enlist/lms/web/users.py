@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from starlette.responses import Response
 
+from enlist.lms import role_operations
 from enlist.lms.domain.changes import flatten
 from enlist.lms.domain.users import STATUSES, pending_manager
 from enlist.lms.store import synclog
@@ -58,6 +59,7 @@ async def user_page(ctx: TenantContext) -> Response:
     history = await log_page(
         ctx.conn, ctx.tenant.id, synclog.LogQuery(resource_id=user.id), None, size=HISTORY_SHOWN
     )
+    access = await role_operations.access_of(ctx.conn, ctx.tenant, user.id)
     # A pending manager is shown once, as unresolved, not also among the profile's attributes.
     profile = [(a, readable(v)) for a, v in sorted(flatten(user.doc).items()) if a != "manager"]
     return ctx.render(
@@ -69,4 +71,5 @@ async def user_page(ctx: TenantContext) -> Response:
         groups=member_of,
         history=history,
         people=await user_names(ctx.conn, ctx.tenant.id, member_ids(history.items)),
+        access=access,
     )
