@@ -108,10 +108,10 @@ def test_walk_the_setup_guide_from_token_to_paused_provisioning(
     page.get_by_role("link", name="Provisioning", exact=True).click()
     page.get_by_role("button", name="Connect your application").click()
     page.get_by_label("Tenant URL").fill(tenant_url)
-    page.get_by_label("Secret token").fill("enl_wrong_token")
+    page.get_by_label("Secret token", exact=True).fill("enl_wrong_token")
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#connection-result")).to_contain_text("Unauthorized")
-    page.get_by_label("Secret token").fill(secret_token)
+    page.get_by_label("Secret token", exact=True).fill(secret_token)
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#connection-result")).to_contain_text(
         "the supplied credentials are authorized", ignore_case=True
@@ -122,7 +122,7 @@ def test_walk_the_setup_guide_from_token_to_paused_provisioning(
     page.get_by_role("button", name="Create", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("passed Test connection")
     expect(page.get_by_label("Tenant URL")).to_have_value(tenant_url)
-    expect(page.get_by_label("Secret token")).to_have_value("")  # write-only: never shown back
+    expect(page.get_by_label("Secret token", exact=True)).to_have_value("")  # write-only: never shown back
     assert secret_token not in page.content()
 
     # Manage > Users and groups → Add user/group → None Selected → Select → Assign.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from enlist.provisioning.web.charts import bars, cycle_chart
 
 
@@ -72,7 +74,21 @@ def test_every_axis_label_is_unique_whatever_the_cycle_times() -> None:
         assert len(labels) == len(set(labels)), labels
 
 
-def test_the_scale_is_logarithmic_with_a_tick_per_power_of_ten() -> None:
-    svg = str(cycle_chart([cycle("2026-11-27T10:40:00+00:00", created=2500)]))
-    ticks = re.findall(r'<text x="\d+" y="[\d.]+" text-anchor="end">([\d,]+)</text>', svg)
-    assert ticks == ["0", "1", "10", "100", "1,000"]
+@pytest.mark.parametrize(
+    ("biggest", "ticks"),
+    [
+        (1, ["0", "1"]),
+        (8, ["0", "1", "10"]),
+        (10, ["0", "1", "10"]),
+        (2500, ["0", "1", "10", "100", "1,000", "10,000"]),
+    ],
+)
+def test_the_scale_is_logarithmic_with_a_tick_per_power_of_ten_up_to_one_above_the_biggest_bar(
+    biggest: int, ticks: list[str]
+) -> None:
+    svg = str(cycle_chart([cycle("2026-11-27T10:40:00+00:00", created=biggest)]))
+    found = re.findall(r'<text x="\d+" y="([\d.]+)" text-anchor="end">([\d,]+)</text>', svg)
+    assert [label for _, label in found] == ticks
+    bar_top = float(re.findall(r'<rect class="changed" x="[\d.]+" y="([\d.]+)"', svg)[0])
+    top_tick = float(found[-1][0]) - 4  # a label sits 4 px below its gridline
+    assert bar_top >= top_tick - 0.1  # no bar rises above the top labelled gridline

@@ -92,7 +92,9 @@ def cycle_chart(cycles: Sequence[Mapping[str, Any]], *, chart_id: str = "cycles-
     data = bars(cycles)
     if not data:
         return Markup('<p class="empty">No cycle has run yet.</p>')
-    top = max(1, *(max(b.changed, b.failed) for b in data))
+    # The scale ends at the power of ten at or above the biggest bar, so the top gridline is
+    # labelled and every bar can be read against a tick (a bar of 8 under a lone "1" could not).
+    top = 10 ** math.ceil(math.log10(max(1, *(max(b.changed, b.failed) for b in data))))
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     slot = plot_w / len(data)
     bar_w = max(2.0, min(24.0, slot / 2 - 4))
