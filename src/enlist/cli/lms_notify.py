@@ -3,13 +3,12 @@ which delivers what is due now (what `serve` does every few seconds)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from enlist.cli.output import emit_json, fail
+from enlist.cli.output import emit_json, fail, show_sent, show_test_deliveries
 
 if TYPE_CHECKING:
     from enlist.lms.api.runtime import Portal
@@ -95,14 +94,7 @@ def test(tenant: str, as_json: bool) -> None:
             found = await tenant_store.get_tenant(conn, tenant)
         return [o.to_json() for o in await send_test(portal, found)]
 
-    outcomes = _run(work)
-    if as_json:
-        emit_json({"tenant": tenant, "deliveries": outcomes})
-    else:
-        for o in outcomes:
-            click.echo(f"{o['channel']} to {o['destination']}: {o['status']} ({o['detail']})")
-    if any(o["status"] != "sent" for o in outcomes):
-        sys.exit(1)
+    show_test_deliveries(_run(work), as_json, {"tenant": tenant})
 
 
 @notify.command("send")
@@ -114,11 +106,7 @@ def send(as_json: bool) -> None:
     async def work(portal: Portal) -> list[dict[str, Any]]:
         return [o.to_json() for o in await send_due(portal.db, portal.settings)]
 
-    outcomes = _run(work)
-    if as_json:
-        emit_json({"deliveries": outcomes})
-    else:
-        click.echo(f"{sum(o['status'] == 'sent' for o in outcomes)} of {len(outcomes)} delivered")
+    show_sent(_run(work), as_json)
 
 
 @notify.command("reseal-secrets")

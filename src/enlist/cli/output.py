@@ -28,3 +28,23 @@ log_format_option = click.option(
     help="Log lines on stderr: one JSON object each, or text [default: ENLIST_LOG_FORMAT, else text on a "
     "terminal and JSON otherwise].",
 )
+
+
+def show_test_deliveries(outcomes: list[dict[str, Any]], as_json: bool, owner: dict[str, str]) -> None:
+    """`notify test` of either service: each delivery (as JSON with `owner`, e.g. the
+    application or tenant, and `deliveries`), exiting 1 when one was not sent."""
+    if as_json:
+        emit_json({**owner, "deliveries": outcomes})
+    else:
+        for o in outcomes:
+            click.echo(f"{o['channel']} to {o['destination']}: {o['status']} ({o['detail']})")
+    if any(o["status"] != "sent" for o in outcomes):
+        sys.exit(1)
+
+
+def show_sent(outcomes: list[dict[str, Any]], as_json: bool) -> None:
+    """`notify send` of either service: what was delivered now."""
+    if as_json:
+        emit_json({"deliveries": outcomes})
+    else:
+        click.echo(f"{sum(o['status'] == 'sent' for o in outcomes)} of {len(outcomes)} delivered")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from enlist.cli.output import emit_json
+from enlist.cli.output import emit_json, show_sent, show_test_deliveries
 from enlist.cli.provisioning_common import run
 
 if TYPE_CHECKING:
@@ -33,14 +33,7 @@ def test(name: str, as_json: bool) -> None:
             found = await app_store.get_app(conn, name)
         return [o.to_json() for o in await send_test(service, found)]
 
-    outcomes = run(work)
-    if as_json:
-        emit_json({"application": name, "deliveries": outcomes})
-    else:
-        for o in outcomes:
-            click.echo(f"{o['channel']} to {o['destination']}: {o['status']} ({o['detail']})")
-    if any(o["status"] != "sent" for o in outcomes):
-        sys.exit(1)
+    show_test_deliveries(run(work), as_json, {"application": name})
 
 
 @notify.command("send")
@@ -52,11 +45,7 @@ def send(as_json: bool) -> None:
     async def work(service: Service) -> list[dict[str, Any]]:
         return [o.to_json() for o in await send_due(service)]
 
-    outcomes = run(work)
-    if as_json:
-        emit_json({"deliveries": outcomes})
-    else:
-        click.echo(f"{sum(o['status'] == 'sent' for o in outcomes)} of {len(outcomes)} delivered")
+    show_sent(run(work), as_json)
 
 
 @notify.command("list")
