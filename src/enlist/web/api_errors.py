@@ -45,3 +45,21 @@ def api_refusal(status: int, text: str, hint: str, headers: dict[str, str] | Non
 
 def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
+
+
+# The shape above as OpenAPI describes it, for both services' descriptions.
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "hint"],
+            "properties": {
+                "code": {"type": "string", "description": "A stable name for the kind of error."},
+                "message": {"type": "string", "description": "What went wrong."},
+                "hint": {"type": "string", "description": "What to do about it."},
+            },
+        }
+    },
+}

@@ -22,25 +22,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from enlist.lms.api.endpoints import Call, api_endpoint
+from enlist.web.api_errors import ERROR_SCHEMA
 
 DESCRIPTION = Path(__file__).with_name("openapi.json")
 API_PREFIX = "/api/"
-
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "hint"],
-            "properties": {
-                "code": {"type": "string", "description": "A stable name for the kind of error."},
-                "message": {"type": "string", "description": "What went wrong."},
-                "hint": {"type": "string", "description": "What to do about it."},
-            },
-        }
-    },
-}
 
 
 def _path_parameter(name: str, description: str) -> dict[str, Any]:
@@ -65,7 +50,7 @@ BASE: dict[str, Any] = {
     "security": [{"bearer": []}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": _ERROR},
+        "schemas": {"Error": ERROR_SCHEMA},
         "responses": {
             "Error": {
                 "description": "The request was refused; nothing was changed.",

@@ -15,24 +15,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from enlist.api_tokens.door import requires
+from enlist.web.api_errors import ERROR_SCHEMA
 
 API_PREFIX = "/api/"
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "hint"],
-            "properties": {
-                "code": {"type": "string", "description": "A stable name for the kind of error."},
-                "message": {"type": "string", "description": "What went wrong."},
-                "hint": {"type": "string", "description": "What to do about it."},
-            },
-        }
-    },
-}
 
 BASE: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -45,7 +31,7 @@ BASE: dict[str, Any] = {
     "security": [{"bearer": []}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": _ERROR},
+        "schemas": {"Error": ERROR_SCHEMA},
         "responses": {
             "Error": {
                 "description": "The request was refused; nothing was changed.",
