@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from enlist.lms import api_tokens
-from enlist.lms.api import admin, departments, openapi, roles, scim, tenants, tokens
+from enlist.lms.api import admin, departments, notifications, openapi, roles, scim, tenants, tokens
 from enlist.lms.api.errors import api_failure_of_status
 from enlist.lms.api.responses import scim_error_response
 from enlist.lms.api.runtime import Portal, open_portal
@@ -157,6 +157,7 @@ def create_app(settings: Settings, portal: Portal | None = None) -> Starlette:
         *tenants.routes(),
         *departments.routes(),
         *roles.routes(),
+        *notifications.routes(),
         *tokens.routes(),
         metrics_route(lms_gauges),
         *admin_pages.routes(site),

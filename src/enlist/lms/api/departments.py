@@ -1,4 +1,4 @@
-"""The API's departments: the tree, create, move, as `enlist lms department list|create|move`
+"""The API's departments: the tree, create, move, remove, as `enlist lms department list|create|move|remove`
 has them (the same `operations` functions). A department is named by its id or its name."""
 
 from __future__ import annotations
@@ -66,10 +66,27 @@ async def move_department(call: Call) -> Response:
     return JSONResponse({"id": moved.id, "name": moved.name, "parent_id": under.id})
 
 
+@api_endpoint("write")
+async def remove_department(call: Call) -> Response:
+    """---
+    summary: Remove a department (`department remove`); its people and sub-departments move up.
+    parameters:
+      - {$ref: "#/components/parameters/tenant"}
+      - {$ref: "#/components/parameters/department"}
+    responses:
+      "200": {description: "{id, name, moved}: the department removed and how many people moved up."}
+      "4XX": {$ref: "#/components/responses/Error"}
+    """
+    department = call.request.path_params["department"]
+    removed, moved = await operations.remove_department(call.conn, call.the_tenant, department)
+    return JSONResponse({"id": removed.id, "name": removed.name, "moved": moved})
+
+
 def routes() -> list[BaseRoute]:
     base = "/api/v1/tenants/{tenant}/departments"
     return [
         Route(base, department_tree, methods=["GET"]),
         Route(base, create_department, methods=["POST"]),
         Route(f"{base}/{{department}}/move", move_department, methods=["POST"]),
+        Route(f"{base}/{{department}}", remove_department, methods=["DELETE"]),
     ]

@@ -94,12 +94,14 @@ def _no_api_token(request: Request) -> Response:
 
 
 def api_endpoint(
-    scope: Scope, *, per_tenant: bool = True, new_tenant: bool = False
+    scope: Scope, *, per_tenant: bool = True, new_tenant: bool = False, reads_only: bool = False
 ) -> Callable[[Handler], Endpoint]:
     """The route for `handler`: `requires(scope)`, then the checks of the module docstring.
     `per_tenant`: the path has `{tenant}` (else the route is the whole portal's, and the door
     refuses a token limited to one tenant); an unknown tenant is a 404 unless `new_tenant`
-    (the route may create it: `Call.tenant` is then None)."""
+    (the route may create it: `Call.tenant` is then None). `reads_only`: the call's transaction
+    only reads, whatever the scope, because the operation the handler calls opens its own
+    write transactions (the notification operations, shared with the CLI, do)."""
 
     def wrap(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -114,7 +116,8 @@ def api_endpoint(
             except ValueError as error:
                 return bad_body(str(error))
             try:
-                async with portal.db.write() if scope == "write" else portal.db.read() as conn:
+                writes = scope == "write" and not reads_only
+                async with portal.db.write() if writes else portal.db.read() as conn:
                     tenant = None
                     if per_tenant:
                         slug = request.path_params["tenant"]
