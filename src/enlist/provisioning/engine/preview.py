@@ -20,7 +20,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -35,7 +35,6 @@ from enlist.provisioning.engine.ports import SourceReadError
 from enlist.provisioning.engine.runner import (
     CycleBusyError,
     claim,
-    refuse_if_paused,
     release,
     target_for,
     work_for,
@@ -186,16 +185,19 @@ async def items_of_cycle(conn: AsyncConnection, app_id: int, cycle_id: str) -> l
     return items
 
 
-async def preview_cycle(service: Service, app: App, *, target: Any = None) -> Preview:
+async def preview_cycle(service: Service, app: App, *, initial: bool = False, target: Any = None) -> Preview:
     """Plan the next cycle of `app` without sending a write or keeping a change (module
-    docstring). `CycleBusyError` while a cycle holds the lease; `AppPausedError` when paused."""
+    docstring); with `initial`, an initial cycle (everything evaluated, as after Restart).
+    `CycleBusyError` while a cycle holds the lease. A paused application may be previewed: a
+    preview sends nothing, and says what the cycle would do once provisioning is started."""
     owner = owner_id()
     if not await claim(service, app, owner):
         raise CycleBusyError(f"a cycle of {app.name} is running; preview when it ends")
     try:
         async with service.db.read() as conn:
             app = await app_store.get_app_by_id(conn, app.id)
-        refuse_if_paused(app)
+        if initial:
+            app = replace(app, watermark=None)
         if target is not None:
             return await _planned(service, app, WithheldWrites(target))
         async with target_for(service, app) as fresh:
@@ -236,3 +238,17 @@ async def _planned(service: Service, app: App, target: WithheldWrites) -> Previe
         result.error = f"the source could not be read, nothing would be deprovisioned: {error}"
     result.target_reads, result.writes_withheld = target.reads, target.withheld
     return result
+
+
+CSV_COLUMNS = ("object", "kind", "action", "status", "attribute", "old", "new")
+
+
+def csv_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`Preview.items` as rows of `CSV_COLUMNS`: one per planned attribute change (one for an
+    item without changes)."""
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        base = {k: item[k] for k in ("object", "kind", "action", "status")}
+        changes = item["changes"] or {"": {"old": None, "new": None}}
+        rows.extend({**base, "attribute": a, "old": c["old"], "new": c["new"]} for a, c in changes.items())
+    return rows
