@@ -1,4 +1,6 @@
-"""Preview runs the next cycle's planning and sends nothing: across the scenario suite, its counts
+"""Preview runs the next cycle's planning and sends nothing: across the scenario suite (initial
+cycle; creates, an attribute change, membership adds and removes; a group leaving scope; a
+person soft-deleted, disabled; without `active`, deleted; past the threshold, staged) its counts
 and items equal those of the real cycle that follows it, compared item by item, and the portal's
 objects and every provisioning table are the same before and after it (ADR 0038)."""
 
@@ -6,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from enlist.db.leases import owner_id
 from enlist.lms.api.runtime import Portal
+from enlist.provisioning import operations
 from enlist.provisioning.engine.preview import Preview, items_of_cycle, preview_cycle
+from enlist.provisioning.engine.runner import CycleBusyError, claim
 from enlist.provisioning.engine.summary import COUNTS, CycleSummary
 from enlist.provisioning.service import Service
 from enlist.provisioning.store import apps as app_store
@@ -86,6 +92,23 @@ async def test_a_preview_lists_exactly_what_the_following_cycle_does_and_changes
     assert summary.counts["disabled"] >= 1, summary
     assert any(i["action"] == "disable" for i in left.items)
 
+    # A person soft-deleted in the directory is disabled: the mappings have `active`.
+    people["users"] = [u for u in people["users"] if u["userPrincipalName"] != upn(2)]
+    people["groups"][0]["members"].remove(upn(2))
+    await h.load(people, replace=True)
+    gone, summary = await preview_then_cycle(h)
+    assert summary.counts["disabled"] == 1, summary
+    assert [i["object"] for i in gone.items if i["action"] == "disable"] == [upn(2)]
+
+    # Without an `active` mapping (the app's choice), a person leaving is deleted instead.
+    await operations.unmap(h.service, await h.app(), "user", "active")
+    people["users"] = [u for u in people["users"] if u["userPrincipalName"] != upn(3)]
+    people["groups"][0]["members"].remove(upn(3))
+    await h.load(people, replace=True)
+    deleted, summary = await preview_then_cycle(h)
+    assert summary.counts["deleted"] == 1, summary
+    assert [i["object"] for i in deleted.items if i["action"] == "delete"] == [upn(3)]
+
     # Past the deletion threshold: the removals are staged, in the preview as in the cycle.
     await set_settings(h, deletion_threshold=2)
     await unassign_groups(h, "Alpha")
@@ -93,3 +116,19 @@ async def test_a_preview_lists_exactly_what_the_following_cycle_does_and_changes
     assert summary.counts["staged"] >= 2, summary
     assert staged.counts["disabled"] == 0
     assert staged.counts["deleted"] == 0
+
+
+async def test_a_preview_is_refused_while_a_cycle_holds_the_lease_and_changes_nothing(
+    portal: Portal, service: Service
+) -> None:
+    h = await harness(portal, service)
+    await h.load(company(3, {"Alpha": range(3)}))
+    await assign_groups(h, "Alpha")
+    holder = owner_id()
+    assert await claim(h.service, await h.app(), holder)
+    tables = await provisioning_tables(h)
+    async with h.target("rfc") as client:
+        with pytest.raises(CycleBusyError):
+            await preview_cycle(h.service, await h.app(), target=client)
+    assert await provisioning_tables(h) == tables
+    assert await portal_state(h) == ({}, {})
