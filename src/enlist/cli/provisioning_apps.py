@@ -339,6 +339,62 @@ def sync(name: str, as_json: bool) -> None:
         click.echo(f"{result['kind']} cycle {result['status']} in {result['duration_s']} s: {counts}")
 
 
+@app.command("preview")
+@click.argument("name")
+@click.option("--initial", is_flag=True, help="Preview an initial cycle (everything, as after Restart).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--format", "file_format", type=click.Choice(["text", "json", "csv"]), default="text")
+def preview(name: str, initial: bool, as_json: bool, file_format: str) -> None:
+    """Show what the next cycle would do, sending nothing to the target and keeping nothing: its
+    counts and each planned change with old and new values. Matching reads the target."""
+    from enlist.provisioning import operations  # noqa: PLC0415
+    from enlist.provisioning.store import apps as app_store  # noqa: PLC0415
+
+    async def work(service: Service) -> dict[str, Any]:
+        async with service.db.read() as conn:
+            found = await app_store.get_app(conn, name)
+        if not found.connected:
+            fail(
+                f"{found.name} is not connected",
+                "enlist provisioning app connect NAME --tenant-url … --secret-token …",
+            )
+        return await operations.preview(service, found.name, initial=initial)
+
+    result = run(work)
+    if as_json or file_format == "json":
+        emit_json(result)
+    elif file_format == "csv":
+        _echo_preview_csv(result)
+    else:
+        _echo_preview(result)
+
+
+def _echo_preview(result: dict[str, Any]) -> None:
+    keys = ("created", "updated", "disabled", "deleted", "skipped", "failed", "staged")
+    counts = ", ".join(f"{k} {result[k]}" for k in keys)
+    click.echo(f"Preview of the next {result['kind']} cycle ({result['status']}), nothing sent: {counts}")
+    if result["error"]:
+        click.echo(f"error: {result['error']}")
+    click.echo(
+        f"Read the target {result['target_reads']} time(s), where the cycle would (Test connection, "
+        f"matching); {result['writes_withheld']} write(s) withheld."
+    )
+    for item in result["items"]:
+        click.echo(f"  {item['action']:<12} {item['kind']:<5} {item['object']}")
+        for attribute, change in item["changes"].items():
+            click.echo(f"      {attribute}: {change['old']!r} -> {change['new']!r}")
+
+
+def _echo_preview_csv(result: dict[str, Any]) -> None:
+    import csv  # noqa: PLC0415
+
+    from enlist.provisioning.engine.preview import CSV_COLUMNS, csv_rows  # noqa: PLC0415
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(result["items"]))
+
+
 @app.command("provision-on-demand")
 @click.argument("name")
 @click.option("--user", "upn", required=True, help="The user's userPrincipalName.")

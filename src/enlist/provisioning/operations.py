@@ -348,3 +348,14 @@ async def log_records(service: Service, name: str, wanted: Any, limit: int) -> l
             if limit and len(records) >= limit:
                 break
         return records
+
+
+async def preview(service: Service, name: str, *, initial: bool = False) -> dict[str, Any]:
+    """What the next cycle of the application `name` would do, nothing sent nor kept (ADR 0038):
+    `app sync --json`'s counts, `reads_target`, `items`. Refused (`CycleBusyError`) while a
+    cycle of it runs."""
+    from enlist.provisioning.engine.preview import preview_cycle  # noqa: PLC0415 (the engine, on use)
+
+    async with service.db.read() as conn:
+        found = await app_store.get_app(conn, name)
+    return (await preview_cycle(service, found, initial=initial)).to_json()

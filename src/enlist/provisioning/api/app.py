@@ -28,6 +28,7 @@ from enlist.provisioning.api import (
     job_routes,
     jobs,
     more_writes,
+    preview_routes,
     source_adds,
 )
 from enlist.provisioning.api import sources as source_writes
@@ -183,6 +184,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         *app_config.routes(),
         *more_writes.routes(),
         *job_routes.routes(),
+        *preview_routes.routes(),
         Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),

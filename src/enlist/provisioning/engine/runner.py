@@ -406,3 +406,9 @@ async def _finish(
             .where(cycles.c.id == summary.cycle_id)
             .values(status=summary.status, finished_at=moment, counts=summary.to_json(), error=summary.error)
         )
+
+
+async def work_for(service: Service, app: App, source: Source) -> tuple[Work, dict[str, set[str]]]:
+    """What the next cycle of `app` looks at (and the pending assignments it takes): the very
+    same choice `run_cycle` makes, for a preview (`enlist.provisioning.engine.preview`)."""
+    return await _work(service, app, source)
