@@ -56,6 +56,7 @@ API_OF: dict[str, tuple[str, str]] = {
     "app export": ("GET", "/api/v1/apps/{name}/document"),
     "app import": ("PUT", "/api/v1/apps/{name}/document"),
     "app import-entra-schema": ("POST", "/api/v1/apps/{name}/import-entra-schema"),
+    "app preview": ("POST", "/api/v1/apps/{name}/preview"),
     "source add": ("POST", "/api/v1/sources"),
     "source set": ("PATCH", "/api/v1/sources/{source}/settings"),
     "source pause": ("POST", "/api/v1/sources/{source}/pause"),
