@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.api_tokens.model import TokenError
+from enlist.db.rows import now
 from enlist.document_shape import DocumentError
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import DEPARTMENT_RULE_KEYS, MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
 from enlist.lms.domain.roles import RoleRuleError
 from enlist.lms.domain.smart_groups import SmartGroupError
 from enlist.lms.domain.tenants import Tenant, TenantNameError
+from enlist.lms.notify.alerts import seat_limit_set
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.department_rule import log_moves, place_by_rule
@@ -90,9 +92,12 @@ def placement_changed(before: TenantPolicy, after: TenantPolicy) -> bool:
 async def set_policy(conn: AsyncConnection, tenant: Tenant, changes: Mapping[str, str]) -> PolicySaved:
     """`tenant set NAME KEY=VALUE…` / the settings form: validated as a whole before anything is
     written (`PolicyError` names the key); when a placement policy's value changes, every
-    member is placed again under the new rule (naming a key with its current value does not)."""
+    member is placed again under the new rule (naming a key with its current value does not).
+    A new `seat_limit` raises or clears the seat-limit alert in the same transaction."""
     updated = tenant.policy.with_changes(dict(changes))
     saved = await tenant_store.save_policy(conn, tenant, updated)
+    if updated.seat_limit != tenant.policy.seat_limit:
+        await seat_limit_set(conn, saved, now())
     changed = placement_changed(tenant.policy, updated)
     if not changed:
         return PolicySaved(saved, 0, changed)

@@ -23,7 +23,13 @@ from enlist.lms.api_tokens import api_tokens
 from enlist.lms.domain.tenants import Tenant
 from tests.live import portal_on_loopback
 
-PATH_VALUES = {"tenant": "acme", "name": "no-such-token", "department": "acme", "rule": "1", "user": "no-such-user"}
+PATH_VALUES = {
+    "tenant": "acme",
+    "name": "no-such-token",
+    "department": "acme",
+    "rule": "1",
+    "user": "no-such-user",
+}
 """A value for each path parameter of the portal's /api routes (a test fails on a new one)."""
 
 
