@@ -34,8 +34,6 @@ from enlist.lms.store.department_rule import log_moves, place_by_rule
 from enlist.lms.store.departments import leave_rule_departments, place_everyone
 
 if TYPE_CHECKING:  # loaded by the few operations that need them (the CLI imports this module)
-    from enlist.api_tokens.model import Scope
-    from enlist.api_tokens.store import Minted as MintedApiToken
     from enlist.lms.policy_document import PolicyImport
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
@@ -196,30 +194,6 @@ async def import_policies(
 
     document = read_policy_document(data)
     return await import_policy_document(conn, document, pepper, dry_run=dry_run)
-
-
-async def create_api_token(
-    conn: AsyncConnection,
-    tenant: Tenant | None,
-    pepper: tk.Pepper,
-    *,
-    name: str,
-    scope: Scope,
-    expires: str | None,
-) -> MintedApiToken:
-    """`api-token create [--tenant]` / `POST …/api-tokens`: a token limited to `tenant` (None:
-    the whole portal), shown once; `TokenError` for a bad name or expiry, or a live namesake."""
-    from enlist.api_tokens import store  # noqa: PLC0415 (only the token operations load it)
-    from enlist.api_tokens.model import parse_expiry, parse_name  # noqa: PLC0415
-    from enlist.db.rows import now  # noqa: PLC0415
-    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
-
-    checked = parse_name(name)
-    expires_at = parse_expiry(expires, now())
-    tenant_id = tenant.id if tenant else None
-    return await store.create(
-        conn, api_tokens, pepper, name=checked, scope=scope, expires_at=expires_at, tenant_id=tenant_id
-    )
 
 
 async def list_api_tokens(conn: AsyncConnection, tenant: Tenant | None) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from enlist.provisioning.api import (
     jobs,
     more_writes,
     source_adds,
+    token_routes,
 )
 from enlist.provisioning.api import sources as source_writes
 from enlist.provisioning.api.errors import (
@@ -183,6 +184,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         *app_config.routes(),
         *more_writes.routes(),
         *job_routes.routes(),
+        *token_routes.routes(),
         Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),
