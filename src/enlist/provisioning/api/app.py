@@ -29,9 +29,9 @@ from enlist.provisioning.api import (
     jobs,
     more_writes,
     source_adds,
-    token_routes,
 )
 from enlist.provisioning.api import sources as source_writes
+from enlist.provisioning.api import token_routes as api_token_routes
 from enlist.provisioning.api.errors import (
     ApiUnstorablePaths,
     bad_parameter_error,
@@ -177,6 +177,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
+        *api_token_routes.routes(),
         *app_writes.routes(),
         *assignments.routes(),
         *source_writes.routes(),
@@ -184,7 +185,6 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         *app_config.routes(),
         *more_writes.routes(),
         *job_routes.routes(),
-        *token_routes.routes(),
         Route("/api/openapi.json", openapi_json),
         *push_routes.routes(),
         metrics_route(provisioning_gauges),
