@@ -20,20 +20,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enlist.api_tokens.model import TokenError
+from enlist.db.rows import now
 from enlist.document_shape import DocumentError
 from enlist.lms.domain import tokens as tk
 from enlist.lms.domain.policy import DEPARTMENT_RULE_KEYS, MAX_OVERLAP_HOURS, PolicyError, TenantPolicy
 from enlist.lms.domain.roles import RoleRuleError
 from enlist.lms.domain.smart_groups import SmartGroupError
 from enlist.lms.domain.tenants import Tenant, TenantNameError
+from enlist.lms.notify.alerts import seat_limit_set
 from enlist.lms.store import department_tree as tree_store
 from enlist.lms.store import tenants as tenant_store
 from enlist.lms.store.department_rule import log_moves, place_by_rule
 from enlist.lms.store.departments import leave_rule_departments, place_everyone
 
 if TYPE_CHECKING:  # loaded by the few operations that need them (the CLI imports this module)
-    from enlist.api_tokens.model import Scope
-    from enlist.api_tokens.store import Minted as MintedApiToken
     from enlist.lms.policy_document import PolicyImport
 
 # The errors an admin causes and can fix: a front end shows their message, never a traceback.
@@ -90,9 +90,12 @@ def placement_changed(before: TenantPolicy, after: TenantPolicy) -> bool:
 async def set_policy(conn: AsyncConnection, tenant: Tenant, changes: Mapping[str, str]) -> PolicySaved:
     """`tenant set NAME KEY=VALUE…` / the settings form: validated as a whole before anything is
     written (`PolicyError` names the key); when a placement policy's value changes, every
-    member is placed again under the new rule (naming a key with its current value does not)."""
+    member is placed again under the new rule (naming a key with its current value does not).
+    A new `seat_limit` raises or clears the seat-limit alert in the same transaction."""
     updated = tenant.policy.with_changes(dict(changes))
     saved = await tenant_store.save_policy(conn, tenant, updated)
+    if updated.seat_limit != tenant.policy.seat_limit:
+        await seat_limit_set(conn, saved, now())
     changed = placement_changed(tenant.policy, updated)
     if not changed:
         return PolicySaved(saved, 0, changed)
@@ -191,30 +194,6 @@ async def import_policies(
 
     document = read_policy_document(data)
     return await import_policy_document(conn, document, pepper, dry_run=dry_run)
-
-
-async def create_api_token(
-    conn: AsyncConnection,
-    tenant: Tenant | None,
-    pepper: tk.Pepper,
-    *,
-    name: str,
-    scope: Scope,
-    expires: str | None,
-) -> MintedApiToken:
-    """`api-token create [--tenant]` / `POST …/api-tokens`: a token limited to `tenant` (None:
-    the whole portal), shown once; `TokenError` for a bad name or expiry, or a live namesake."""
-    from enlist.api_tokens import store  # noqa: PLC0415 (only the token operations load it)
-    from enlist.api_tokens.model import parse_expiry, parse_name  # noqa: PLC0415
-    from enlist.db.rows import now  # noqa: PLC0415
-    from enlist.lms.api_tokens import api_tokens  # noqa: PLC0415
-
-    checked = parse_name(name)
-    expires_at = parse_expiry(expires, now())
-    tenant_id = tenant.id if tenant else None
-    return await store.create(
-        conn, api_tokens, pepper, name=checked, scope=scope, expires_at=expires_at, tenant_id=tenant_id
-    )
 
 
 async def list_api_tokens(conn: AsyncConnection, tenant: Tenant | None) -> list[dict[str, Any]]:

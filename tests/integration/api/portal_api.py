@@ -1,6 +1,6 @@
 """The portal served over real HTTP on loopback, two tenants (acme, globex) with a Secret
-token each, and API tokens of every kind the door tells apart, minted through the same
-operation the CLI and the API use."""
+token each, and API tokens of every kind the door tells apart, minted through the store
+function `enlist lms api-token create` calls (no route mints one)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx2
 import pytest
 from starlette.routing import Route
 
+from enlist.api_tokens import store as token_store
 from enlist.api_tokens.model import Scope
 from enlist.db.rows import now
 from enlist.lms import operations
@@ -55,13 +56,14 @@ class PortalApi:
 
     async def mint(self, name: str, scope: Scope, tenant: str | None = None) -> str:
         async with self.portal.db.write() as conn:
-            minted = await operations.create_api_token(
+            minted = await token_store.create(
                 conn,
-                self.tenants[tenant] if tenant else None,
+                api_tokens,
                 self.portal.peppers.current,
                 name=name,
                 scope=scope,
-                expires=None,
+                expires_at=None,
+                tenant_id=self.tenants[tenant].id if tenant else None,
             )
         return minted.token
 

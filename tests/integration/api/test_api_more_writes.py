@@ -70,6 +70,7 @@ API_OF: dict[str, tuple[str, str]] = {
     "logs": ("GET", "/api/v1/apps/{name}/logs/export"),
     "notify test": ("POST", "/api/v1/apps/{name}/notify/test"),
     "notify send": ("POST", "/api/v1/notifications/send"),
+    "api-token revoke": ("DELETE", "/api/v1/api-tokens/{name}"),
 }
 CLI_ONLY = {
     "serve": "runs the service itself",
@@ -77,8 +78,7 @@ CLI_ONLY = {
     "admin create": "admin accounts: a token must not mint sign-ins to the pages",
     "admin delete": "admin accounts (as above)",
     "admin set-password": "admin accounts (as above)",
-    "api-token create": "a token must not mint tokens (ADR 0030)",
-    "api-token revoke": "tokens are managed where they are minted (ADR 0030)",
+    "api-token create": "a person mints tokens: a leaked one could mint its successor before it is revoked (ADR 0030)",
     "notify seal-password": "prints a value for the environment; writes nothing",
 }
 READS = {

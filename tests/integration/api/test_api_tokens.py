@@ -21,6 +21,8 @@ PATH_VALUES = {
     "target": "displayName",
     "source": "no-such-source",
     "department": "acme",
+    "rule": "1",
+    "user": "no-such-user",
 }
 """A value for each path parameter the /api routes take (an existing tenant, application)."""
 
@@ -166,6 +168,21 @@ async def test_every_api_route_declares_a_scope_and_refuses_missing_revoked_expi
             for refused in (answers["revoked"], answers["expired"]):
                 body = refused.json()
                 assert body.get("error"), body  # the API's own error shape (the same on both services)
+
+
+async def test_no_api_route_of_either_service_mints_an_api_token(side: Side, service: Service) -> None:
+    """The class: every /api route, every method, called by a write token with a body asking for
+    a token; the service's tokens are still only the one a person minted (ADR 0030, updated)."""
+    writer = (await create_token(service, side, "writer", "--scope", "write"))["token"]
+    asked = {"name": "minted", "scope": "write", "expires": "90d"}
+
+    for route in api_routes(side):
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            await side.client.request(method, concrete(route), headers=bearer(writer), json=asked)
+    async with side.db.read() as conn:
+        names = (await conn.execute(sa.select(side.table.c.name))).scalars().all()
+
+    assert names == ["writer"]
 
 
 async def test_a_portal_token_of_one_tenant_opens_only_that_tenant(

@@ -92,7 +92,7 @@ async def test_a_token_of_the_tenant_or_of_the_portal_opens_every_tenant_route(a
 async def test_a_tenant_token_is_refused_on_every_portal_wide_route_and_sees_no_other_tenant(
     api: PortalApi,
 ) -> None:
-    """A token limited to acme cannot list tenants, list or mint the portal's tokens, create a
+    """A token limited to acme cannot list tenants, list or revoke the portal's tokens, create a
     tenant, nor learn whether another tenant exists: 403 alike for globex and a made-up slug."""
     acme = api.tokens["acme-write"]
     refused = {

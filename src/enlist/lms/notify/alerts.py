@@ -1,6 +1,7 @@
 """The portal's alerts: each tenant's notification settings, and the conditions raised and cleared
-inside the SCIM write that changed them (the outbox row commits with the write or not at all;
-the sender delivers it later, ADR 0025). The quiet-period rule is `enlist.notify.rule`.
+inside the write that changed them, a SCIM write or a policy save that changed `seat_limit` (the
+outbox row commits with the write or not at all; the sender delivers it later, ADR 0025).
+The quiet-period rule is `enlist.notify.rule`.
 """
 
 from __future__ import annotations
@@ -172,3 +173,19 @@ async def seats_changed(conn: AsyncConnection, tenant: Tenant, moment: datetime)
     used = await user_store.count_active(conn, tenant.id)
     details = {"seats_used": used, "seat_limit": limit}
     return await _change(conn, tenant, chosen, "seat_limit", details, moment, raising=used >= limit)
+
+
+async def seat_limit_set(conn: AsyncConnection, tenant: Tenant, moment: datetime) -> bool:
+    """Called in the transaction of a policy save that gave `tenant` (as saved) a new
+    `seat_limit`: a limit at or below the active users raises `seat_limit`, one above them
+    clears it, as `seats_changed` does. A limit removed clears it too: nothing is full without
+    one, and a condition left raised would silence the next limit's alert. True when a
+    notification was written."""
+    if tenant.policy.seat_limit is not None:
+        return await seats_changed(conn, tenant, moment)
+    chosen = await load(conn, tenant.id)
+    if chosen is None or not chosen.enabled("seat_limit"):
+        return False
+    await lock_tenant(conn, tenant.id)
+    details = {"seats_used": await user_store.count_active(conn, tenant.id), "seat_limit": None}
+    return await _change(conn, tenant, chosen, "seat_limit", details, moment, raising=False)

@@ -32,6 +32,7 @@ from enlist.provisioning.api import (
     source_adds,
 )
 from enlist.provisioning.api import sources as source_writes
+from enlist.provisioning.api import token_routes as api_token_routes
 from enlist.provisioning.api.errors import (
     ApiUnstorablePaths,
     bad_parameter_error,
@@ -177,6 +178,7 @@ def create_app(settings: Settings, *, scheduler: bool = True, service: Service |
         Route("/api/v1/apps", apps),
         Route("/api/v1/apps/{name}", app_detail),
         Route("/api/v1/apps/{name}/logs", app_logs),
+        *api_token_routes.routes(),
         *app_writes.routes(),
         *assignments.routes(),
         *source_writes.routes(),
