@@ -118,7 +118,7 @@ async def test_every_write_route_answers_a_bad_body_with_the_error_shape_and_cha
         for body in (b"{not json", b"[1, 2]"):
             answer = await api.request(method, concrete, content=body, headers=writer)
             assert_error_shape(answer, 400)
-        if "{name}" in path and path != "/api/v1/apps/{name}/document":  # PUT creates what it names
+        if path.startswith("/api/v1/apps/{name}") and path != "/api/v1/apps/{name}/document":  # PUT creates
             elsewhere = concrete.replace("/Portal", "/Nobody")
             unknown = await api.request(method, elsewhere, json={}, headers=writer)
             assert assert_error_shape(unknown, 404)["code"] == "UnknownApp", path

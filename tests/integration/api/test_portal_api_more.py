@@ -43,7 +43,7 @@ CLI_ONLY = {
     "admin create": "admin accounts: a token must not mint sign-ins to the pages",
     "admin delete": "admin accounts (as above)",
     "admin set-password": "admin accounts (as above)",
-    "api-token create": "a token must not mint tokens (ADR 0030)",
+    "api-token create": "a leaked token could mint its successor before it is revoked (ADR 0030)",
 }
 READS = {
     "tenant list",

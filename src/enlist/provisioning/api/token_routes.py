@@ -14,7 +14,8 @@ from starlette.routing import BaseRoute, Route
 from enlist.api_tokens import store
 from enlist.api_tokens.door import requires
 from enlist.api_tokens.model import TokenError
-from enlist.provisioning.api.errors import api_failure
+from enlist.provisioning.api.app_writes import read_body
+from enlist.provisioning.api.errors import api_failure, bad_body
 from enlist.provisioning.api_tokens import api_tokens
 from enlist.provisioning.service import Service
 
@@ -48,6 +49,10 @@ async def revoke_api_token(request: Request) -> Response:
       "200": {description: "The token, revoked (as the list shows it)."}
       "4XX": {$ref: "#/components/responses/Error"}
     """
+    try:
+        await read_body(request)  # none is needed; one that is not JSON is refused as everywhere
+    except ValueError as error:
+        return bad_body(str(error))
     name = request.path_params["name"]
     try:
         async with _service(request).db.write() as conn:
