@@ -128,3 +128,16 @@ async def test_notification_settings_are_set_shown_and_refused_whole_through_the
     assert sent.status_code == 200
     assert sent.json() == {"deliveries": []}
     assert other_tenant.status_code == 403
+
+
+async def test_a_tenant_slug_no_database_can_hold_is_an_unknown_tenant_on_every_tenant_route(
+    api: PortalApi,
+) -> None:
+    # The route fuzzer found `GET /api/v1/tenants/a%00b/sync-log` answering 500 on PostgreSQL.
+    tenant_routes = {r.path for r in api.routes if isinstance(r, Route) and r.path.startswith(T)}
+    for path in sorted(tenant_routes):
+        concrete = path.replace(T, "/api/v1/tenants/a%00b").replace("{", "").replace("}", "")
+        answer = await api.call("GET", concrete, api.tokens["portal-read"])
+        assert answer.status_code in {404, 405}, (path, answer.status_code, answer.text)
+        if answer.status_code == 404:
+            assert answer.json()["error"]["code"] in {"NotFound", "UnknownTenant"}, (path, answer.text)

@@ -88,6 +88,8 @@ async def tenant_of(portal: Portal, request: Request) -> Tenant | None:
     the slug."""
     if api_token_of(request) is None:
         return await authenticated_tenant(portal, request)
+    if not params.storable(request.path_params["tenant"]):
+        return None  # a NUL or a lone surrogate names no tenant (PostgreSQL cannot even compare it)
     async with portal.db.read() as conn:
         tenant = await find_tenant(conn, request.path_params["tenant"])
     return tenant if tenant is not None and tenant.slug == request.path_params["tenant"] else None
