@@ -84,12 +84,17 @@ async def test_past_the_limit_a_wrong_token_gets_429_with_retry_after_and_a_vali
 
 def token_routes(app: Starlette) -> list[tuple[str, str]]:
     """(method, path) of every route that takes a Secret token: every `{tenant}` route outside the
-    admin pages (which take a session), read from the route table."""
+    admin pages (which take a session) and outside the JSON API, whose routes take API tokens
+    only (ADR 0031), except the sync log, which also takes the tenant's Secret token; read from
+    the route table."""
     found = []
     for route in app.routes:
-        if isinstance(route, Route) and "{tenant}" in route.path and not route.path.startswith("/admin"):
-            methods = route.methods or {"GET"}
-            found.append(("GET" if "GET" in methods else min(methods), route.path))
+        if not isinstance(route, Route) or "{tenant}" not in route.path or route.path.startswith("/admin"):
+            continue
+        if route.path.startswith("/api/") and route.path != "/api/v1/tenants/{tenant}/sync-log":
+            continue
+        methods = route.methods or {"GET"}
+        found.append(("GET" if "GET" in methods else min(methods), route.path))
     return found
 
 

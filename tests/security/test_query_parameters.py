@@ -158,7 +158,10 @@ async def test_the_provisioning_api_refuses_a_limit_outside_1_to_1000_with_json(
         assert len(response.json()) == 100
         return
     assert response.status_code == 400, response.text
-    assert response.json() == {"error": f"limit must be an integer from 1 to 1000, not {value!r}"}
+    error = response.json()["error"]
+    assert error["code"] == "BadParameter"
+    assert error["message"] == f"limit must be an integer from 1 to 1000, not {value!r}"
+    assert error["hint"]
 
 
 async def test_the_provisioning_api_answers_at_most_1000_records(provisioning: httpx2.AsyncClient) -> None:
@@ -166,7 +169,8 @@ async def test_the_provisioning_api_answers_at_most_1000_records(provisioning: h
     assert response.status_code == 200
     assert len(response.json()) == 1000
     bad = await provisioning.get(f"/api/v1/apps/{APP}/logs", params={"status": "nope"})
-    assert bad.json() == {"error": "status must be one of success, failure, skipped, warning, not 'nope'"}
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "status must be one of success, failure, skipped, warning, not 'nope'"
 
 
 @pytest.mark.parametrize(

@@ -386,13 +386,13 @@ def _echo_preview(result: dict[str, Any]) -> None:
 
 
 def _echo_preview_csv(result: dict[str, Any]) -> None:
-    import csv  # noqa: PLC0415
-
+    """Every CSV enlist writes goes through `csv_cells` (a value starting `=` is never a formula)."""
+    from enlist.csv_cells import csv_line  # noqa: PLC0415
     from enlist.provisioning.engine.preview import CSV_COLUMNS, csv_rows  # noqa: PLC0415
 
-    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_rows(result["items"]))
+    sys.stdout.write(csv_line(CSV_COLUMNS))
+    for row in csv_rows(result["items"]):
+        sys.stdout.write(csv_line(row.get(column, "") for column in CSV_COLUMNS))
 
 
 @app.command("provision-on-demand")

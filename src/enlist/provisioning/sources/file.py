@@ -107,7 +107,11 @@ class FileSourceReader:
     def _folder(self) -> Path:
         if self.folder is None:
             raise SourceUnavailableError("the source has no path: `source set NAME path=DIR`")
-        if not self.folder.is_dir():
+        try:
+            is_folder = self.folder.is_dir()
+        except OSError:  # a name too long for the system: not a folder either
+            is_folder = False
+        if not is_folder:
             raise SourceUnavailableError(f"{self.folder} is not a folder this process can read")
         return self.folder
 

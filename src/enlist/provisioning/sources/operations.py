@@ -58,9 +58,12 @@ def new_source_settings(
         if not path or not path.strip():
             raise ValueError("a file source needs --path DIR (the folder HR files are dropped in)")
         folder = Path(path.strip()).expanduser()
-        if folder.exists() and not folder.is_dir():
-            raise ValueError(f"--path {folder} is a file; give the folder HR files are dropped in")
-        settings["path"] = str(folder.resolve())
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise ValueError(f"--path {folder} is a file; give the folder HR files are dropped in")
+            settings["path"] = str(folder.resolve())
+        except OSError as error:  # a name too long for the system, a part that is not a folder, …
+            raise ValueError(f"--path cannot be used as a folder: {error.strerror}") from None
     elif kind == "graph":
         if (client_secret is None) == (certificate is None):
             raise ValueError(
