@@ -170,7 +170,10 @@ async def test_the_provisioning_api_answers_at_most_1000_records(provisioning: h
     assert len(response.json()) == 1000
     bad = await provisioning.get(f"/api/v1/apps/{APP}/logs", params={"status": "nope"})
     assert bad.status_code == 400
-    assert bad.json()["error"]["message"] == "status must be one of success, failure, skipped, warning, not 'nope'"
+    assert (
+        bad.json()["error"]["message"]
+        == "status must be one of success, failure, skipped, warning, not 'nope'"
+    )
 
 
 @pytest.mark.parametrize(
