@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from enlist.db.types import Json, Timestamp
 from enlist.lms.store.tables import metadata
+from enlist.notify.tables import outbox_columns
 
 settings = sa.Table(
     "portal_notification_settings",
@@ -32,24 +33,7 @@ outbox = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("tenant_id", sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("event", sa.String(16), nullable=False),
-    sa.Column("channel", sa.String(8), nullable=False),
-    sa.Column("destination", sa.String(2048), nullable=False),
-    sa.Column("sealed_secret", sa.Text, nullable=True),
-    sa.Column("message_id", sa.String(128), nullable=False, unique=True),
-    sa.Column("payload", Json, nullable=False),
-    sa.Column("status", sa.String(8), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", Timestamp, nullable=False),
-    sa.Column("lease_owner", sa.String(128), nullable=True),
-    sa.Column("lease_expires_at", Timestamp, nullable=True),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("sent_at", Timestamp, nullable=True),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
-    sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
-    sa.Index(None, "status", "next_attempt_at"),
+    *outbox_columns(),
     sa.Index(None, "tenant_id", "created_at"),
 )
 
